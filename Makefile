@@ -1,0 +1,38 @@
+# The README's two commands: `make demo` and `make test`. Both work on a fresh
+# machine with Python 3.11: they create .venv and install hoidap into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_INDEX := demo-index
+
+.PHONY: demo test lint eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# pip 23 skips lxml_html_clean when installing trafilatura: upgrade pip first.
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(STAMP)
+	rm -rf $(DEMO_INDEX)
+	$(BIN)/hoidap ingest examples/corpus --index $(DEMO_INDEX)
+	$(BIN)/hoidap docs --index $(DEMO_INDEX)
+	@echo
+	tr '\n' '\0' < examples/questions.txt | xargs -0 $(BIN)/hoidap ask --index $(DEMO_INDEX)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/mypy
+
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+# The quality figures of the resolve notes (needs ../shared/eval).
+eval: $(STAMP)
+	$(BIN)/hoidap eval squad ../shared/eval/vinewsqa_dev.json --json
+	$(BIN)/hoidap eval squad ../shared/eval/viquad1_dev.json --json
+
+clean:
+	rm -rf $(VENV) $(DEMO_INDEX) .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -1,0 +1,510 @@
+"""Find the article body of a scraped news page, and its metadata.
+
+``clean_text`` never rewrites text: it returns body paragraphs as spans of the
+page it was given, so every later citation quotes the page exactly. Everything
+else (navigation, related-article lists, captions, repeated headlines, credits)
+is either dropped or turned into metadata. The rules are line-based because
+scraped pages put one block (paragraph, caption, headline, widget) per line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from hoidap.models import CleanedPage, Span
+
+logger = logging.getLogger(__name__)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# --- tuned constants -------------------------------------------------------
+# fmt: off
+
+# Lines introducing a related-article / "more news" widget. What follows them is
+# a list of other articles' headlines and teasers until real body text resumes.
+RELATED_MARKERS: tuple[str, ...] = (
+    "đọc thêm", "xem thêm", "tin liên quan", "bài liên quan", "tin bài liên quan",
+    "bài viết liên quan", "tin tức liên quan", "tin cùng chuyên mục", "bài cùng chuyên mục",
+    "cùng chuyên mục", "tin cùng chủ đề", "tin khác", "các tin khác", "tin tức khác",
+    "có thể bạn quan tâm", "bạn có thể quan tâm", "tin mới", "tin mới nhất", "tin nổi bật",
+    "tin đọc nhiều", "đọc nhiều nhất", "xem nhiều nhất", "tin hot",
+)
+
+# Words that make up share bars, font widgets and navigation ("Cỡ chữ: Tương phản",
+# "Chia sẻ Facebook Zalo", "Back to E-magazine"). A short line made only of these is
+# furniture; matching words rather than whole lines also catches their combinations.
+FURNITURE_WORDS: frozenset[str] = _wordset(
+    "tag tags từ khóa khoá aa a a+ a- cỡ chữ tương phản back to e e-magazine magazine emagazine "
+    "tìm kiếm tl chia sẻ in bài bình luận facebook zalo twitter email e-mail trang chủ print "
+    "share like tweet lưu copy link gửi bản quay lại đầu top menu video ảnh góp ý phản hồi "
+    "theo dõi google news youtube tiktok"
+)
+FURNITURE_MAX_WORDS = 8  # share bars are short; a longer line is content
+FURNITURE_LINE_MAX_WORDS = 20  # headers, breadcrumbs, "follow us" lines are one short line
+
+# Furniture that a word list cannot express.
+FURNITURE_PATTERNS: tuple[str, ...] = (
+    r"theo dõi\b.{0,80}\b(?:google news|facebook|zalo|youtube|tiktok)\W*",  # "follow us on ..."
+    r"mời (?:quý )?(?:độc giả|bạn đọc)\b.{0,60}",  # "Mời độc giả xem thêm video:"
+    r"\S.{0,50}(?:\s[>»›/]\s.{1,50}){1,6}",  # breadcrumb "Trang chủ > Thời sự > ..."
+    r"(?:(?:cổng|trang) thông tin|báo|tạp chí) điện tử.{0,80}",  # site header
+)
+# The generic part of a site header; the organisation's name follows it.
+PORTAL_LABEL = r"(?:(?:cổng|trang) thông tin|báo|tạp chí) điện tử"
+
+# Labels of a credit line ("Nguồn: Báo CafeF", "Ảnh: Nguyễn Hồng", "Đồ họa: ...").
+CREDIT_LABELS: tuple[str, ...] = (
+    "nguồn", "nguồn tin", "ảnh", "ảnh và video", "ảnh & video", "đồ họa", "đồ hoạ", "video",
+    "clip", "bài", "bài và ảnh", "bài & ảnh", "bài, ảnh", "thực hiện", "tác giả", "trình bày",
+    "biên tập", "thiết kế", "infographic", "nội dung", "tổng hợp",
+)
+CREDIT_MAX_CHARS = 100  # a credit names people or outlets; a long "Nguồn: ..." is a sentence
+BYLINE_MAX_WORDS = 6  # "Kim Hồng", "DS Nguyễn Thu Giang", "Theo TTXVN"; longer is text
+BYLINE_MAX_CHARS = 60
+
+# Common outlet abbreviations used as a lead tag ("TTTĐ - ...", "(TTXVN) - ...").
+OUTLET_ABBREVIATIONS: dict[str, str] = {
+    # TTTĐ is Báo Tuổi trẻ Thủ đô (tuoitrethudo.vn), whose pages look like seed 000.
+    "TTTĐ": "Tuổi trẻ Thủ đô", "TTXVN": "Thông tấn xã Việt Nam", "VNA": "Thông tấn xã Việt Nam",
+    "VOV": "Đài Tiếng nói Việt Nam", "VOV.VN": "Đài Tiếng nói Việt Nam",
+    "VTV": "Đài Truyền hình Việt Nam", "VTC": "VTC News", "QĐND": "Quân đội nhân dân",
+    "CAND": "Công an nhân dân", "HNM": "Hà Nội mới", "SGGP": "Sài Gòn Giải Phóng",
+    "NLĐ": "Người Lao Động", "NLĐO": "Người Lao Động", "TT": "Tuổi Trẻ", "TTO": "Tuổi Trẻ",
+    "PLO": "Pháp Luật TP.HCM", "PLVN": "Pháp luật Việt Nam", "GDVN": "Giáo dục Việt Nam",
+    "KTĐT": "Kinh tế & Đô thị", "ĐCSVN": "Đảng Cộng sản Việt Nam", "TG&VN": "Thế giới và Việt Nam",
+    "VOH": "Đài Tiếng nói Nhân dân TP.HCM", "ANTĐ": "An ninh Thủ đô", "VNEWS": "VNews",
+    "BNEWS": "BNews", "ND": "Nhân Dân", "DNVN": "Doanh nghiệp Việt Nam",
+}
+# Upper-case words that start a lead paragraph without being an outlet ("ASEAN - Trung Quốc").
+NOT_OUTLET_TAGS: frozenset[str] = _wordset(
+    "ASEAN APEC WHO EU UN WTO NATO FIFA AFF SEA UBND HĐND TP TP.HCM COVID MỸ NGA"
+)
+# Nouns that head an organisation's name; the following word is capitalised too
+# ("VIỆN KIỂM SÁT ..." -> "Viện Kiểm sát ...").
+ORG_HEADS: frozenset[str] = _wordset("viện bộ sở cục ban báo đài ủy uỷ tổng tạp")
+
+CAPTION_TAIL_CHARS = 150  # a photo credit is short; only the end of a line can hold one
+TITLE_MIN_WORDS = 4  # shorter lines are section labels ("Tin tức", "Thế giới")
+TITLE_MAX_WORDS = 40
+DATE_LINE_MAX_WORDS = 4  # words besides the date on a metadata line ("Tin tức", "Thứ Ba")
+DATE_LINE_MAX_CHARS = 80
+# "Tags:", "Mời độc giả xem thêm video:" may end like a sentence but are short.
+FURNITURE_LINE_MAX_CHARS = 80
+# A paragraph whose end was cut or glued (no final punctuation) is still body when it is
+# long and contains a sentence boundary; headline runs and captions have neither.
+UNTERMINATED_BODY_MIN_CHARS = 80
+RELATED_HEADLINE_MAX_WORDS = 40
+JOIN_MIN_WORDS = 5  # a line continued on the next line is a cut sentence, not a menu item
+SUFFIX_MAX_WORDS = 3  # a repeated headline may carry a category label ("... Tin tức")
+
+MARKER_MAX_CHARS = max(len(m) for m in RELATED_MARKERS) + 3  # room for " :"
+_SENTENCE_END = frozenset(".!?…:;")
+_CLOSERS = "\"'”’»)]•■"  # closing quotes/brackets, and end-of-article marks
+_PROSE_TAIL = frozenset(',"”')
+# fmt: on
+
+# --- compiled patterns -------------------------------------------------------
+
+_MARKERS = "|".join(re.escape(m) for m in sorted(RELATED_MARKERS, key=len, reverse=True))
+_MARKER_LINE_RE = re.compile(rf"(?:{_MARKERS})\s*:?", re.IGNORECASE)
+_MARKER_INLINE_RE = re.compile(rf"(?:{_MARKERS})\s*(?::|>>|»|-|–|—)\s*\S", re.IGNORECASE)
+_FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in FURNITURE_PATTERNS), re.IGNORECASE)
+_DROP_PUNCT = str.maketrans(dict.fromkeys(":|()[]•·,;.", " "))
+_LABELS = "|".join(re.escape(c) for c in sorted(CREDIT_LABELS, key=len, reverse=True))
+_CREDIT_RE = re.compile(rf"(?:{_LABELS})\s*:\s*(\S.*)", re.IGNORECASE)
+# A whole-line parenthesised credit: "(Theo DailyMail)", "(Tổng hợp)".
+_PAREN_CREDIT_RE = re.compile(
+    r"\(\s*((?:theo|nguồn|tổng hợp|ảnh|photo)\b[^()]{0,80})\)\.?", re.IGNORECASE
+)
+_THEO_RE = re.compile(r"theo\s+(?!dõi\b)(\S.*?)\.?", re.IGNORECASE)
+# A caption ends with its photo credit: "... (Ảnh: qdnd.vn)", "(Ảnh minh họa)", "... - Ảnh: Q.L."
+_CAPTION_END_RE = re.compile(
+    r"(?:\(\s*(?:ảnh|nguồn|photo|video|clip|đồ\s*h[oọ]a)\b[^()]*\)"
+    r"|[.\-–—|]\s*(?:ảnh|photo)(?:\s+minh\s+h[oọ]a)?(?:\s*:\s*[^:()]{1,60})?)\s*$",
+    re.IGNORECASE,
+)
+_PORTAL_RE = re.compile(PORTAL_LABEL, re.IGNORECASE)
+_DIGIT_RE = re.compile(r"\d")
+_ENUM_RE = re.compile(r"(?:\d{1,2}|[IVX]{1,4}|[a-zđ])[.)]\s")
+_QUESTION_RE = re.compile(r"\[question\]\s*(.*)", re.IGNORECASE | re.DOTALL)
+_QUESTION_SPLIT_RE = re.compile(r"(?<=\?)\s*,\s*")
+_BULLET_RE = re.compile(r"[-–—•+*●▪◦·]\s*\S")
+_INTERNAL_END_RE = re.compile(r"[.!?…][\"'”’)\]]*\s+[\"“‘(]?(\w)")
+_VI_LETTER_RE = re.compile(
+    "[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ\u0300-\u0323]",
+    re.IGNORECASE,
+)
+_ENGLISH_LINE_RE = re.compile(r"[A-Za-z][A-Za-z0-9’'&.,\- ]*")
+_LEAD_TAG_RE = re.compile(r"(\(?)([A-ZĐ][A-ZĐ0-9&.]{0,9}[A-ZĐ0-9])(\)?)\s*[-–—]\s+(?=\S)")
+_DATE_MARKER_RE = re.compile(r"\s*date\s*:?\s*((\d{4})-(\d{2})(?:-(\d{2}))?)(?=\s|$)\s*")
+_DATE_RE = re.compile(
+    r"(?<!\d)(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})(?!\d)"
+    r"|ngày\s+(?P<vd>\d{1,2})\s+tháng\s+(?P<vm>\d{1,2})\s+năm\s+(?P<vy>\d{4})"
+    r"|(?<!\d)(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})(?!\d)",
+    re.IGNORECASE,
+)
+_TIME_RE = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:h]([0-5]\d)(?!\d)(?::\d\d)?\s*([ap]m)?", re.I)
+_DATE_NOISE_RE = re.compile(
+    r"\(?\s*(?:gmt|utc)\s*[+-]\s*\d+\s*\)?|\b(?:ngày|lúc|giờ|cập nhật|đăng|thứ\s+\w+|chủ nhật)\b"
+    r"|[,|:()\-–]",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class _Unit:
+    """One block of the page: a line, or a line joined with its lowercase continuation."""
+
+    start: int
+    end: int
+    text: str  # the block with runs of whitespace collapsed, for matching
+    key: str  # casefolded ``text``, for repeat detection
+    body: bool  # reads as body prose (see _is_body_text)
+    furniture: bool
+    date: str | None  # ISO date when the block is a date/metadata line
+
+
+def _make_unit(start: int, end: int, text: str) -> _Unit:
+    ends = _ends_sentence(text)
+    # Metadata lines are short and unpunctuated; skip their tests for prose.
+    meta = not ends and len(text) <= DATE_LINE_MAX_CHARS
+    furniture = (meta or len(text) <= FURNITURE_LINE_MAX_CHARS) and _is_furniture(text, ends)
+    date = _parse_date_line(text) if meta else None
+    return _Unit(start, end, text, text.casefold(), _is_body_text(text, ends), furniture, date)
+
+
+# --- line classifiers ----------------------------------------------------------
+
+
+def _ends_sentence(s: str) -> bool:
+    core = s.rstrip(_CLOSERS)
+    return bool(core) and core[-1] in _SENTENCE_END
+
+
+def _has_internal_end(s: str) -> bool:
+    # "TP. HCM", "PGS. TS" are abbreviations: a sentence ends after a lowercase word or number.
+    for m in _INTERNAL_END_RE.finditer(s):
+        before = s[m.start() - 1] if m.start() else ""
+        if (before.islower() or before.isdigit()) and (m[1].isupper() or m[1].isdigit()):
+            return True
+    return False
+
+
+def _is_body_text(s: str, ends: bool) -> bool:
+    if ends or _BULLET_RE.match(s):
+        return True
+    if len(s) < UNTERMINATED_BODY_MIN_CHARS:
+        return False
+    # A long line cut at a comma or closed by a quote is prose, never a headline.
+    return s[-1] in _PROSE_TAIL or _has_internal_end(s)
+
+
+def _is_all_caps(s: str) -> bool:
+    return s.upper() == s and s.lower() != s
+
+
+def _nwords(s: str) -> int:
+    return s.count(" ") + 1  # units are whitespace-collapsed
+
+
+def _is_furniture(s: str, ends: bool) -> bool:
+    n = _nwords(s)
+    if n <= FURNITURE_MAX_WORDS and FURNITURE_WORDS.issuperset(
+        s.lower().translate(_DROP_PUNCT).split()
+    ):
+        return True
+    if n > FURNITURE_LINE_MAX_WORDS or (ends and not s.endswith(":")):
+        return False
+    if _FURNITURE_RE.fullmatch(s):
+        return True
+    if ends:
+        return False
+    # Site headers ("CỔNG THÔNG TIN ĐIỆN TỬ") and English site names carry no body text.
+    return _is_all_caps(s) or (n >= 3 and bool(_ENGLISH_LINE_RE.fullmatch(s)))
+
+
+def _credit(s: str) -> str | None:
+    """The credit's value ("Báo CafeF" for "Nguồn: Báo CafeF"), or None if not a credit line."""
+    if len(s) > CREDIT_MAX_CHARS or (":" not in s and s[0] != "("):
+        return None
+    m = _CREDIT_RE.fullmatch(s) or _PAREN_CREDIT_RE.fullmatch(s)
+    return m.group(1).strip() if m else None
+
+
+def _is_byline(s: str) -> bool:
+    """A name alone on a line ("Kim Hồng") or "Theo <outlet>": a credit when at the end."""
+    words = s.split()
+    if not words or len(words) > BYLINE_MAX_WORDS:
+        return False
+    if _THEO_RE.fullmatch(s):
+        return "," not in s.rstrip(".") or len(words) <= 3
+    if _DIGIT_RE.search(s) or _ends_sentence(s.rstrip(".")):
+        return False
+    if len(words) == 1:
+        return "." in s and _is_all_caps(s)  # initials: "H.THANH"
+    return all(w.lstrip("(")[:1].isupper() for w in words)
+
+
+def _parse_date_line(s: str) -> str | None:
+    """ISO date of an unpunctuated metadata line such as "Tin tức 14/12/2021 10:38"."""
+    m = _DATE_RE.search(s)
+    if not m:
+        return None
+    if m["y"]:
+        day, month, year = int(m["d"]), int(m["m"]), int(m["y"])
+    elif m["vy"]:
+        day, month, year = int(m["vd"]), int(m["vm"]), int(m["vy"])
+    else:
+        day, month, year = int(m["id"]), int(m["im"]), int(m["iy"])
+    if not (1 <= day <= 31 and 1 <= month <= 12 and 1900 <= year <= 2100):
+        return None
+    rest = s[: m.start()] + " " + s[m.end() :]
+    t = _TIME_RE.search(rest)
+    if t:
+        rest = rest[: t.start()] + " " + rest[t.end() :]
+    if len(_DATE_NOISE_RE.sub(" ", rest).split()) > DATE_LINE_MAX_WORDS:
+        return None
+    iso = f"{year:04d}-{month:02d}-{day:02d}"
+    if not t:
+        return iso
+    hour = int(t[1]) % 12 + 12 if (t[3] or "").lower() == "pm" else int(t[1])
+    return f"{iso}T{hour:02d}:{t[2]}"
+
+
+def _similar(a: _Unit | None, b: _Unit | None) -> bool:
+    """Same headline, allowing a short category label after one copy ("... Quốc tế")."""
+    if a is None or b is None:
+        return False
+    x, y = (a.key, b.key) if len(a.key) <= len(b.key) else (b.key, a.key)
+    if not y.startswith(x):
+        return False
+    return (
+        x == y
+        or (
+            _nwords(x) >= TITLE_MIN_WORDS
+            and not _ends_sentence(y)  # a label, not a sentence that happens to start alike
+            and y.startswith(x + " ")
+            and _nwords(y[len(x) + 1 :]) <= SUFFIX_MAX_WORDS
+        )
+    )
+
+
+def _org_name(header: str) -> str:
+    """Sentence-case an all-caps organisation name, keeping its head noun's complement capitalised."""
+    words = header.lower().split()
+    out = [w.capitalize() if i == 0 else w for i, w in enumerate(words)]
+    for i, w in enumerate(words[:-1]):
+        if w in ORG_HEADS:
+            nxt = i + 2 if w in ("tổng", "tạp") and i + 2 < len(words) else i + 1
+            out[nxt] = out[nxt].capitalize()
+            break
+    return " ".join(out).replace("việt nam", "Việt Nam")
+
+
+def _lead_tag(text: str, pos: int) -> tuple[int, str] | None:
+    """(offset after the tag, outlet) for a lead such as "TTTĐ - ..." or "(TTXVN) - ..."."""
+    m = _LEAD_TAG_RE.match(text, pos)
+    if not m or bool(m[1]) != bool(m[3]):
+        return None
+    abbr = m[2]
+    if abbr in OUTLET_ABBREVIATIONS:
+        return m.end(), OUTLET_ABBREVIATIONS[abbr]
+    if abbr in NOT_OUTLET_TAGS or not (m[1] or len(abbr) >= 3):
+        return None
+    return m.end(), abbr
+
+
+# --- page splitting ------------------------------------------------------------
+
+
+def _units(text: str, first_start: int) -> list[_Unit]:
+    """Non-blank lines as spans; a line continuing in lowercase on the next line is joined to it."""
+    units: list[_Unit] = []
+    pos = 0
+    prev_joinable = False
+    for raw in text.split("\n"):
+        line_start, pos = pos, pos + len(raw) + 1
+        lstripped = raw.lstrip()
+        core = lstripped.rstrip()
+        if not core:
+            prev_joinable = False
+            continue
+        start = line_start + len(raw) - len(lstripped)
+        if start < first_start:  # the leading " date 2021-12 " marker is metadata
+            start = first_start
+            if start >= line_start + len(raw) - (len(lstripped) - len(core)):
+                continue
+        end = line_start + len(raw) - (len(lstripped) - len(core))
+        flat = text[start:end]
+        if "  " in flat or not flat.isprintable():  # tabs, NBSP, CR: collapse for matching
+            flat = " ".join(flat.split())
+        unit = _make_unit(start, end, flat)
+        if prev_joinable and flat[0].islower() and not (unit.furniture or _BULLET_RE.match(flat)):
+            unit = _make_unit(units[-1].start, end, f"{units[-1].text} {flat}")
+            units[-1] = unit
+        else:
+            units.append(unit)
+        # Only a line cut mid-sentence continues; "Diễn Đàn" + "rss feeds" are two menu items.
+        prev_joinable = not (unit.body or unit.furniture or unit.date) and (
+            _nwords(unit.text) >= JOIN_MIN_WORDS
+        )
+    return units
+
+
+def _title_candidate(u: _Unit, counts: Counter[str], next_is_date: bool) -> bool:
+    words = u.text.split()
+    if not TITLE_MIN_WORDS <= len(words) <= TITLE_MAX_WORDS or _BULLET_RE.match(u.text):
+        return False
+    if _ENUM_RE.match(u.text):  # "1. Cúm A là gì?" is a numbered section, not the page title
+        return False
+    if not (u.text[0].isupper() or u.text[0].isdigit() or u.text[0] in "\"“'‘"):
+        return False  # menus and widgets ("» Bóng Đá", "susucn nguồn bài: ...")
+    if not _VI_LETTER_RE.search(u.text) or _is_all_caps(u.text):
+        return False
+    last = u.text.rstrip(_CLOSERS)[-1:]
+    if last in ".…;:,":
+        return False
+    # A question/exclamation is a title only when the page repeats it or dates it.
+    return last not in "?!" or counts[u.key] > 1 or next_is_date
+
+
+def split_questions(line: str) -> tuple[str, ...]:
+    """The questions of a ``[question] q1?,q2?`` line (commas inside a question stay)."""
+    m = _QUESTION_RE.match(line.strip())
+    body = m[1] if m else line
+    return tuple(q.strip() for q in _QUESTION_SPLIT_RE.split(body.strip()) if q.strip())
+
+
+def clean_text(text: str) -> CleanedPage:
+    """Body paragraphs (as spans of ``text``) and metadata of one scraped news page."""
+    date: str | None = None
+    first_start = 0
+    m = _DATE_MARKER_RE.match(text)
+    if m and 1 <= int(m[3]) <= 12:
+        date, first_start = m[1], m.end()
+    units = _units(text, first_start)
+    counts = Counter(u.key for u in units)
+
+    title: str | None = None
+    title_unit: _Unit | None = None
+    header_outlet: str | None = None
+    sources: list[tuple[int, str]] = []  # (offset, outlet) of "Nguồn: ..." / closing "Theo ..."
+    questions: tuple[str, ...] = ()
+    credits: list[tuple[int, str]] = []
+    # ("body" | "byline", unit) in page order; bylines are credits only after the last body.
+    kept: list[tuple[str, _Unit]] = []
+    in_related = False
+    prev_kind = ""  # inside a related block: "headline", "repeat" (second copy) or "teaser"
+    seen_body = False
+    in_list = False  # after a body line ending in ":", unpunctuated lines are its items
+    portal_seen = False  # a "CỔNG THÔNG TIN ĐIỆN TỬ" header names the site on its next line
+
+    for i, u in enumerate(units):
+        s = u.text
+        if s[0] == "[" and _QUESTION_RE.match(s):
+            questions = split_questions(s)
+            continue
+        short = _nwords(s) <= RELATED_HEADLINE_MAX_WORDS
+        if len(s) <= MARKER_MAX_CHARS and _MARKER_LINE_RE.fullmatch(s):
+            in_related, prev_kind, in_list = True, "", False
+            continue
+        if short and _MARKER_INLINE_RE.match(s):
+            continue
+        if u.date and not in_related:
+            date = date or u.date
+            continue
+        if u.furniture:
+            if not seen_body and title is None and header_outlet is None:
+                label = _PORTAL_RE.match(s)
+                name = s[label.end() :].strip(" -–:|") if label else s
+                # An all-caps header names the site after a portal label or as "BỘ ...", "VIỆN ...".
+                named = label is not None or portal_seen or name.split()[0].lower() in ORG_HEADS
+                if name and _is_all_caps(name) and named:
+                    header_outlet = _org_name(name)
+                elif name and label:  # "Cổng thông tin điện tử Chính phủ"
+                    header_outlet = name
+                portal_seen = portal_seen or label is not None
+            continue
+        if in_related:
+            prev = units[i - 1] if i else None
+            nxt = units[i + 1] if i + 1 < len(units) else None
+            if short and _similar(prev, u) and prev_kind in ("headline", "repeat"):
+                prev_kind = "repeat"
+                continue
+            if short and _similar(u, nxt):
+                prev_kind = "headline"
+                continue
+            if prev_kind == "repeat" or (
+                prev_kind == "headline" and (s.endswith(("...", "…")) or _lead_tag(s, 0))
+            ):
+                prev_kind = "teaser"
+                continue
+            if short and not u.body:
+                prev_kind = "headline"
+                continue
+            in_related = False  # normal body resumes
+        credit = _credit(s)
+        if credit is not None:
+            credits.append((u.start, s))
+            if s.lower().startswith("nguồn"):
+                sources.append((u.start, credit))
+            continue
+        if _CAPTION_END_RE.search(s, max(0, len(s) - CAPTION_TAIL_CHARS)):
+            continue
+        if title is None and not seen_body:
+            next_is_date = i + 1 < len(units) and units[i + 1].date is not None
+            if _title_candidate(u, counts, next_is_date):
+                title, title_unit = s, u
+                continue
+        if _similar(title_unit, u):
+            continue
+        if in_list and not u.body and short:
+            kept.append(("body", u))  # an item of a list that a body line ending in ":" opened
+        elif len(s) <= BYLINE_MAX_CHARS and _is_byline(s):
+            kept.append(("byline", u))
+        elif u.body:
+            kept.append(("body", u))
+            seen_body = True
+            in_list = s.endswith(":")
+
+    last_body = max((k for k, (kind, _) in enumerate(kept) if kind == "body"), default=-1)
+    paragraphs: list[Span] = []
+    seen: set[str] = set()
+    lead_outlet: str | None = None
+    for k, (kind, u) in enumerate(kept):
+        if kind == "byline" and k > last_body:
+            credits.append((u.start, u.text))
+            theo = _THEO_RE.fullmatch(u.text)
+            if theo and _nwords(theo[1]) <= SUFFIX_MAX_WORDS + 1:
+                sources.append((u.start, theo[1].rsplit("/", 1)[-1].strip()))
+            continue
+        if (kind == "byline" and not u.body) or u.key in seen:
+            continue  # a name mid-page is a caption; an exact repeat adds nothing
+        seen.add(u.key)
+        start = u.start
+        if not paragraphs:
+            tag = _lead_tag(text, u.start)
+            if tag and tag[0] < u.end:
+                start, lead_outlet = tag
+        paragraphs.append(Span(start, u.end))
+
+    credits.sort()
+    # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
+    body_end = paragraphs[-1].end if paragraphs else -1
+    closing = [name for pos, name in sorted(sources) if pos > body_end]
+    outlet = lead_outlet or (closing[0] if closing else None) or header_outlet
+    logger.debug("clean_text: %d of %d blocks kept as body", len(paragraphs), len(units))
+    return CleanedPage(
+        paragraphs=tuple(paragraphs),
+        title=title,
+        date=date,
+        outlet=outlet,
+        credits=tuple(c for _, c in credits),
+        questions=questions,
+    )

@@ -1,0 +1,219 @@
+"""The ``hoidap`` command: a thin layer over ``hoidap.Engine``.
+
+Exit codes: 0 success; 1 an error, or some input files failed; 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from hoidap.errors import HoidapError
+from hoidap.models import Answer
+
+log = logging.getLogger("hoidap")
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from hoidap.engine import Engine
+    from hoidap.settings import Settings
+
+    settings = Settings()
+    if args.index:
+        settings = settings.with_(index_dir=Path(args.index))
+    if getattr(args, "max_file_mb", None):
+        settings = settings.with_(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
+    return Engine(settings=settings)
+
+
+def _progress(desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=" doc", disable=not sys.stderr.isatty(), file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    with _engine(args) as eng, _progress("ingest") as bar:
+        report = eng.ingest(args.paths, progress=lambda _src: bar.update(1))
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        print(f"ingested: {len(report.ingested)}  duplicates skipped: {len(report.duplicates)}"
+              f"  failed: {len(report.failed)}")
+        for note in report.notes:
+            print(f"  note: {note}")
+        for f in report.failed:
+            print(f"  failed: {f.source}: {f.reason}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _doc_json(info: Any) -> dict[str, Any]:
+    return {"doc_id": info.doc_id, "source": info.source, "title": info.title, "date": info.date,
+            "outlet": info.outlet, "n_sentences": info.n_sentences, "questions": list(info.questions)}
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    with _engine(args) as eng:
+        for info in eng.documents():
+            if args.json:
+                _print_json(_doc_json(info))
+            else:
+                print(f"{info.doc_id}  {info.date or '-':16}  {info.outlet or '-':20}  "
+                      f"{info.n_sentences:4} câu  {info.title or info.source}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _engine(args) as eng:
+        art = eng.document(args.doc_id)
+    obj = {"doc_id": art.doc_id, "source": art.source, "title": art.title, "date": art.date,
+           "outlet": art.outlet, "n_sentences": art.n_sentences, "questions": list(art.questions),
+           "credits": list(art.credits), "original_text": art.original_text, "clean_text": art.clean_text}
+    if args.json:
+        _print_json(obj)
+    else:
+        print(f"{art.title or '(no title)'}\n{art.outlet or ''} {art.date or ''}\n{art.source}\n")
+        print(art.clean_text)
+    return 0
+
+
+def _print_answer(ans: Answer) -> None:
+    print(f"? {ans.question}")
+    if ans.answer is None:
+        print(f"→ (không tìm thấy / not found)  confidence {ans.confidence:.2f}")
+    else:
+        print(f"→ {ans.answer}  (confidence {ans.confidence:.2f})")
+    for i, c in enumerate(ans.citations, 1):
+        where = ", ".join(x for x in (c.outlet, c.date) if x)
+        print(f"  [{i}] “{c.sentence}”")
+        print(f"      {c.title or c.source}{f' ({where})' if where else ''}  {c.doc_id}:{c.start}-{c.end}")
+        for ref in c.also:
+            print(f"      also: {ref.title or ref.source}  {ref.doc_id}:{ref.start}-{ref.end}")
+    print()
+
+
+def expand_questions(args: Sequence[str]) -> list[str]:
+    """Arguments as questions; a ``[question] q1?,q2?`` argument gives several."""
+    from hoidap.clean import split_questions
+
+    out: list[str] = []
+    for a in args:
+        out.extend(split_questions(a) if a.lstrip().startswith("[question]") else [a])
+    return out
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    with _engine(args) as eng:
+        questions = expand_questions(args.questions)
+        if args.doc_questions:
+            questions += eng.doc_questions()
+        if not questions:
+            raise HoidapError("no question given (pass QUESTION... or --doc-questions)")
+        for q in questions:
+            ans = eng.ask(q)
+            if args.json:
+                _print_json(asdict(ans))
+            else:
+                _print_answer(ans)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from hoidap.evaluate import squad
+    from hoidap.settings import Settings
+
+    with _progress("questions") as bar:
+        def tick(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = squad(Path(args.file), Settings(), limit=args.limit, progress=tick)
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        for k, v in asdict(report).items():
+            print(f"{k:20} {v}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hoidap",
+        description="Vietnamese news question answering with cited evidence.",
+        epilog='Example: hoidap ingest ../shared/seeds && hoidap ask "Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?"',
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    def add(name: str, help_: str, example: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_, epilog=f"Example:\n  {example}",
+                            formatter_class=fmt)
+        sp.add_argument("--index", help="index directory (default: $HOIDAP_INDEX or the per-user data dir)")
+        return sp
+
+    sp = add("ingest", "Read .txt/.html/.jsonl files or folders into the index.",
+             "hoidap ingest ../shared/seeds examples/corpus --index my-index")
+    sp.add_argument("paths", nargs="+", help="files or folders (recursive)")
+    sp.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    sp.add_argument("--max-file-mb", type=float, help="refuse files larger than this (default 16)")
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = add("docs", "List the indexed documents.", "hoidap docs --json")
+    sp.add_argument("--json", action="store_true", help="one JSON object per line")
+    sp.set_defaults(func=cmd_docs)
+
+    sp = add("show", "Show one document: metadata, original and cleaned text.", "hoidap show 3f2a... --json")
+    sp.add_argument("doc_id")
+    sp.add_argument("--json", action="store_true", help="one JSON object")
+    sp.set_defaults(func=cmd_show)
+
+    sp = add("ask", "Answer questions from the indexed articles, with cited sentences.",
+             'hoidap ask "Việt Nam đã nhận được bao nhiêu liều vắc xin?" --json')
+    sp.add_argument("questions", nargs="*", help='questions; "[question] q1?,q2?" gives several')
+    sp.add_argument("--doc-questions", action="store_true",
+                    help="also answer every question found in the documents' [question] lines")
+    sp.add_argument("--json", action="store_true", help="one JSON object per question")
+    sp.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", help="Evaluate on a dataset.", description="Evaluate on a dataset.")
+    evsub = ev.add_subparsers(dest="dataset", required=True)
+    sp = evsub.add_parser(
+        "squad", help="Extractive QA on a SQuAD-format file (open-collection setting).",
+        description="Ingest every context as a document, ask every question of the whole collection, "
+                    "print EM, F1, evidence@1/@5, abstention accuracy and seconds.",
+        epilog="Example:\n  hoidap eval squad ../shared/eval/vinewsqa_dev.json --json", formatter_class=fmt,
+    )
+    sp.add_argument("file")
+    sp.add_argument("--json", action="store_true", help="one JSON object")
+    sp.add_argument("--limit", type=int, help="only the first N questions")
+    sp.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return int(args.func(args))
+    except HoidapError as e:
+        print(f"hoidap: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hoidap: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Evaluation on SQuAD-format files in the open-collection setting.
+
+All contexts are ingested together as documents; every question is asked of
+the whole collection. Scores follow the Vietnamese QA convention: EM and F1 on
+syllables after lower-casing and removing punctuation, best over the
+reference answers (Rajpurkar et al. 2016, as in the official SQuAD script).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hoidap.models import RawDocument
+from hoidap.pipeline import prepare
+from hoidap.settings import Settings
+
+_PUNCT = set(string.punctuation) | set("“”‘’«»…–—")
+_SPACE_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class SquadReport:
+    questions: int
+    em: float
+    f1: float
+    evidence_at_1: float
+    evidence_at_5: float
+    abstention_accuracy: float | None
+    seconds: float
+
+
+def normalize_answer(text: str) -> list[str]:
+    """Syllables of an answer: NFC, lower case, punctuation removed."""
+    text = unicodedata.normalize("NFC", text).lower()
+    text = "".join(" " if c in _PUNCT else c for c in text)
+    return _SPACE_RE.sub(" ", text).split()
+
+
+def exact_match(pred: str, gold: str) -> float:
+    return float(normalize_answer(pred) == normalize_answer(gold))
+
+
+def f1_score(pred: str, gold: str) -> float:
+    """Token-bag F1 (SQuAD v1.1 evaluation script)."""
+    p, g = normalize_answer(pred), normalize_answer(gold)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g:
+        return float(p == g)
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def load_squad(path: Path) -> tuple[list[RawDocument], list[dict]]:
+    """Documents (one per context) and questions with their gold context's source."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    docs: list[RawDocument] = []
+    questions: list[dict] = []
+    for ai, art in enumerate(data):
+        for pi, para in enumerate(art["paragraphs"]):
+            source = f"{path.name}#{ai}.{pi}"
+            docs.append(RawDocument(source=source, text=para["context"], title=art.get("title")))
+            for qa in para["qas"]:
+                questions.append({
+                    "question": qa["question"],
+                    "answers": [a["text"] for a in qa.get("answers", [])],
+                    "impossible": bool(qa.get("is_impossible", False)),
+                    "source": source,
+                })
+    return docs, questions
+
+
+def squad(path: Path, settings: Settings | None = None, limit: int | None = None,
+          progress: Callable[[int, int], None] | None = None) -> SquadReport:
+    """Score ``path`` (SQuAD v1.1/v2.0 JSON) in the open-collection setting."""
+    from hoidap.engine import (
+        Engine,  # local: evaluate is imported by the CLI before any index exists
+    )
+
+    started = time.perf_counter()
+    docs, questions = load_squad(path)
+    if limit:
+        questions = questions[:limit]
+    gold_doc = {}
+    for d in docs:
+        try:
+            gold_doc[d.source] = prepare(d).article.doc_id
+        except Exception:  # a context cleaning drops entirely can never be cited
+            gold_doc[d.source] = ""
+    with tempfile.TemporaryDirectory(prefix="hoidap-eval-") as tmp:
+        base = settings or Settings()
+        engine = Engine(settings=base.with_(index_dir=Path(tmp)))
+        engine.ingest_documents(docs)
+        em = f1 = ev1 = ev5 = 0.0
+        n_answerable = n_impossible = abstained_right = 0
+        for i, q in enumerate(questions):
+            ans = engine.ask(q["question"])
+            cited = [c.doc_id for c in ans.citations]
+            first = {cited[0], *(r.doc_id for r in ans.citations[0].also)} if cited else set()
+            top5 = set(cited[:5]) | {r.doc_id for c in ans.citations[:5] for r in c.also}
+            if q["impossible"]:
+                n_impossible += 1
+                abstained_right += ans.answer is None
+            else:
+                n_answerable += 1
+                pred = ans.answer or ""
+                em += max(exact_match(pred, g) for g in q["answers"])
+                f1 += max(f1_score(pred, g) for g in q["answers"])
+                ev1 += gold_doc[q["source"]] in first
+                ev5 += gold_doc[q["source"]] in top5
+            if progress:
+                progress(i + 1, len(questions))
+        engine.close()
+    n = max(n_answerable, 1)
+    return SquadReport(
+        questions=len(questions),
+        em=round(em / n, 4),
+        f1=round(f1 / n, 4),
+        evidence_at_1=round(ev1 / n, 4),
+        evidence_at_5=round(ev5 / n, 4),
+        abstention_accuracy=round(abstained_right / n_impossible, 4) if n_impossible else None,
+        seconds=round(time.perf_counter() - started, 2),
+    )

@@ -1,0 +1,69 @@
+"""From ranked sentences to citations: near-duplicates merged, every source kept.
+
+Syndicated news repeats sentences across outlets, sometimes with a word or a
+tone mark changed. A citation shows such a statement once and lists the other
+documents that state it in ``also``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hoidap.models import Citation, Hit, SourceRef
+from hoidap.normalize import tokenize
+from hoidap.store import Store
+
+# Two sentences whose diacritic-free term sets overlap this much (Jaccard) say
+# the same thing. 0.8 merges syndicated copies that differ by a word or two
+# ("trên 220" vs "hơn 220" stays distinct only when more words change) while
+# keeping sentences that merely share a topic apart.
+NEAR_DUPLICATE_JACCARD = 0.8
+# Extra sources looked up in the store for one statement (exact copies).
+MAX_SAME_STATEMENT = 20
+
+
+def _term_set(text: str) -> frozenset[str]:
+    return frozenset(t.plain for t in tokenize(text))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
+    """Groups of hits that state the same thing, in order of their best member."""
+    groups: list[tuple[frozenset[str], list[Hit]]] = []
+    for h in hits:
+        terms = _term_set(h.text)
+        for rep_terms, members in groups:
+            if (h.dup_key and h.dup_key == members[0].dup_key) or jaccard(terms, rep_terms) >= NEAR_DUPLICATE_JACCARD:
+                members.append(h)
+                break
+        else:
+            groups.append((terms, [h]))
+    return [members for _, members in groups]
+
+
+def cite(groups: Sequence[Sequence[Hit]], store: Store, limit: int) -> tuple[Citation, ...]:
+    """One citation per group (its best sentence), other sources of the statement in ``also``."""
+    chosen = list(groups[:limit])
+    extra = {g[0].sentence_id: store.same_statement(g[0].dup_key, MAX_SAME_STATEMENT) for g in chosen}
+    doc_ids = {h.doc_id for g in chosen for h in g} | {s.doc_id for v in extra.values() for s in v}
+    info = store.infos(sorted(doc_ids))
+    out = []
+    for g in chosen:
+        head = g[0]
+        seen = {head.doc_id}
+        also = []
+        refs = [(h.doc_id, h.start, h.end) for h in g[1:]]
+        refs += [(s.doc_id, s.start, s.end) for s in extra[head.sentence_id]]
+        for doc_id, start, end in refs:
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            i = info[doc_id]
+            also.append(SourceRef(doc_id, i.source, i.title, start, end, i.outlet))
+        hi = info[head.doc_id]
+        out.append(Citation(head.doc_id, hi.source, hi.title, head.text, head.start, head.end,
+                            hi.outlet, hi.date, round(head.score, 4), tuple(also)))
+    return tuple(out)

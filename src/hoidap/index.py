@@ -1,0 +1,158 @@
+"""The keyword index: tantivy BM25 over hoidap's own normalised tokens.
+
+Two tantivy indexes live under ``DIR/keyword/``: ``sentences`` (one entry per
+body sentence) and ``documents`` (title + body). Each has two text fields that
+tantivy splits on whitespace only, because the tokens are already normalised by
+``hoidap.normalize``:
+
+- ``acc``: canonical accented syllables ("hòa", "việt");
+- ``plain``: the same without diacritics ("hoa", "viet"), for queries typed
+  without marks.
+
+The index is derived data. It is append-only and keyed by the store's
+sentence/document numbers; tantivy commits are atomic, so after a kill it
+holds exactly the rows up to its largest key, and ``sync`` adds what the store
+has beyond that. ``manifest.json`` records the format version and fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+from hoidap.errors import IndexUnavailableError
+from hoidap.normalize import strip_diacritics
+
+log = logging.getLogger(__name__)
+
+FORMAT = "hoidap-keyword"
+VERSION = 1
+FIELDS = ("acc", "plain")
+KINDS = ("sentences", "documents")
+# tantivy's indexing memory budget. 64 MB keeps peak memory modest on the
+# 24 GiB machine while letting a batch of a few hundred articles fit in one segment.
+WRITER_HEAP_BYTES = 64_000_000
+# tantivy BM25 uses k1=1.2, b=0.75 (Lucene defaults); not configurable from Python.
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    key: int  # sentence id or document number in the store
+    score: float
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    for f in FIELDS:
+        sb.add_text_field(f, stored=False, tokenizer_name="whitespace", index_option="freq")
+    return sb.build()
+
+
+class _Part:
+    """One tantivy index (sentences or documents)."""
+
+    def __init__(self, path: Path) -> None:
+        self.schema = _schema()
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.index = (
+                tantivy.Index.open(str(path)) if (path / "meta.json").exists()
+                else tantivy.Index(self.schema, path=str(path))
+            )
+        except ValueError as e:
+            raise IndexUnavailableError(f"keyword index {path} is unreadable: {e}") from e
+        self.searcher = self.index.searcher()
+
+    def max_key(self) -> int:
+        if self.searcher.num_docs == 0:
+            return 0
+        agg = self.searcher.aggregate(tantivy.Query.all_query(), {"m": {"max": {"field": "id"}}})
+        value = agg["m"]["value"]
+        return int(value) if value is not None else 0
+
+    def add(self, rows: Iterable[tuple[int, str]]) -> int:
+        """Add (key, space-joined accented terms) rows; commit once at the end."""
+        writer = self.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+        n = 0
+        try:
+            for key, terms in rows:
+                doc = tantivy.Document()
+                doc.add_unsigned("id", key)
+                doc.add_text("acc", terms)
+                doc.add_text("plain", strip_diacritics(terms))
+                writer.add_document(doc)
+                n += 1
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        self.reload()
+        return n
+
+    def reload(self) -> None:
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def search(self, weighted_terms: list[tuple[str, str, float]], k: int) -> list[KeywordHit]:
+        """BM25 over (field, term, weight) clauses; ``k`` best keys."""
+        q = tantivy.Query
+        clauses = [
+            (tantivy.Occur.Should,
+             q.boost_query(q.term_query(self.schema, f, t), w) if w != 1.0 else q.term_query(self.schema, f, t))
+            for f, t, w in weighted_terms
+        ]
+        if not clauses or self.searcher.num_docs == 0:
+            return []
+        result = self.searcher.search(q.boolean_query(clauses), k)
+        out = []
+        for score, addr in result.hits:
+            key = self.searcher.doc(addr)["id"][0]
+            out.append(KeywordHit(int(key), float(score)))
+        return out
+
+    def num_docs(self) -> int:
+        return int(self.searcher.num_docs)
+
+    def doc_freq(self, field: str, term: str) -> int:
+        return int(self.searcher.doc_freq(field, term))
+
+
+class KeywordIndex:
+    """``DIR/keyword/``: the sentence and document BM25 indexes plus a manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        manifest = root / "manifest.json"
+        if manifest.exists():
+            meta = json.loads(manifest.read_text())
+            if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+                log.warning("keyword index %s is format %s v%s; rebuilding", root,
+                            meta.get("format"), meta.get("version"))
+                shutil.rmtree(root)
+        root.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(json.dumps(
+            {"format": FORMAT, "version": VERSION, "fields": list(FIELDS), "kinds": list(KINDS),
+             "tokens": "hoidap.normalize: NFC, lower case, canonical tone; plain = no diacritics",
+             "scoring": "tantivy BM25, k1=1.2, b=0.75"}, indent=2))
+        self.sentences = _Part(root / "sentences")
+        self.documents = _Part(root / "documents")
+
+    def sync(self, sentence_rows: Iterator[tuple[int, str]] | None = None,
+             document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]:
+        """Append rows the store has beyond what the index holds. Returns (sentences, documents) added."""
+        ns = self.sentences.add(sentence_rows) if sentence_rows is not None else 0
+        nd = self.documents.add(document_rows) if document_rows is not None else 0
+        return ns, nd
+
+    def reload(self) -> None:
+        self.sentences.reload()
+        self.documents.reload()

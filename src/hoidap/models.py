@@ -1,0 +1,166 @@
+"""The frozen records that pipeline stages pass to each other.
+
+Offsets (``start``/``end``) are always character offsets into a document's
+``original_text``: the text as read (for HTML, the text trafilatura extracted),
+before any cleaning or normalisation, so ``original_text[start:end]`` is what a
+citation quotes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)`` of a document's original text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One article as read from a file, before cleaning (output of ``ingest``)."""
+
+    source: str  # path, ``path#line`` for JSONL, or the URL when one is given
+    text: str  # the original text; for HTML, the text extracted from it
+    title: str | None = None
+    date: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    encoding_note: str | None = None  # e.g. "decoded as UTF-16"
+
+
+@dataclass(frozen=True)
+class CleanedPage:
+    """What ``clean.clean_text`` keeps of a page: body paragraphs and metadata."""
+
+    paragraphs: tuple[Span, ...]  # body paragraphs, in order, as spans of the original
+    title: str | None = None
+    date: str | None = None  # ISO: "2021-12-14T10:38", "2021-12-14" or "2021-12"
+    outlet: str | None = None
+    credits: tuple[str, ...] = ()  # "Nguồn: ...", "Ảnh: ...", author lines
+    questions: tuple[str, ...] = ()  # from a trailing "[question] q1?,q2?" line
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A body sentence; ``text == original_text[start:end]`` of its document."""
+
+    doc_id: str
+    index: int  # position in the document, from 0
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned, segmented article as stored in the index."""
+
+    doc_id: str
+    source: str
+    title: str | None
+    date: str | None
+    outlet: str | None
+    original_text: str
+    clean_text: str
+    questions: tuple[str, ...] = ()
+    credits: tuple[str, ...] = ()
+    sentences: tuple[Sentence, ...] = ()
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.sentences)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """An article's metadata without its text (what ``hoidap docs`` lists)."""
+
+    doc_id: str
+    source: str
+    title: str | None
+    date: str | None
+    outlet: str | None
+    n_sentences: int
+    questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved sentence with its retrieval score (higher is better)."""
+
+    sentence_id: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    dup_key: str = ""  # sentences sharing a key say the same thing (syndicated text)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Another place where the same statement stands (syndicated or repeated text)."""
+
+    doc_id: str
+    source: str
+    title: str | None
+    start: int
+    end: int
+    outlet: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited sentence: ``original_text[start:end]`` of document ``doc_id``.
+
+    ``also`` lists other documents stating the same sentence (near-duplicates),
+    so every source is cited while the sentence is shown once.
+    """
+
+    doc_id: str
+    source: str
+    title: str | None
+    sentence: str
+    start: int
+    end: int
+    outlet: str | None = None
+    date: str | None = None
+    score: float = 0.0
+    also: tuple[SourceRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question: a short string or ``None`` (not found), with evidence."""
+
+    question: str
+    answer: str | None
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    kind: str = "clause"  # the question type that shaped the answer: number, date, person, ...
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file (or JSONL line) that could not be ingested, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did: new documents, duplicates skipped, failures with reasons."""
+
+    ingested: tuple[str, ...] = ()  # doc ids of new documents
+    duplicates: tuple[str, ...] = ()  # sources whose article was already indexed
+    failed: tuple[FileFailure, ...] = ()
+    notes: tuple[str, ...] = field(default=())  # e.g. "a.txt: decoded as UTF-16"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed

@@ -1,0 +1,59 @@
+"""One article through the stages: clean, segment, normalise, fingerprint.
+
+``prepare`` is a pure function of a ``RawDocument``, so the single-machine
+ingest and any batch job call the same code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from hoidap.clean import clean_text
+from hoidap.errors import EmptyDocumentError
+from hoidap.models import Article, RawDocument, Sentence
+from hoidap.normalize import strip_diacritics, terms
+from hoidap.segment import split_paragraphs
+from hoidap.store import PreparedArticle
+
+# Fingerprints are truncated SHA-1: 16 hex digits (64 bits) keep collisions
+# negligible below billions of items while staying readable in URLs and JSON.
+FINGERPRINT_HEX = 16
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX]
+
+
+def statement_key(sentence_terms: str) -> str:
+    """Equal for sentences that say the same words, whatever their marks, case or punctuation."""
+    return fingerprint(strip_diacritics(sentence_terms))
+
+
+def prepare(raw: RawDocument) -> PreparedArticle:
+    """Clean, split and normalise one article. Raises EmptyDocumentError when no body is left."""
+    page = clean_text(raw.text)
+    spans = split_paragraphs(raw.text, page.paragraphs)
+    if not spans:
+        raise EmptyDocumentError("no article text left after cleaning")
+    sentence_terms = tuple(" ".join(terms(raw.text[s.start : s.end])) for s in spans)
+    body_key = strip_diacritics(" ".join(sentence_terms))
+    doc_id = fingerprint(body_key)
+    sentences = tuple(
+        Sentence(doc_id, i, s.start, s.end, raw.text[s.start : s.end]) for i, s in enumerate(spans)
+    )
+    clean = "\n\n".join(raw.text[p.start : p.end] for p in page.paragraphs)
+    title = raw.title or page.title
+    article = Article(
+        doc_id=doc_id,
+        source=raw.url or raw.source,
+        title=title,
+        date=raw.date or page.date,
+        outlet=raw.outlet or page.outlet,
+        original_text=raw.text,
+        clean_text=clean,
+        questions=page.questions,
+        credits=page.credits,
+        sentences=sentences,
+    )
+    doc_terms = " ".join(([*terms(title)] if title else []) + [t for st in sentence_terms for t in st.split()])
+    return PreparedArticle(article, doc_terms, sentence_terms, tuple(statement_key(t) for t in sentence_terms))

@@ -1,0 +1,223 @@
+"""The document store: SQLite, the source of truth for documents and sentences.
+
+One file in WAL mode, one transaction per batch of articles, so a killed ingest
+leaves every article either fully stored or absent. The keyword index is
+derived from this store and rebuilt from it when missing or behind.
+
+``Store`` is the small interface the rest of the engine uses; ``SQLiteStore``
+is the embedded implementation (a PostgreSQL one can stand beside it).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
+from hoidap.models import Article, DocumentInfo, Sentence
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    dno INTEGER PRIMARY KEY,          -- dense number, the keyword index's document key
+    doc_id TEXT NOT NULL UNIQUE,      -- content hash of the cleaned body
+    source TEXT NOT NULL,
+    title TEXT, date TEXT, outlet TEXT,
+    original_text TEXT NOT NULL,
+    clean_text TEXT NOT NULL,
+    questions TEXT NOT NULL,          -- JSON list
+    credits TEXT NOT NULL,            -- JSON list
+    n_sentences INTEGER NOT NULL,
+    terms TEXT NOT NULL               -- normalised title + body terms, space-joined
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    sid INTEGER PRIMARY KEY,
+    dno INTEGER NOT NULL REFERENCES documents(dno),
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    terms TEXT NOT NULL,              -- normalised terms, space-joined
+    dup_key TEXT NOT NULL             -- equal for sentences that say the same thing
+);
+CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno);
+CREATE INDEX IF NOT EXISTS sentences_dup ON sentences(dup_key);
+CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """A sentence row as the retriever needs it."""
+
+    sid: int
+    doc_id: str
+    dno: int
+    index: int
+    start: int
+    end: int
+    text: str
+    terms: str
+    dup_key: str
+
+
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article plus the per-sentence data the store keeps for retrieval."""
+
+    article: Article
+    doc_terms: str
+    sentence_terms: tuple[str, ...]
+    dup_keys: tuple[str, ...]
+
+
+class Store(Protocol):
+    """What the engine needs from a document store."""
+
+    def has_document(self, doc_id: str) -> bool: ...
+    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]]) -> None: ...
+    def document(self, doc_id: str) -> Article: ...
+    def documents(self) -> list[DocumentInfo]: ...
+    def sentences(self, sids: Sequence[int]) -> list[StoredSentence]: ...
+    def sentences_after(self, sid: int) -> Iterator[tuple[int, str]]: ...
+    def documents_after(self, dno: int) -> Iterator[tuple[int, str]]: ...
+    def same_statement(self, dup_key: str, limit: int) -> list[StoredSentence]: ...
+    def doc_ids(self, dnos: Sequence[int]) -> dict[int, str]: ...
+    def infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]: ...
+    def close(self) -> None: ...
+
+
+class SQLiteStore:
+    """The embedded store: ``DIR/hoidap.sqlite``."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        if read_only and not path.exists():
+            raise IndexUnavailableError(f"no index at {path.parent} (run 'hoidap ingest' first)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self.db.executescript(_SCHEMA)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except (sqlite3.Error, OSError) as e:
+            raise IndexUnavailableError(f"cannot open index {path}: {e}") from e
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise IndexUnavailableError(
+                f"index {path} has schema version {row[0]}, this hoidap reads {SCHEMA_VERSION}"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def has_document(self, doc_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone() is not None
+
+    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]]) -> None:
+        """Store a batch of new articles and source->doc links in one transaction."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for prep in batch:
+                a = prep.article
+                cur.execute(
+                    "INSERT OR IGNORE INTO documents (doc_id, source, title, date, outlet, original_text,"
+                    " clean_text, questions, credits, n_sentences, terms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (a.doc_id, a.source, a.title, a.date, a.outlet, a.original_text, a.clean_text,
+                     json.dumps(list(a.questions), ensure_ascii=False),
+                     json.dumps(list(a.credits), ensure_ascii=False), a.n_sentences, prep.doc_terms),
+                )
+                if cur.rowcount == 0:
+                    continue
+                dno = cur.lastrowid
+                cur.executemany(
+                    "INSERT INTO sentences (dno, idx, start, end, terms, dup_key) VALUES (?,?,?,?,?,?)",
+                    [(dno, s.index, s.start, s.end, t, k)
+                     for s, t, k in zip(a.sentences, prep.sentence_terms, prep.dup_keys, strict=True)],
+                )
+            cur.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)", sources)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _article(self, row: sqlite3.Row | tuple) -> Article:
+        dno, doc_id, source, title, date, outlet, original, clean, questions, credits = row
+        sents = tuple(
+            Sentence(doc_id, idx, start, end, original[start:end])
+            for idx, start, end in self.db.execute(
+                "SELECT idx, start, end FROM sentences WHERE dno=? ORDER BY idx", (dno,)
+            )
+        )
+        return Article(doc_id, source, title, date, outlet, original, clean,
+                       tuple(json.loads(questions)), tuple(json.loads(credits)), sents)
+
+    def document(self, doc_id: str) -> Article:
+        row = self.db.execute(
+            "SELECT dno, doc_id, source, title, date, outlet, original_text, clean_text, questions,"
+            " credits FROM documents WHERE doc_id=?", (doc_id,),
+        ).fetchone()
+        if row is None:
+            raise DocumentNotFoundError(f"no document {doc_id!r} in the index")
+        return self._article(row)
+
+    def _infos(self, where: str, args: Sequence[object]) -> list[DocumentInfo]:
+        rows = self.db.execute(
+            "SELECT doc_id, source, title, date, outlet, n_sentences, questions FROM documents"
+            f" {where}", tuple(args),
+        )
+        return [DocumentInfo(d, s, t, dt, o, n, tuple(json.loads(q))) for d, s, t, dt, o, n, q in rows]
+
+    def documents(self) -> list[DocumentInfo]:
+        return self._infos("ORDER BY dno", ())
+
+    def infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]:
+        if not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        return {i.doc_id: i for i in self._infos(f"WHERE doc_id IN ({marks})", doc_ids)}
+
+    def _sentences(self, where: str, args: Iterable[object]) -> list[StoredSentence]:
+        rows = self.db.execute(
+            "SELECT s.sid, d.doc_id, s.dno, s.idx, s.start, s.end,"
+            " substr(d.original_text, s.start + 1, s.end - s.start), s.terms, s.dup_key"
+            f" FROM sentences s JOIN documents d ON d.dno = s.dno WHERE {where}", tuple(args),
+        )
+        return [StoredSentence(*r) for r in rows]
+
+    def sentences(self, sids: Sequence[int]) -> list[StoredSentence]:
+        if not sids:
+            return []
+        marks = ",".join("?" * len(sids))
+        by_sid = {s.sid: s for s in self._sentences(f"s.sid IN ({marks})", sids)}
+        return [by_sid[i] for i in sids if i in by_sid]
+
+    def same_statement(self, dup_key: str, limit: int) -> list[StoredSentence]:
+        return self._sentences(f"s.dup_key = ? ORDER BY s.sid LIMIT {int(limit)}", (dup_key,))
+
+    def sentences_after(self, sid: int) -> Iterator[tuple[int, str]]:
+        yield from self.db.execute("SELECT sid, terms FROM sentences WHERE sid > ? ORDER BY sid", (sid,))
+
+    def documents_after(self, dno: int) -> Iterator[tuple[int, str]]:
+        yield from self.db.execute("SELECT dno, terms FROM documents WHERE dno > ? ORDER BY dno", (dno,))
+
+    def doc_ids(self, dnos: Sequence[int]) -> dict[int, str]:
+        if not dnos:
+            return {}
+        marks = ",".join("?" * len(dnos))
+        return dict(self.db.execute(f"SELECT dno, doc_id FROM documents WHERE dno IN ({marks})", tuple(dnos)))
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, sentences) stored."""
+        d = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        s = self.db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0]
+        return int(d), int(s)

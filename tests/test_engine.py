@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hoidap.engine import Engine
+from hoidap.errors import DocumentNotFoundError, QuestionError
+from hoidap.models import RawDocument
+
+VACCINE_Q = "Việt Nam đã nhận được bao nhiêu liều vắc xin?"
+
+ARTICLE_A = """Hội nghị ngoại giao lần thứ nhất
+
+Sáng 14/12, hội nghị về công tác đối ngoại được tổ chức tại Hà Nội với sự tham dự của nhiều đại biểu. Đến nay, Việt Nam đã có quan hệ ngoại giao với 189 quốc gia trên thế giới. Kim ngạch thương mại năm nay vượt mốc 600 tỷ USD.
+"""
+ARTICLE_B = """Bản tin đối ngoại buổi chiều
+
+Chiều 14/12, các đại biểu tiếp tục thảo luận về phương hướng công tác đối ngoại trong thời gian tới. Đến nay, Việt Nam đã có quan hệ ngoại giao với 189 quốc gia trên thế giới. Giá lúa gạo xuất khẩu tăng mạnh trong tháng qua.
+"""
+
+
+def _engine(tmp_path: Path) -> Engine:
+    return Engine(tmp_path / "idx")
+
+
+def test_ask_on_seeds_answers_with_number_and_cites_the_sentence(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        ans = eng.ask(VACCINE_Q)
+        assert ans.answer is not None and "151 triệu" in ans.answer
+        top = ans.citations[0]
+        assert eng.document(top.doc_id).original_text[top.start : top.end] == top.sentence
+        assert "151 triệu" in top.sentence
+
+
+def test_question_without_diacritics_finds_the_same_sentence(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        ans = eng.ask("Viet Nam da nhan duoc bao nhieu lieu vac xin")
+        assert ans.answer is not None and "151" in ans.answer
+
+
+def test_old_and_new_tone_styles_retrieve_the_same(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        a = eng.search("giữ vững môi trường hoà bình", k=3)
+        b = eng.search("giữ vững môi trường hòa bình", k=3)
+        assert [h.sentence_id for h in a] == [h.sentence_id for h in b]
+
+
+def test_exact_diacritics_rank_above_mark_free_matches(tmp_path: Path) -> None:
+    with _engine(tmp_path) as eng:
+        eng.ingest_documents([
+            RawDocument("plain.txt", "Bai viet khong dau ve thi truong. Gia ca tang nhanh trong thang nay."),
+            RawDocument("marked.txt", "Bài viết có dấu về thị trường. Giá cả tăng nhanh trong tháng này."),
+        ])
+        hits = eng.search("giá cả tăng nhanh", k=2)
+        assert [h.text for h in hits][0].startswith("Giá cả")
+        assert len(hits) == 2  # the unmarked sentence is still found
+
+
+def test_unanswerable_question_abstains(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        ans = eng.ask("Giá vàng SJC hôm nay là bao nhiêu?")
+        assert ans.answer is None
+
+
+def test_reingesting_the_same_article_is_a_no_op(tmp_path: Path, seeds_dir: Path) -> None:
+    with _engine(tmp_path) as eng:
+        first = eng.ingest([seeds_dir / "004_d2dacc3655348e20.txt"])
+        again = eng.ingest([seeds_dir / "004_d2dacc3655348e20.txt"])
+        assert len(first.ingested) == 1
+        assert again.ingested == () and len(again.duplicates) == 1
+        assert len(eng.documents()) == 1
+
+
+def test_syndicated_sentence_is_cited_once_with_every_source(tmp_path: Path) -> None:
+    with _engine(tmp_path) as eng:
+        eng.ingest_documents([RawDocument("a.txt", ARTICLE_A), RawDocument("b.txt", ARTICLE_B)])
+        ans = eng.ask("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?")
+        assert ans.answer is not None and "189" in ans.answer
+        sentences = [c.sentence for c in ans.citations]
+        assert len(sentences) == len(set(sentences))
+        top = ans.citations[0]
+        assert {top.doc_id, *(r.doc_id for r in top.also)} == {d.doc_id for d in eng.documents()}
+
+
+def test_doc_questions_come_from_question_lines(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        qs = eng.doc_questions()
+        assert len(qs) == 2 and all(q.endswith("?") for q in qs)
+
+
+def test_keyword_index_is_rebuilt_when_missing(tmp_path: Path) -> None:
+    import shutil
+
+    with _engine(tmp_path) as eng:
+        eng.ingest_documents([RawDocument("a.txt", ARTICLE_A)])
+    shutil.rmtree(tmp_path / "idx" / "keyword")
+    with _engine(tmp_path) as eng:
+        assert eng.search("kim ngạch thương mại", k=1)[0].text.startswith("Kim ngạch")
+
+
+def test_bad_questions_and_ids_raise_clear_errors(tmp_path: Path) -> None:
+    with _engine(tmp_path) as eng:
+        with pytest.raises(QuestionError, match="empty"):
+            eng.ask("   ")
+        with pytest.raises(QuestionError, match="limit"):
+            eng.ask("a" * 5000)
+        with pytest.raises(DocumentNotFoundError):
+            eng.document("nope")
+
+
+def test_empty_index_answers_not_found(tmp_path: Path) -> None:
+    with _engine(tmp_path) as eng:
+        ans = eng.ask(VACCINE_Q)
+        assert ans.answer is None and ans.citations == ()

@@ -1,0 +1,27 @@
+"""The evaluation gate: quality on public Vietnamese QA sets may not drop below the floors.
+
+Floors live in eval_floors.json and only go up. Each run takes about a minute
+per file on 2 cores, so the gate runs the full files, not a sample.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hoidap.evaluate import squad
+
+from .conftest import EVAL, need
+
+FLOORS = json.loads((Path(__file__).parent / "eval_floors.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [k for k in FLOORS if not k.startswith("_")])
+def test_squad_scores_stay_above_the_floors(name: str) -> None:
+    report = squad(need(EVAL / name))
+    print(f"{name}: {report}")
+    for metric, floor in FLOORS[name].items():
+        assert getattr(report, metric) >= floor, f"{name} {metric} {getattr(report, metric)} < floor {floor}"

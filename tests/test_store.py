@@ -1,0 +1,65 @@
+"""Crash safety and the store/index contract."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hoidap.engine import Engine
+
+TEMPLATE = (
+    "Bản tin số {i}\n\nNgày {d}/12/2021, tỉnh số {i} công bố kết quả xuất khẩu {i} nghìn tấn gạo trong năm."
+    " Giá trị xuất khẩu đạt {j} triệu USD, tăng mạnh so với cùng kỳ. Lãnh đạo tỉnh cho biết sẽ mở rộng thị trường.\n"
+)
+
+
+def _write_corpus(folder: Path, n: int) -> None:
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"{i:05}.txt").write_text(TEMPLATE.format(i=i, d=i % 28 + 1, j=i * 7 + 3), encoding="utf-8")
+
+
+def _stored(index: Path) -> int:
+    if not (index / "hoidap.sqlite").exists():
+        return 0
+    db = sqlite3.connect(index / "hoidap.sqlite")
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+
+
+def test_ingest_killed_halfway_leaves_a_consistent_index(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "idx"
+    _write_corpus(corpus, 3000)
+    proc = subprocess.Popen([sys.executable, "-m", "hoidap.cli", "ingest", str(corpus), "--index", str(index)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and _stored(index) < 200:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stored = _stored(index)
+    assert 0 < stored < 3000, "the kill should land mid-ingest"
+
+    with Engine(index) as eng:
+        docs = eng.documents()
+        # All or nothing per article: every stored article has all its sentences.
+        for info in docs[:: max(1, len(docs) // 50)]:
+            art = eng.document(info.doc_id)
+            assert art.n_sentences == info.n_sentences == 3
+        # The keyword index caught up with the store on open.
+        n_sentences = eng.store.counts()[1]
+        assert eng.index.sentences.num_docs() == n_sentences
+        assert eng.search("xuất khẩu gạo", k=1)
+        report = eng.ingest([corpus])
+        assert len(report.ingested) + len(report.duplicates) == 3000
+        assert len(report.ingested) == 3000 - len(docs)
+        assert len(eng.documents()) == 3000
