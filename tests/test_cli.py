@@ -79,3 +79,39 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
         with pytest.raises(SystemExit):
             main([*cmd, "--help"])
         assert "Example" in capsys.readouterr().out
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_ingested(
+    tmp_path: Path, seeds_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's list: empty, binary, legacy encoding, UTF-16, 50 MB, unreadable, missing."""
+    import shutil
+    import unicodedata
+
+    bad = tmp_path / "in"
+    bad.mkdir()
+    for seed in sorted(seeds_dir.glob("*.txt")):
+        shutil.copy(seed, bad / seed.name)
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    # TCVN3 (ABC) bytes: "Việt Nam" in a legacy 8-bit Vietnamese font encoding.
+    (bad / "tcvn3.txt").write_bytes(b"Vi\xd6t Nam \xae\xb8 nh\xcbn \xae\xad\xfcc tr\xaan 151 tri\xd6u li\xd2u v\xberc xin.\n" * 20)
+    utf16 = "Hội nghị ngoại giao lần thứ 32 diễn ra tại Hà Nội với nhiều đại biểu tham dự đông đủ."
+    (bad / "utf16.txt").write_bytes(utf16.encode("utf-16"))
+    with open(bad / "huge.txt", "wb") as f:
+        f.truncate(50 * 1024 * 1024)
+    (bad / "unreadable.txt").symlink_to(tmp_path / "gone" / "nowhere.txt")
+    code = main(["ingest", str(bad), str(tmp_path / "does-not-exist"), "--index", str(tmp_path / "idx"), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    reasons = {Path(f["source"]).name: f["reason"] for f in report["failed"]}
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["tcvn3.txt"]
+    assert "MB" in reasons["huge.txt"]
+    assert "unreadable.txt" in reasons
+    assert "no such file" in reasons["does-not-exist"]
+    # Every good file is still ingested: the five seeds and the UTF-16 page.
+    assert len(report["ingested"]) == 6
+    assert any("UTF-16" in n for n in report["notes"])
+    assert unicodedata.is_normalized("NFC", utf16)

@@ -385,11 +385,9 @@ def _walk(folder: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # sorted in place: walk order
         for name in sorted(files):
             file = Path(root, name)
-            if (
-                not name.startswith(".")
-                and file.suffix.lower() in SUPPORTED_SUFFIXES
-                and file.is_file()
-            ):
+            # Broken links and special files are yielded too, so that reading them
+            # reports why they were skipped instead of dropping them silently.
+            if not name.startswith(".") and file.suffix.lower() in SUPPORTED_SUFFIXES:
                 yield file
 
 

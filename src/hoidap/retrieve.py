@@ -20,41 +20,78 @@ from hoidap.store import Store
 # Weight of the diacritic-free field when the query has marks. Low enough that
 # an exact match always outranks a mark-less one on the same terms.
 PLAIN_WEIGHT = 0.3
+# Weight of the bigram fields in the document score (benchmarks/retrieval_fields.py,
+# tuned on viquad1_dev by MRR@10; 0.3-0.6 all within 0.01 evidence@1 on ViNewsQA).
+BIGRAM_WEIGHT = 0.5
 # Candidates fetched from each index before fusion.
 SENTENCE_CANDIDATES = 200
 DOCUMENT_CANDIDATES = 50
 # Share of the document score in a sentence's fused score (the rest is the
-# sentence's own). Tuned on viquad1_dev (open collection, evidence@1).
-DOCUMENT_WEIGHT = 0.5
+# sentence's own), each normalised by its maximum over the query's candidates.
+# Tuned on viquad1_dev (0.6-0.8 give ViNewsQA evidence@1 0.80-0.81).
+DOCUMENT_WEIGHT = 0.7
 
-# Question words and function words that carry no topic: kept out of the
-# query so that "bao nhiêu" or "là gì" do not pull in every sentence with them.
-QUESTION_WORDS = frozenset(
-    strip_diacritics(w)
-    for w in ["ai", "gì", "nào", "đâu", "sao", "bao", "nhiêu", "mấy", "khi", "lúc", "thế", "nào", "vì", "tại", "là", "của", "và", "các", "những", "được", "có", "không", "hay", "hoặc", "thì", "mà", "với", "cho", "này", "đó", "ấy", "hả", "nhỉ", "vậy", "chưa"]
+# Question words, matched on diacritic-free syllables: they say what kind of
+# answer is wanted, not what the topic is, so they stay out of the query (and
+# no bigram spans them). Function words stay: BM25 already weighs them little,
+# and removing them measured no better.
+QUESTION_PHRASES = tuple(
+    tuple(strip_diacritics(p).split())
+    for p in ("như thế nào", "thế nào", "bao nhiêu", "khi nào", "bao giờ", "bao lâu", "vì sao",
+              "tại sao", "ở đâu", "là gì", "gì", "nào", "ai", "đâu", "mấy")
 )
+QUESTION_WORDS = frozenset(w for p in QUESTION_PHRASES for w in p)
 
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed question: its topic terms, accented and plain."""
+    """A parsed question: its topic terms and bigrams, accented and plain."""
 
     norm: tuple[str, ...]
     plain: tuple[str, ...]
     marked: bool  # whether the user typed diacritics
+    bigrams: tuple[tuple[str, str], ...] = ()  # (accented, plain) "a_b" pairs
+
+
+def _question_mask(plain: list[str]) -> list[bool]:
+    """True for tokens that belong to a question phrase (longest phrases first)."""
+    mask = [False] * len(plain)
+    for phrase in QUESTION_PHRASES:
+        n = len(phrase)
+        for i in range(len(plain) - n + 1):
+            if tuple(plain[i : i + n]) == phrase and not any(mask[i : i + n]):
+                mask[i : i + n] = [True] * n
+    return mask
 
 
 def parse_query(question: str) -> Query:
-    toks = [t for t in tokenize(question) if t.plain not in QUESTION_WORDS]
-    if not toks:  # a question made only of function words: search with all of them
-        toks = tokenize(question)
-    return Query(tuple(t.norm for t in toks), tuple(t.plain for t in toks), has_diacritics(question))
+    toks = tokenize(question)
+    mask = _question_mask([t.plain for t in toks])
+    if all(mask):  # a question made only of question words: search with all of them
+        mask = [False] * len(toks)
+    runs: list[list[int]] = [[]]
+    for i, masked in enumerate(mask):
+        if masked:
+            runs.append([])
+        else:
+            runs[-1].append(i)
+    pairs = tuple(
+        (f"{toks[a].norm}_{toks[b].norm}", f"{toks[a].plain}_{toks[b].plain}")
+        for run in runs for a, b in zip(run, run[1:], strict=False)
+    )
+    kept = [t for t, m in zip(toks, mask, strict=True) if not m]
+    return Query(tuple(t.norm for t in kept), tuple(t.plain for t in kept), has_diacritics(question), pairs)
 
 
 def _clauses(q: Query) -> list[tuple[str, str, float]]:
     if not q.marked:
-        return [("plain", t, 1.0) for t in q.plain]
-    return [("acc", t, 1.0) for t in q.norm] + [("plain", t, PLAIN_WEIGHT) for t in q.plain]
+        return [("plain", t, 1.0) for t in q.plain] + [("plain2", p, BIGRAM_WEIGHT) for _, p in q.bigrams]
+    return (
+        [("acc", t, 1.0) for t in q.norm]
+        + [("plain", t, PLAIN_WEIGHT) for t in q.plain]
+        + [("acc2", a, BIGRAM_WEIGHT) for a, _ in q.bigrams]
+        + [("plain2", p, BIGRAM_WEIGHT * PLAIN_WEIGHT) for _, p in q.bigrams]
+    )
 
 
 def _normalised(scores: dict[int, float]) -> dict[int, float]:
