@@ -11,7 +11,9 @@ import pytest
 from hoidap.clean import clean_text
 from hoidap.models import CleanedPage
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "examples" / "corpus"
+SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 EVAL = SHARED / "eval"
 
@@ -687,6 +689,160 @@ def test_crlf_and_nbsp_are_trimmed() -> None:
     page, paras, _ = clean(text)
     assert paras == ["Trời nắng nóng gay gắt."]
     assert page.title == "Tiêu đề bài viết về thời tiết hôm nay"
+
+
+# --- bug: a navigation bar was taken as the title --------------------------------
+
+NAV_HEADLINE = "Bộ Y tế khuyến cáo người dân tiêm đủ liều vắc xin trước Tết"
+NAV_BODY = "Sáng 14/12, Bộ Y tế đề nghị các địa phương đẩy nhanh tiến độ tiêm chủng."
+
+
+@pytest.mark.parametrize(
+    "nav",
+    [
+        "Trang chủ | Thời sự | Thế giới | Kinh tế | Xã hội | Thể thao | Video",
+        "Thời sự | Chính trị | Hà Nội | Kinh tế | Văn hoá | Sức khoẻ",
+        "Trang chủ   Chính trị   Kinh tế   Quốc tế   Pháp luật   Đời sống",  # flattened menu
+        "Trang chủ Chính trị Kinh tế Quốc tế Pháp luật Đời sống",  # gaps collapsed
+        "Giáo dục Sức khỏe Giải trí Công nghệ Du lịch",
+        "Trang chủ › Sức khỏe › Y tế cơ sở",
+        "Trang chủ > Thời sự > Phòng chống dịch bệnh",
+        "Thời sự / Xã hội / Y tế",
+        "Tin tức | Đối ngoại | Kiều bào | Media",
+        "BÁO TIN NHANH\nĐăng nhập | Đăng ký",  # site name and login links above the menu
+    ],
+    ids=[
+        "pipes",
+        "pipes-old-tones",
+        "space-gaps",
+        "run",
+        "run-2",
+        "chevrons",
+        "gt",
+        "slashes",
+        "unknown-sections",
+        "login",
+    ],
+)
+def test_navigation_bar_is_not_the_title(nav: str) -> None:
+    text = f"{nav}\n\n{NAV_HEADLINE}\n\nThứ Ba, 14/12/2021 10:38\n\n{NAV_BODY}"
+    page, paras, _ = clean(text)
+    assert page.title == NAV_HEADLINE
+    assert page.date == "2021-12-14T10:38"
+    assert paras == [NAV_BODY]
+
+
+def test_navigation_bar_rule_keeps_real_headlines() -> None:
+    # Capitalised names and a "|" inside a headline are not a menu: items are too long.
+    for headline in (
+        "Thể thao Việt Nam giành thêm 3 huy chương vàng tại SEA Games",
+        "Tổng Bí thư Nguyễn Phú Trọng dự Hội nghị đối ngoại toàn quốc",
+        "Hà Nội: Giá vàng SJC tăng mạnh phiên sáng nay | Kinh tế",
+    ):
+        page, paras, _ = clean(f"Trang chủ | Kinh tế | Video\n{headline}\n{NAV_BODY}")
+        assert page.title == headline
+        assert paras == [NAV_BODY]
+
+
+# --- bug: an unknown lead abbreviation was kept over the stated outlet name -------
+
+
+@pytest.mark.parametrize(
+    ("header", "lead", "tail", "outlet"),
+    [
+        # the site header spells the abbreviation out: B(áo) T(in) N(hanh)
+        ("BÁO TIN NHANH", "BTN - ", "Thanh Tùng\nNguồn: BTN tổng hợp", "Báo Tin Nhanh"),
+        ("ĐIỂM TIN MỖI NGÀY", "(ĐTMN) - ", "Ngọc Anh", "Điểm Tin Mỗi Ngày"),
+        # a closing credit states the full name
+        ("", "BTĐ - ", "Minh Thuý\nNguồn: Bản tin Thủ đô Ngày mới", "Bản tin Thủ đô Ngày mới"),
+        ("", "(BĐN) - ", "Theo Báo Đồng Nai", "Báo Đồng Nai"),
+        # "tổng hợp" (compiled by) is not part of the outlet's name
+        ("", "", "Nguồn: Điểm Tin Mỗi Ngày tổng hợp", "Điểm Tin Mỗi Ngày"),
+        # nothing better stated: the abbreviation stays
+        ("", "BTN - ", "Nguồn: BTN tổng hợp", "BTN"),
+        ("THỜI SỰ", "(PNVN) - ", "Hồng Anh", "PNVN"),
+        # a known abbreviation is expanded as before
+        ("", "TTTĐ - ", "Nguồn: TTTĐ tổng hợp", "Tuổi trẻ Thủ đô"),
+    ],
+    ids=[
+        "header-spells-BTN",
+        "header-spells-DTMN",
+        "nguon-full-name",
+        "theo-full-name",
+        "tong-hop-suffix",
+        "abbr-only",
+        "abbr-section-header",
+        "known-abbr",
+    ],
+)
+def test_outlet_abbreviation_gives_way_to_stated_name(
+    header: str, lead: str, tail: str, outlet: str
+) -> None:
+    text = (
+        f"{header}\n{NAV_HEADLINE}\n"
+        f"{lead}{NAV_BODY}\nCác tỉnh phía Bắc được ưu tiên phân bổ vắc xin.\n{tail}"
+    )
+    page, paras, _ = clean(text)
+    assert page.outlet == outlet
+    assert page.title == NAV_HEADLINE
+    assert paras == [NAV_BODY, "Các tỉnh phía Bắc được ưu tiên phân bổ vắc xin."]
+
+
+# --- the example corpus (examples/README.md) -------------------------------------
+
+# title, date, outlet of each .txt page, as examples/README.md documents them.
+CORPUS_METADATA: dict[str, tuple[str, str, str]] = {
+    "01_bao-tin-nhanh_doi-ngoai-tien-phong.txt": (
+        "Đối ngoại giữ vai trò tiên phong, góp phần nâng tầm vị thế đất nước",
+        "2021-12-14T10:38",
+        "Báo Tin Nhanh",
+    ),
+    "02_cong-thong-tin-thoi-su_hoi-nghi-doi-ngoai-toan-quoc.txt": (
+        "Lần đầu tiên tổ chức Hội nghị đối ngoại toàn quốc: Nhìn lại thành quả 35 năm Đổi mới",
+        "2021-12-14T09:15",
+        "Cổng thông tin Thời sự",
+    ),
+    "03_tap-chi-nhip-cau-quoc-te_phong-van-bo-truong.txt": (
+        "Bộ trưởng Ngoại giao Bùi Thanh Sơn: Ngành Ngoại giao sẵn sàng cho chặng đường mới",
+        "2021-12-13T10:08",
+        "Tạp chí Nhịp Cầu Quốc Tế",
+    ),
+    "04_ban-tin-thu-do_ha-noi-du-hoi-nghi.txt": (
+        "Hà Nội dự Hội nghị đối ngoại toàn quốc: Đối ngoại góp phần giữ vững môi trường hoà bình",
+        "2021-12-14T15:42",
+        "Bản tin Thủ đô Ngày mới",
+    ),
+    "05_diem-tin-moi-ngay_ngoai-giao-cay-tre.txt": (
+        'Tổng Bí thư: Xây dựng nền ngoại giao mang đậm bản sắc "cây tre Việt Nam"',
+        "2021-12-15T06:30",
+        "Điểm Tin Mỗi Ngày",
+    ),
+}
+
+
+def test_example_corpus_title_date_outlet() -> None:
+    files = sorted(CORPUS.glob("*.txt"))
+    assert [f.name for f in files] == sorted(CORPUS_METADATA)
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        page, paras, body = clean(text)
+        assert (page.title, page.date, page.outlet) == CORPUS_METADATA[path.name], path.name
+        assert page.title not in body, path.name  # the headline is metadata, not body
+        assert len(paras) >= 7, path.name
+    questions = clean_text((CORPUS / "05_diem-tin-moi-ngay_ngoai-giao-cay-tre.txt").read_text())
+    assert questions.questions == (
+        "Tổng Bí thư Nguyễn Phú Trọng nói gì về bản sắc cây tre Việt Nam trong đối ngoại?",
+        "Vì sao Hội nghị đối ngoại toàn quốc năm 2021 được xem là sự kiện đặc biệt?",
+    )
+
+
+def test_example_jsonl_texts_add_no_metadata() -> None:
+    """JSONL records bring their own title/date/outlet; clean_text must not invent others."""
+    for line in (CORPUS / "07_tin-tong-hop_distractors.jsonl").read_text("utf-8").splitlines():
+        record = json.loads(line)
+        page, paras, _ = clean(record["text"])
+        assert (page.title, page.date, page.outlet) == (None, None, None)
+        assert paras == [record["text"]]
 
 
 def _news_page(size: int = 5000) -> str:

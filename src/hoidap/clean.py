@@ -9,18 +9,24 @@ scraped pages put one block (paragraph, caption, headline, widget) per line.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 from hoidap.models import CleanedPage, Span
 
 logger = logging.getLogger(__name__)
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
+# The long word lists live in data/clean_patterns.json (read once, here); the rules that
+# use them, and why, are described where each constant is bound below.
+_WORDS: dict[str, Any] = json.loads(
+    resources.files("hoidap").joinpath("data/clean_patterns.json").read_text(encoding="utf-8")
+)
 
 
 # --- tuned constants -------------------------------------------------------
@@ -28,25 +34,25 @@ def _wordset(words: str) -> frozenset[str]:
 
 # Lines introducing a related-article / "more news" widget. What follows them is
 # a list of other articles' headlines and teasers until real body text resumes.
-RELATED_MARKERS: tuple[str, ...] = (
-    "đọc thêm", "xem thêm", "tin liên quan", "bài liên quan", "tin bài liên quan",
-    "bài viết liên quan", "tin tức liên quan", "tin cùng chuyên mục", "bài cùng chuyên mục",
-    "cùng chuyên mục", "tin cùng chủ đề", "tin khác", "các tin khác", "tin tức khác",
-    "có thể bạn quan tâm", "bạn có thể quan tâm", "tin mới", "tin mới nhất", "tin nổi bật",
-    "tin đọc nhiều", "đọc nhiều nhất", "xem nhiều nhất", "tin hot",
-)
+RELATED_MARKERS: tuple[str, ...] = tuple(_WORDS["related_markers"])
 
 # Words that make up share bars, font widgets and navigation ("Cỡ chữ: Tương phản",
 # "Chia sẻ Facebook Zalo", "Back to E-magazine"). A short line made only of these is
 # furniture; matching words rather than whole lines also catches their combinations.
-FURNITURE_WORDS: frozenset[str] = _wordset(
-    "tag tags từ khóa khoá aa a a+ a- cỡ chữ tương phản back to e e-magazine magazine emagazine "
-    "tìm kiếm tl chia sẻ in bài bình luận facebook zalo twitter email e-mail trang chủ print "
-    "share like tweet lưu copy link gửi bản quay lại đầu top menu video ảnh góp ý phản hồi "
-    "theo dõi google news youtube tiktok"
-)
+FURNITURE_WORDS: frozenset[str] = frozenset(_WORDS["furniture_words"])
 FURNITURE_MAX_WORDS = 8  # share bars are short; a longer line is content
 FURNITURE_LINE_MAX_WORDS = 20  # headers, breadcrumbs, "follow us" lines are one short line
+
+# Section names of Vietnamese news sites, casefolded, in both tone-mark styles (hoá/hóa).
+# Menus and breadcrumbs ("Trang chủ | Thời sự | Thế giới", "Trang chủ Chính trị Kinh tế")
+# are made of them; such a line is furniture and never the title (the headline follows it).
+SECTION_NAMES: frozenset[str] = frozenset(_WORDS["section_names"])
+# Separators of menu items: "|", "›", "»", ">", "/"; or the runs of spaces that remain when
+# a scraper flattens a horizontal menu ("Trang chủ   Chính trị   Kinh tế").
+MENU_MAX_CHARS = 200  # a whole top menu fits on one line
+MENU_ITEM_MAX_WORDS = 4  # "Bất động sản", "Khoa học - Công nghệ"; longer items are headlines
+MENU_MIN_ITEMS = 3  # symbol-separated short items, even of unknown sections ("... | Đối ngoại")
+MENU_MIN_SECTIONS = 2  # section names run together without separators
 
 # Furniture that a word list cannot express.
 FURNITURE_PATTERNS: tuple[str, ...] = (
@@ -59,35 +65,24 @@ FURNITURE_PATTERNS: tuple[str, ...] = (
 PORTAL_LABEL = r"(?:(?:cổng|trang) thông tin|báo|tạp chí) điện tử"
 
 # Labels of a credit line ("Nguồn: Báo CafeF", "Ảnh: Nguyễn Hồng", "Đồ họa: ...").
-CREDIT_LABELS: tuple[str, ...] = (
-    "nguồn", "nguồn tin", "ảnh", "ảnh và video", "ảnh & video", "đồ họa", "đồ hoạ", "video",
-    "clip", "bài", "bài và ảnh", "bài & ảnh", "bài, ảnh", "thực hiện", "tác giả", "trình bày",
-    "biên tập", "thiết kế", "infographic", "nội dung", "tổng hợp",
-)
+CREDIT_LABELS: tuple[str, ...] = tuple(_WORDS["credit_labels"])
+# "Nguồn: BTN tổng hợp" is "compiled by BTN": the words after the outlet's name are not part of it.
+OUTLET_CREDIT_SUFFIXES: tuple[str, ...] = tuple(_WORDS["outlet_credit_suffixes"])
 CREDIT_MAX_CHARS = 100  # a credit names people or outlets; a long "Nguồn: ..." is a sentence
 BYLINE_MAX_WORDS = 6  # "Kim Hồng", "DS Nguyễn Thu Giang", "Theo TTXVN"; longer is text
 BYLINE_MAX_CHARS = 60
 
 # Common outlet abbreviations used as a lead tag ("TTTĐ - ...", "(TTXVN) - ...").
-OUTLET_ABBREVIATIONS: dict[str, str] = {
-    # TTTĐ is Báo Tuổi trẻ Thủ đô (tuoitrethudo.vn), whose pages look like seed 000.
-    "TTTĐ": "Tuổi trẻ Thủ đô", "TTXVN": "Thông tấn xã Việt Nam", "VNA": "Thông tấn xã Việt Nam",
-    "VOV": "Đài Tiếng nói Việt Nam", "VOV.VN": "Đài Tiếng nói Việt Nam",
-    "VTV": "Đài Truyền hình Việt Nam", "VTC": "VTC News", "QĐND": "Quân đội nhân dân",
-    "CAND": "Công an nhân dân", "HNM": "Hà Nội mới", "SGGP": "Sài Gòn Giải Phóng",
-    "NLĐ": "Người Lao Động", "NLĐO": "Người Lao Động", "TT": "Tuổi Trẻ", "TTO": "Tuổi Trẻ",
-    "PLO": "Pháp Luật TP.HCM", "PLVN": "Pháp luật Việt Nam", "GDVN": "Giáo dục Việt Nam",
-    "KTĐT": "Kinh tế & Đô thị", "ĐCSVN": "Đảng Cộng sản Việt Nam", "TG&VN": "Thế giới và Việt Nam",
-    "VOH": "Đài Tiếng nói Nhân dân TP.HCM", "ANTĐ": "An ninh Thủ đô", "VNEWS": "VNews",
-    "BNEWS": "BNews", "ND": "Nhân Dân", "DNVN": "Doanh nghiệp Việt Nam",
-}
+# TTTĐ is Báo Tuổi trẻ Thủ đô (tuoitrethudo.vn), whose pages look like seed 000.
+OUTLET_ABBREVIATIONS: dict[str, str] = dict(_WORDS["outlet_abbreviations"])
+# An unknown lead tag ("BTN - ...") is the outlet only when the page states no full name.
+# A single upper-case token this short is an abbreviation, not a name ("BTN", "VOV.VN").
+ABBREVIATION_MAX_CHARS = 10
 # Upper-case words that start a lead paragraph without being an outlet ("ASEAN - Trung Quốc").
-NOT_OUTLET_TAGS: frozenset[str] = _wordset(
-    "ASEAN APEC WHO EU UN WTO NATO FIFA AFF SEA UBND HĐND TP TP.HCM COVID MỸ NGA"
-)
+NOT_OUTLET_TAGS: frozenset[str] = frozenset(_WORDS["not_outlet_tags"])
 # Nouns that head an organisation's name; the following word is capitalised too
 # ("VIỆN KIỂM SÁT ..." -> "Viện Kiểm sát ...").
-ORG_HEADS: frozenset[str] = _wordset("viện bộ sở cục ban báo đài ủy uỷ tổng tạp")
+ORG_HEADS: frozenset[str] = frozenset(_WORDS["org_heads"])
 
 CAPTION_TAIL_CHARS = 150  # a photo credit is short; only the end of a line can hold one
 TITLE_MIN_WORDS = 4  # shorter lines are section labels ("Tin tức", "Thế giới")
@@ -130,6 +125,14 @@ _CAPTION_END_RE = re.compile(
     re.IGNORECASE,
 )
 _PORTAL_RE = re.compile(PORTAL_LABEL, re.IGNORECASE)
+_MENU_SEP_RE = re.compile(r"[|›»>/]|\s\s")
+_MENU_SPLIT_RE = re.compile(r"\s*[|›»>/]\s*|\s{2,}")
+_MENU_SYMBOL_RE = re.compile(r"[|›»>/]")
+_MENU_ITEM_END = frozenset(".!?…:;,")
+_SECTION_MAX_WORDS = max(len(n.split()) for n in SECTION_NAMES)
+_SECTION_FIRST_WORDS = frozenset(n.split()[0] for n in SECTION_NAMES)
+_SUFFIXES = "|".join(re.escape(x) for x in OUTLET_CREDIT_SUFFIXES)
+_OUTLET_SUFFIX_RE = re.compile(rf"\s*[(,\-–]?\s*(?:{_SUFFIXES})\s*\)?\s*$", re.IGNORECASE)
 _DIGIT_RE = re.compile(r"\d")
 _ENUM_RE = re.compile(r"(?:\d{1,2}|[IVX]{1,4}|[a-zđ])[.)]\s")
 _QUESTION_RE = re.compile(r"\[question\]\s*(.*)", re.IGNORECASE | re.DOTALL)
@@ -166,15 +169,18 @@ class _Unit:
     text: str  # the block with runs of whitespace collapsed, for matching
     key: str  # casefolded ``text``, for repeat detection
     body: bool  # reads as body prose (see _is_body_text)
-    furniture: bool
+    furniture: bool  # share bars, site headers, menus and breadcrumbs
     date: str | None  # ISO date when the block is a date/metadata line
 
 
-def _make_unit(start: int, end: int, text: str) -> _Unit:
+def _make_unit(start: int, end: int, text: str, line: str | None = None) -> _Unit:
+    """``line`` is the block before whitespace was collapsed: its gaps separate menu items."""
     ends = _ends_sentence(text)
     # Metadata lines are short and unpunctuated; skip their tests for prose.
     meta = not ends and len(text) <= DATE_LINE_MAX_CHARS
     furniture = (meta or len(text) <= FURNITURE_LINE_MAX_CHARS) and _is_furniture(text, ends)
+    if not (furniture or ends) and len(text) <= MENU_MAX_CHARS:
+        furniture = _is_menu(line or text)
     date = _parse_date_line(text) if meta else None
     return _Unit(start, end, text, text.casefold(), _is_body_text(text, ends), furniture, date)
 
@@ -227,6 +233,95 @@ def _is_furniture(s: str, ends: bool) -> bool:
         return False
     # Site headers ("CỔNG THÔNG TIN ĐIỆN TỬ") and English site names carry no body text.
     return _is_all_caps(s) or (n >= 3 and bool(_ENGLISH_LINE_RE.fullmatch(s)))
+
+
+def _section_run(s: str) -> int:
+    """How many capitalised section names make up ``s`` ("Trang chủ Chính trị" -> 2), else 0."""
+    if s.split(None, 1)[0].casefold() not in _SECTION_FIRST_WORDS:
+        return 0  # fast exit: most lines do not start with a section name
+    words = s.split()
+    i = count = 0
+    while i < len(words):
+        if not words[i][0].isupper():
+            return 0
+        for k in range(min(_SECTION_MAX_WORDS, len(words) - i), 0, -1):
+            if " ".join(words[i : i + k]).casefold() in SECTION_NAMES:
+                break
+        else:
+            return 0
+        i, count = i + k, count + 1
+    return count
+
+
+def _is_menu_item(item: str) -> bool:
+    return (
+        item[0].isupper()
+        and item[-1] not in _MENU_ITEM_END
+        and len(item.split()) <= MENU_ITEM_MAX_WORDS
+        and not _DIGIT_RE.search(item)
+    )
+
+
+def _is_menu(line: str) -> bool:
+    """A navigation bar or breadcrumb: short capitalised items, or a run of section names."""
+    sep = _MENU_SEP_RE.search(line)
+    if sep is None:
+        return _section_run(line) >= MENU_MIN_SECTIONS
+    first = line[: sep.start()].rstrip()
+    if first and not _is_menu_item(first):
+        return False  # fast exit: the first item is already too long for a menu
+    items = [x for x in _MENU_SPLIT_RE.split(line) if x]
+    if len(items) < 2:
+        return bool(items) and _section_run(items[0]) >= MENU_MIN_SECTIONS
+    if not all(_is_menu_item(x) for x in items):
+        return False
+    # Unknown items need symbol separators; runs of spaces alone also separate table cells.
+    if len(items) >= MENU_MIN_ITEMS and _MENU_SYMBOL_RE.search(line):
+        return True
+    return any(" ".join(x.split()).casefold() in SECTION_NAMES for x in items)
+
+
+def _is_abbreviation(name: str) -> bool:
+    return len(name) <= ABBREVIATION_MAX_CHARS and " " not in name and _is_all_caps(name)
+
+
+def _spelled_out(abbr: str, headers: list[str]) -> str | None:
+    """The all-caps header whose initials spell ``abbr`` ("BÁO TIN NHANH" for "BTN"), title-cased.
+
+    Every word of such a name is a name word, so each is capitalised ("Báo Tin Nhanh").
+    """
+    letters = [c for c in abbr if c.isalpha()]
+    for header in headers:
+        words = header.split()
+        if len(letters) >= 2 and [w[0] for w in words] == letters:
+            return " ".join(w[0] + w[1:].lower() for w in words)
+    return None
+
+
+def _choose_outlet(
+    lead: str | None, closing: list[str], header: str | None, caps_headers: list[str]
+) -> str | None:
+    """The page's outlet: a stated full name wins over an abbreviation that no table expands.
+
+    Order: a lead tag the table expands; the site header that the page's abbreviation spells
+    out; the first full name of a closing credit, then of the site header; else an abbreviation.
+    """
+    candidates = [c for c in (lead, *closing, header) if c]
+    if lead and not _is_abbreviation(lead):
+        return lead
+    for name in candidates:
+        spelled = _spelled_out(name, caps_headers) if _is_abbreviation(name) else None
+        if spelled:
+            return spelled
+    full = [c for c in candidates if not _is_abbreviation(c)]
+    if full:
+        return full[0]
+    return candidates[0] if candidates else None
+
+
+def _outlet_name(credit: str) -> str:
+    """The outlet named by a source credit, without "tổng hợp" ("BTN tổng hợp" -> "BTN")."""
+    return _OUTLET_SUFFIX_RE.sub("", credit).strip()
 
 
 def _credit(s: str) -> str | None:
@@ -307,6 +402,17 @@ def _org_name(header: str) -> str:
     return " ".join(out).replace("việt nam", "Việt Nam")
 
 
+def _header_outlet(name: str, labelled: bool, portal_seen: bool) -> str | None:
+    """The site named by a header line, or None ("THỜI SỰ" is a section label, not a site)."""
+    if not name:
+        return None
+    # An all-caps header names the site after a portal label or as "BỘ ...", "VIỆN ...".
+    named = labelled or portal_seen or name.split()[0].lower() in ORG_HEADS
+    if _is_all_caps(name) and named:
+        return _org_name(name)
+    return name if labelled else None  # "Cổng thông tin điện tử Chính phủ"
+
+
 def _lead_tag(text: str, pos: int) -> tuple[int, str] | None:
     """(offset after the tag, outlet) for a lead such as "TTTĐ - ..." or "(TTXVN) - ..."."""
     m = _LEAD_TAG_RE.match(text, pos)
@@ -341,10 +447,10 @@ def _units(text: str, first_start: int) -> list[_Unit]:
             if start >= line_start + len(raw) - (len(lstripped) - len(core)):
                 continue
         end = line_start + len(raw) - (len(lstripped) - len(core))
-        flat = text[start:end]
+        line = flat = text[start:end]
         if "  " in flat or not flat.isprintable():  # tabs, NBSP, CR: collapse for matching
             flat = " ".join(flat.split())
-        unit = _make_unit(start, end, flat)
+        unit = _make_unit(start, end, flat, line)
         if prev_joinable and flat[0].islower() and not (unit.furniture or _BULLET_RE.match(flat)):
             unit = _make_unit(units[-1].start, end, f"{units[-1].text} {flat}")
             units[-1] = unit
@@ -394,6 +500,7 @@ def clean_text(text: str) -> CleanedPage:
     title: str | None = None
     title_unit: _Unit | None = None
     header_outlet: str | None = None
+    caps_headers: list[str] = []  # all-caps lines above the title: site names ("BÁO TIN NHANH")
     sources: list[tuple[int, str]] = []  # (offset, outlet) of "Nguồn: ..." / closing "Theo ..."
     questions: tuple[str, ...] = ()
     credits: list[tuple[int, str]] = []
@@ -420,15 +527,15 @@ def clean_text(text: str) -> CleanedPage:
             date = date or u.date
             continue
         if u.furniture:
-            if not seen_body and title is None and header_outlet is None:
+            if not seen_body and title is None:
                 label = _PORTAL_RE.match(s)
                 name = s[label.end() :].strip(" -–:|") if label else s
-                # An all-caps header names the site after a portal label or as "BỘ ...", "VIỆN ...".
-                named = label is not None or portal_seen or name.split()[0].lower() in ORG_HEADS
-                if name and _is_all_caps(name) and named:
-                    header_outlet = _org_name(name)
-                elif name and label:  # "Cổng thông tin điện tử Chính phủ"
-                    header_outlet = name
+                caps = bool(name) and _is_all_caps(name)
+                # An all-caps menu ("TRANG CHỦ | THỜI SỰ") is furniture, but it names no site.
+                if (caps or label) and not _is_menu(text[u.start : u.end]):
+                    if caps:
+                        caps_headers.append(name)
+                    header_outlet = header_outlet or _header_outlet(name, bool(label), portal_seen)
                 portal_seen = portal_seen or label is not None
             continue
         if in_related:
@@ -452,8 +559,8 @@ def clean_text(text: str) -> CleanedPage:
         credit = _credit(s)
         if credit is not None:
             credits.append((u.start, s))
-            if s.lower().startswith("nguồn"):
-                sources.append((u.start, credit))
+            if s.lower().startswith("nguồn") and _outlet_name(credit):
+                sources.append((u.start, _outlet_name(credit)))
             continue
         if _CAPTION_END_RE.search(s, max(0, len(s) - CAPTION_TAIL_CHARS)):
             continue
@@ -482,7 +589,9 @@ def clean_text(text: str) -> CleanedPage:
             credits.append((u.start, u.text))
             theo = _THEO_RE.fullmatch(u.text)
             if theo and _nwords(theo[1]) <= SUFFIX_MAX_WORDS + 1:
-                sources.append((u.start, theo[1].rsplit("/", 1)[-1].strip()))
+                name = _outlet_name(theo[1].rsplit("/", 1)[-1])
+                if name:
+                    sources.append((u.start, name))
             continue
         if (kind == "byline" and not u.body) or u.key in seen:
             continue  # a name mid-page is a caption; an exact repeat adds nothing
@@ -498,7 +607,7 @@ def clean_text(text: str) -> CleanedPage:
     # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
     body_end = paragraphs[-1].end if paragraphs else -1
     closing = [name for pos, name in sorted(sources) if pos > body_end]
-    outlet = lead_outlet or (closing[0] if closing else None) or header_outlet
+    outlet = _choose_outlet(lead_outlet, closing, header_outlet, caps_headers)
     logger.debug("clean_text: %d of %d blocks kept as body", len(paragraphs), len(units))
     return CleanedPage(
         paragraphs=tuple(paragraphs),
