@@ -128,6 +128,82 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_citation(c: Any, indent: str = "      ") -> None:
+    where = ", ".join(x for x in (c.outlet, c.date) if x)
+    print(f"{indent}{c.title or c.source}{f' ({where})' if where else ''}  {c.doc_id}:{c.start}-{c.end}")
+    for ref in c.also:
+        print(f"{indent}also: {ref.title or ref.source}  {ref.doc_id}:{ref.start}-{ref.end}")
+
+
+def _print_conflicts(conflicts: Sequence[Any]) -> None:
+    for c in conflicts:
+        print(f"  [{c.label}] {c.quantity}")
+        for f in c.members:
+            print(f"      “{f.text}”  {f.citation.outlet or f.citation.title or f.citation.source}"
+                  f"  {f.citation.doc_id}:{f.start}-{f.end}")
+
+
+def _doc_list(value: str | None) -> list[str] | None:
+    return [d.strip() for d in value.split(",") if d.strip()] if value else None
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from hoidap.brief import briefing_json
+
+    with _engine(args) as eng:
+        b = eng.brief(query=args.query, docs=_doc_list(args.docs), max_sentences=args.max_sentences,
+                      max_words=args.max_words)
+    if args.json:
+        _print_json(briefing_json(b))
+        return 0
+    if not b.sentences:
+        print("(không có bài nào / no matching article)")
+        return 0
+    for i, s in enumerate(b.sentences, 1):
+        print(f"[{i}] {s.text}")
+        for c in s.citations:
+            _print_citation(c)
+    if b.conflicts:
+        print("\nSố liệu giữa các nguồn / figures across sources:")
+        _print_conflicts(b.conflicts)
+    return 0
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    from hoidap.brief import conflicts_json, facts_json
+
+    with _engine(args) as eng:
+        facts = eng.facts(docs=_doc_list(args.docs))
+    if args.json:
+        _print_json({"conflicts": conflicts_json(facts.conflicts)} if args.conflicts
+                    else facts_json(facts.figures, facts.entities, facts.conflicts))
+        return 0
+    if not args.conflicts:
+        print("Số liệu / figures:")
+        for f in facts.figures:
+            rng = f"[{f.low}, {f.high if f.high is not None else '∞'}]"
+            print(f"  {f.text}  = {f.value:g} {rng}  unit={f.unit}  counts={f.counts}  date={f.date}"
+                  f"  {f.citation.doc_id}:{f.start}-{f.end}")
+        print("\nThực thể / entities:")
+        for e in facts.entities:
+            extra = f", {e.title}" if e.title else (f" ({e.date})" if e.date else "")
+            print(f"  {e.kind:12} {e.name}{extra}  [{len(e.citations)} câu]")
+        print()
+    print("Số liệu giữa các nguồn / figures across sources:")
+    _print_conflicts(facts.conflicts)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hoidap.server import WORKERS, serve
+    from hoidap.settings import Settings
+
+    settings = Settings() if not args.index else Settings().with_(index_dir=Path(args.index))
+    serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log,
+          workers=args.workers or WORKERS)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from hoidap.evaluate import squad
     from hoidap.settings import Settings
@@ -185,6 +261,36 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also answer every question found in the documents' [question] lines")
     sp.add_argument("--json", action="store_true", help="one JSON object per question")
     sp.set_defaults(func=cmd_ask)
+
+    sp = add("brief", "A cited extractive briefing of the collection, of some documents, or of the "
+             "articles matching a query: key sentences (near-duplicates merged, every source cited), "
+             "figures, entities and where sources disagree.",
+             'hoidap brief --query "quan hệ thương mại" --max-sentences 5 --json')
+    sp.add_argument("--query", help="brief only the articles matching this query")
+    sp.add_argument("--docs", help="brief only these documents: DOC_ID,DOC_ID,...")
+    sp.add_argument("--max-sentences", type=int, help="at most N sentences (default 8 without --max-words)")
+    sp.add_argument("--max-words", type=int,
+                    help="stop once N syllables are reached (the sentence that reaches N is kept whole)")
+    sp.add_argument("--json", action="store_true",
+                    help="one JSON object: sentences, figures, entities, conflicts")
+    sp.set_defaults(func=cmd_brief)
+
+    sp = add("facts", "Every figure (value, range, unit, what it counts, date) and entity of the "
+             "articles, with citations, and figures about the same quantity compared across sources.",
+             "hoidap facts --json --conflicts")
+    sp.add_argument("--docs", help="only these documents: DOC_ID,DOC_ID,...")
+    sp.add_argument("--conflicts", action="store_true",
+                    help="only the cross-source comparisons (agree / compatible / conflict)")
+    sp.add_argument("--json", action="store_true", help="one JSON object: figures, entities, conflicts")
+    sp.set_defaults(func=cmd_facts)
+
+    sp = add("serve", "Serve the HTTP API (OpenAPI at /docs) and the web page at / (FastAPI on uvicorn).",
+             "hoidap serve --index my-index --port 8000   # then open http://127.0.0.1:8000/")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sp.add_argument("--workers", type=int, help="server processes (default: one per CPU core, at most 4)")
+    sp.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    sp.set_defaults(func=cmd_serve)
 
     ev = sub.add_parser("eval", help="Evaluate on a dataset.", description="Evaluate on a dataset.")
     evsub = ev.add_subparsers(dest="dataset", required=True)

@@ -16,7 +16,17 @@ from hoidap.errors import BadInputError, QuestionError
 from hoidap.evidence import cite, group_hits
 from hoidap.index import KeywordIndex
 from hoidap.ingest import read_all
-from hoidap.models import Answer, Article, DocumentInfo, FileFailure, Hit, IngestReport, RawDocument
+from hoidap.models import (
+    Answer,
+    Article,
+    Briefing,
+    DocumentInfo,
+    Facts,
+    FileFailure,
+    Hit,
+    IngestReport,
+    RawDocument,
+)
 from hoidap.pipeline import prepare
 from hoidap.retrieve import search
 from hoidap.settings import Settings
@@ -164,3 +174,26 @@ class Engine:
 
     def ask_many(self, questions: Iterable[str]) -> list[Answer]:
         return [self.ask(q) for q in questions]
+
+    # -- briefing --------------------------------------------------------
+    def brief(self, query: str | None = None, docs: Sequence[str] | None = None,
+              max_sentences: int | None = None, max_words: int | None = None,
+              with_facts: bool = True) -> Briefing:
+        """A cited extractive briefing of the collection, of ``docs``, or of the articles matching ``query``.
+
+        ``max_sentences`` (default 8 when no ``max_words``) and ``max_words``
+        (syllables; the sentence that reaches it is kept whole) bound its length.
+        """
+        from hoidap import brief as briefing
+
+        q = self._check(query) if query is not None else None
+        hits = search(self.index, self.store, q, briefing.QUERY_HITS) if q else None
+        articles = briefing.choose_articles(self.store, docs, hits)
+        return briefing.build(articles, self.store, query=q, max_sentences=max_sentences,
+                              max_words=max_words, with_facts=with_facts)
+
+    def facts(self, docs: Sequence[str] | None = None) -> Facts:
+        """Every figure and entity of the collection (or of ``docs``), and figures compared across sources."""
+        from hoidap import brief as briefing
+
+        return briefing.facts_of(briefing.choose_articles(self.store, docs, None))

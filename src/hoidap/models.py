@@ -164,3 +164,85 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number stated in an article, parsed (output of ``facts``).
+
+    ``[low, high]`` is the range the wording allows ("trên 220" -> low 220,
+    ``low_strict``, high ``None`` = unbounded); ``start``/``end`` are the
+    figure's own characters in the document's original text, and ``citation``
+    is the sentence that states it.
+    """
+
+    value: float
+    low: float | None
+    high: float | None
+    qualifier: str | None  # "hơn", "trên", "gần", "khoảng", "ít nhất", "đến nay", ... as written
+    unit: str | None  # "USD", "%", "tấn", or the counted noun's head ("quốc gia", "liều")
+    counts: str | None  # what is counted: "liều vắc xin", "quốc gia có quan hệ ngoại giao"
+    date: str | None  # the date the figure refers to, when stated ("2021", "2021-12-14")
+    text: str  # the figure as written, qualifier to noun: "trên 151 triệu liều vắc xin"
+    start: int
+    end: int
+    citation: Citation
+    of: float | None = None  # the whole of a fraction: "189/193" -> 193
+    low_strict: bool = False  # "hơn 230": the value is above 230, not 230
+    high_strict: bool = False
+    context: tuple[str, ...] = ()  # key modifiers (diacritic-free) that say which quantity it is
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A person, organisation, place or event named in the articles, with every citation."""
+
+    name: str
+    kind: str  # "person", "organization", "place" or "event"
+    title: str | None = None  # a person's title: "Phó Thủ tướng Thường trực"
+    date: str | None = None  # an event's date when stated
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Figures about the same quantity from different documents, compared.
+
+    ``label``: "agree" (same value or range), "compatible" (the ranges
+    overlap: 224 and "trên 220") or "conflict" (some two cannot both be true:
+    224 and "hơn 230").
+    """
+
+    label: str
+    quantity: str  # a readable name of the quantity: the counted noun phrase or the unit
+    members: tuple[Figure, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Every figure, entity and cross-source comparison of a set of articles."""
+
+    figures: tuple[Figure, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class BriefSentence:
+    """One sentence of a briefing, with the citation of every document that states it."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    date: str | None = None  # the date of its (first) document
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """An extractive multi-document briefing: key sentences plus the facts of the articles."""
+
+    sentences: tuple[BriefSentence, ...]
+    figures: tuple[Figure, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    doc_ids: tuple[str, ...] = ()  # the documents briefed, in date order
+    query: str | None = None

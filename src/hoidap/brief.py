@@ -1,0 +1,269 @@
+"""Briefing: one cited page from many articles about an event.
+
+Extractive: every line of a briefing is a sentence of an article, cited with
+the original offsets of every document that states it (near-duplicates are
+merged by ``evidence``, so a syndicated sentence appears once with all its
+sources). Three steps:
+
+1. Salience. Each body sentence gets a weighted sum of features: TF-IDF
+   cosine to the centroid of all the sentences, cross-document support (how
+   many documents share its word pairs), overlap with the articles' titles
+   (words and word pairs), its position in its article, and, for a query,
+   the share of query words it holds.
+2. Selection by maximal marginal relevance (Carbonell & Goldstein 1998):
+   salience minus the word-pair overlap with what is already chosen; a
+   near-duplicate of a chosen sentence is never chosen.
+3. Order: by the date of the article (undated last), then article order and
+   position in the article, which keeps each article's sentences in its
+   own narrative order.
+
+Weights were set by a coarse grid on the two multi-document summarisation
+sets in ../shared/eval (ViMs, AbMuSu train; ROUGE-2 with the length of the
+references, ``benchmarks/rouge_brief.py``) — global constants, never per
+cluster. Neighbouring values move ROUGE-2 by about ±0.005.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hoidap.errors import HoidapError
+from hoidap.evidence import NEAR_DUPLICATE_JACCARD, cite, group_hits, jaccard
+from hoidap.models import Article, Briefing, BriefSentence, Conflict, Entity, Facts, Figure, Hit
+from hoidap.normalize import strip_diacritics, terms
+from hoidap.pipeline import statement_key
+from hoidap.store import Store
+
+# Salience weights (see the module docstring for how they were chosen).
+W_CENTROID = 0.8
+W_SUPPORT = 0.5
+W_TITLE_WORDS = 0.2
+W_TITLE_PAIRS = 1.0
+W_LEAD = 0.3
+# A query's words dominate the other features when the user asked for a topic.
+W_QUERY = 2.0
+# MMR: the penalty per unit of word-pair overlap with an already chosen sentence.
+REDUNDANCY = 1.0
+# Sentences shorter than this (in syllables) are headings or fragments, not news.
+MIN_SENTENCE_SYLLABLES = 6
+DEFAULT_MAX_SENTENCES = 8
+# A briefing reads at most this many articles (the best for the query, else
+# the first stored); beyond that one page cannot say anything useful about all.
+MAX_DOCUMENTS = 200
+# For --query: sentences fetched, and the share of the best hit's score an
+# article's best sentence needs to be briefed.
+QUERY_HITS = 200
+QUERY_DOC_RATIO = 0.5
+
+# Syllables that carry no topic: never a centroid term, and a word pair made of
+# two of them earns no support. A short hand list of Vietnamese function words.
+STOPWORDS = frozenset(
+    ["và", "của", "là", "có", "được", "các", "những", "cho", "với", "trong", "đã", "này", "đó", "một", "thì", "để", "khi", "từ", "theo", "tại", "về", "người", "không", "như", "cũng", "nhưng", "vào", "ra", "lại", "nên", "nếu", "do", "bị", "sẽ", "đang", "rằng", "mà", "hay", "hoặc", "đến", "trên", "dưới", "sau", "trước", "nhiều", "ông", "bà", "anh", "chị", "em", "tôi", "chúng", "ta", "họ", "nó", "cô", "còn", "vẫn", "đều", "rất", "vì", "qua", "nhất", "mới"]
+)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    doc: int  # position of the article in the briefed list
+    article: Article
+    index: int  # the sentence's position in its article
+    start: int
+    end: int
+    text: str
+    terms: tuple[str, ...]
+    pairs: frozenset[tuple[str, str]]
+    words: frozenset[str]
+    plain: frozenset[str]  # diacritic-free terms, as ``evidence`` compares sentences
+    dup_key: str
+
+
+def _candidates(articles: Sequence[Article]) -> list[_Candidate]:
+    out = []
+    for d, art in enumerate(articles):
+        for s in art.sentences:
+            ts = tuple(terms(s.text))
+            if len(ts) < MIN_SENTENCE_SYLLABLES or s.text.rstrip().endswith("?"):
+                continue
+            out.append(_Candidate(
+                d, art, s.index, s.start, s.end, s.text, ts, frozenset(zip(ts, ts[1:], strict=False)),
+                frozenset(ts), frozenset(strip_diacritics(t) for t in ts), statement_key(" ".join(ts)),
+            ))
+    return out
+
+
+def _salience(cands: Sequence[_Candidate], articles: Sequence[Article], query: str | None) -> list[float]:
+    n = len(cands)
+    ndocs = max(1, len(articles))
+    # Centroid cosine with sentence-level IDF.
+    sf = Counter(w for c in cands for w in c.words)
+    idf = {w: math.log(n / k) for w, k in sf.items()}
+    centroid: defaultdict[str, float] = defaultdict(float)
+    for c in cands:
+        for t in c.terms:
+            if t not in STOPWORDS:
+                centroid[t] += idf[t]
+    cnorm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+    # Cross-document support: documents sharing each word pair.
+    df: Counter[tuple[str, str]] = Counter()
+    for d in range(len(articles)):
+        df.update(set().union(*[c.pairs for c in cands if c.doc == d]))
+    # Titles.
+    title_words: set[str] = set()
+    title_pairs: set[tuple[str, str]] = set()
+    for art in articles:
+        tt = terms(art.title or "")
+        title_words |= {t for t in tt if t not in STOPWORDS}
+        title_pairs |= set(zip(tt, tt[1:], strict=False))
+    q_words = {t for t in terms(query or "") if t not in STOPWORDS}
+    out = []
+    for c in cands:
+        tf = Counter(t for t in c.terms if t not in STOPWORDS)
+        dot = sum(k * idf[t] * centroid[t] for t, k in tf.items())
+        snorm = math.sqrt(sum((k * idf[t]) ** 2 for t, k in tf.items())) or 1.0
+        support = sum(df[p] for p in c.pairs if df[p] >= 2 and not (p[0] in STOPWORDS and p[1] in STOPWORDS))
+        content = c.words - STOPWORDS
+        score = (
+            W_CENTROID * dot / snorm / cnorm
+            + W_SUPPORT * support / len(c.terms) / ndocs
+            + W_TITLE_WORDS * (len(content & title_words) / len(content) if content else 0.0)
+            + W_TITLE_PAIRS * (len(c.pairs & title_pairs) / len(title_pairs) if title_pairs else 0.0)
+            + W_LEAD / (1 + c.index)
+        )
+        if q_words:
+            score += W_QUERY * len(q_words & c.words) / len(q_words)
+        out.append(score)
+    return out
+
+
+def _same_statement(a: _Candidate, b: _Candidate) -> bool:
+    """``evidence``'s rule: the same words whatever the marks, or term sets this similar."""
+    return a.dup_key == b.dup_key or jaccard(a.plain, b.plain) >= NEAR_DUPLICATE_JACCARD
+
+
+def _restates(a: _Candidate, b: _Candidate) -> bool:
+    """``a`` says again what ``b`` says: the same statement, or one sentence nearly inside the
+    other (a lead that a later sentence repeats with more detail)."""
+    if _same_statement(a, b):
+        return True
+    small = min(len(a.plain), len(b.plain))
+    return small > 0 and len(a.plain & b.plain) / small >= NEAR_DUPLICATE_JACCARD
+
+
+def _select(cands: Sequence[_Candidate], scores: Sequence[float], max_sentences: int | None,
+            max_words: int | None) -> list[int]:
+    """MMR until ``max_sentences`` are chosen or ``max_words`` syllables are reached.
+
+    The sentence that reaches ``max_words`` is kept whole (a length-limited
+    evaluation, like ROUGE's ``-l``, cuts it).
+    """
+    chosen: list[int] = []
+    words = 0
+    left = set(range(len(cands)))
+    while left and (max_sentences is None or len(chosen) < max_sentences) \
+            and (max_words is None or words < max_words):
+        best, best_v = -1, -math.inf
+        for i in left:
+            c = cands[i]
+            overlap = max((len(c.pairs & cands[j].pairs) / len(c.pairs) for j in chosen), default=0.0) \
+                if c.pairs else 0.0
+            v = scores[i] - REDUNDANCY * overlap
+            if v > best_v or (v == best_v and i < best):
+                best, best_v = i, v
+        left.discard(best)
+        chosen.append(best)
+        words += len(cands[best].terms)
+        left -= {i for i in left if _restates(cands[i], cands[best])}
+    return chosen
+
+
+def _date_key(art: Article) -> tuple[int, str]:
+    return (0, art.date[:10]) if art.date else (1, "")
+
+
+def choose_articles(store: Store, doc_ids: Sequence[str] | None, hits: Sequence[Hit] | None) -> list[Article]:
+    """The articles to brief: ``doc_ids`` as given, else those matching the query's hits, else all."""
+    if doc_ids:
+        return [store.document(d) for d in dict.fromkeys(doc_ids)]
+    if hits is not None:
+        if not hits:
+            return []
+        best: dict[str, float] = {}
+        for h in hits:
+            best[h.doc_id] = max(best.get(h.doc_id, 0.0), h.score)
+        top = max(best.values())
+        chosen = [d for d, s in sorted(best.items(), key=lambda kv: -kv[1]) if s >= QUERY_DOC_RATIO * top]
+        return [store.document(d) for d in chosen[:MAX_DOCUMENTS]]
+    return [store.document(i.doc_id) for i in store.documents()[:MAX_DOCUMENTS]]
+
+
+def facts_of(articles: Sequence[Article]) -> Facts:
+    """Figures, entities and cross-source comparisons of the articles."""
+    from hoidap.entities import extract_entities
+    from hoidap.facts import compare, extract_figures
+
+    figures = extract_figures(articles)
+    return Facts(tuple(figures), tuple(extract_entities(articles)), tuple(compare(figures)))
+
+
+def build(articles: Sequence[Article], store: Store, *, query: str | None = None,
+          max_sentences: int | None = None, max_words: int | None = None,
+          with_facts: bool = True) -> Briefing:
+    """The briefing of ``articles`` (see the module docstring)."""
+    if max_sentences is not None and max_sentences < 1:
+        raise HoidapError("max_sentences must be at least 1")
+    if max_sentences is None and max_words is None:
+        max_sentences = DEFAULT_MAX_SENTENCES
+    by_date = sorted(range(len(articles)), key=lambda d: (_date_key(articles[d]), d))
+    ordered = [articles[d] for d in by_date]
+    cands = _candidates(ordered)
+    scores = _salience(cands, ordered, query) if cands else []
+    chosen = _select(cands, scores, max_sentences, max_words) if cands else []
+    chosen.sort(key=lambda i: (_date_key(cands[i].article), cands[i].doc, cands[i].index))
+    # Citations: each chosen sentence heads a group holding its near-duplicates in other articles.
+    hits = [Hit(i, c.article.doc_id, c.start, c.end, c.text, scores[i], c.dup_key) for i, c in enumerate(cands)]
+    heads = [hits[i] for i in chosen]
+    near = [hits[k] for k, c in enumerate(cands) if k not in set(chosen)
+            and any(_same_statement(c, cands[i]) for i in chosen)]
+    groups = [g for g in group_hits(heads + near) if g[0].sentence_id in set(chosen)]
+    cited = cite(groups, store, len(groups))
+    sentences = tuple(BriefSentence(c.sentence, (c,), c.date) for c in cited)
+    facts = facts_of(ordered) if with_facts else Facts()
+    return Briefing(sentences, facts.figures, facts.entities, facts.conflicts,
+                    tuple(a.doc_id for a in ordered), query)
+
+
+# -- JSON (the shape `hoidap brief --json` / `hoidap facts --json` print) -------
+def figure_json(f: Figure) -> dict[str, Any]:
+    return {"value": f.value, "low": f.low, "high": f.high, "low_strict": f.low_strict,
+            "high_strict": f.high_strict, "qualifier": f.qualifier, "unit": f.unit, "counts": f.counts,
+            "date": f.date, "of": f.of, "text": f.text, "doc_id": f.citation.doc_id, "start": f.start,
+            "end": f.end, "citation": asdict(f.citation)}
+
+
+def facts_json(figures: Sequence[Figure], entities: Sequence[Entity],
+               conflicts: Sequence[Conflict]) -> dict[str, Any]:
+    return {
+        "figures": [figure_json(f) for f in figures],
+        "entities": [{"name": e.name, "kind": e.kind, "title": e.title, "date": e.date,
+                      "citations": [asdict(c) for c in e.citations]} for e in entities],
+        "conflicts": conflicts_json(conflicts),
+    }
+
+
+def conflicts_json(conflicts: Sequence[Conflict]) -> list[dict[str, Any]]:
+    return [{"label": c.label, "quantity": c.quantity, "members": [figure_json(f) for f in c.members]}
+            for c in conflicts]
+
+
+def briefing_json(b: Briefing) -> dict[str, Any]:
+    return {
+        "query": b.query,
+        "doc_ids": list(b.doc_ids),
+        "sentences": [{"text": s.text, "date": s.date, "citations": [asdict(c) for c in s.citations]}
+                      for s in b.sentences],
+        **facts_json(b.figures, b.entities, b.conflicts),
+    }

@@ -1,0 +1,132 @@
+"""Briefings: cited, deduplicated, ordered; the CLI JSON shapes; the ROUGE benchmark runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hoidap.cli import main
+from hoidap.engine import Engine
+from hoidap.evidence import NEAR_DUPLICATE_JACCARD, jaccard
+from hoidap.models import RawDocument
+from hoidap.normalize import strip_diacritics, terms
+
+from .conftest import EVAL, need
+
+REPO = Path(__file__).resolve().parents[1]
+CITATION_KEYS = {"doc_id", "source", "title", "sentence", "start", "end", "also"}
+FIGURE_KEYS = {"value", "low", "high", "qualifier", "unit", "counts", "date", "citation"}
+
+
+def _plain(text: str) -> frozenset[str]:
+    return frozenset(strip_diacritics(t) for t in terms(text))
+
+
+def test_brief_on_seeds_is_cited_deduplicated_and_dated(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        b = eng.brief(max_sentences=10)
+        docs = {d.doc_id: eng.document(d.doc_id) for d in eng.documents()}
+    assert 1 <= len(b.sentences) <= 10
+    for s in b.sentences:
+        assert s.citations
+        for c in s.citations:
+            assert docs[c.doc_id].original_text[c.start : c.end] == c.sentence == s.text
+            for ref in c.also:
+                assert ref.doc_id != c.doc_id
+                assert _plain(docs[ref.doc_id].original_text[ref.start : ref.end]) is not None
+    for i, a in enumerate(b.sentences):
+        for other in b.sentences[i + 1 :]:
+            assert jaccard(_plain(a.text), _plain(other.text)) < NEAR_DUPLICATE_JACCARD
+    # Ordered by the date of the article (undated last), then position in the article.
+    keys = [(0, s.date[:10]) if s.date else (1, "") for s in b.sentences]
+    assert keys == sorted(keys)
+
+
+def test_near_duplicates_are_merged_with_every_source(tmp_path: Path) -> None:
+    shared = "Đến nay, Việt Nam đã có quan hệ ngoại giao với 189 quốc gia trên khắp thế giới."
+    docs = [
+        RawDocument(f"a{i}.txt", f"Bài {i} về đối ngoại năm nay có nhiều điểm mới đáng chú ý.\n\n"
+                    f"{shared.replace('khắp ', '') if i == 2 else shared} "
+                    f"Điểm riêng số {i}: hội nghị lần này bàn về chủ đề thứ {i} của ngành ngoại giao.",
+                    date=f"2021-12-1{i}")
+        for i in range(1, 4)
+    ]
+    with Engine(tmp_path / "idx") as eng:
+        eng.ingest_documents(docs)
+        b = eng.brief(max_sentences=6)
+    stated = [s for s in b.sentences if "189 quốc gia" in s.text]
+    assert len(stated) == 1
+    c = stated[0].citations[0]
+    assert len({c.doc_id, *(r.doc_id for r in c.also)}) == 3
+
+
+def test_docs_and_query_filters(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        ids = [d.doc_id for d in eng.documents()]
+        only = eng.brief(docs=[ids[1]], max_sentences=3)
+        assert only.doc_ids == (ids[1],)
+        assert {s.citations[0].doc_id for s in only.sentences} == {ids[1]}
+        q = eng.brief(query="liều vắc xin", max_sentences=3)
+        assert q.query == "liều vắc xin" and q.doc_ids
+        assert any("vắc xin" in s.text for s in q.sentences)
+        words = eng.brief(max_words=60, with_facts=False)
+        n = [len(terms(s.text)) for s in words.sentences]
+        assert sum(n) >= 60 and sum(n) - max(n) < 60  # the sentence that reached 60 is kept whole
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_brief_and_facts_json(seeded_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _run(capsys, "brief", "--index", str(seeded_index), "--max-sentences", "4", "--json")
+    assert {"sentences", "figures", "entities", "conflicts"} <= set(out)
+    assert 1 <= len(out["sentences"]) <= 4
+    for s in out["sentences"]:
+        assert s["text"] and s["citations"] and set(s["citations"][0]) >= CITATION_KEYS
+    assert out["figures"] and set(out["figures"][0]) >= FIGURE_KEYS
+    assert {"name", "kind", "title", "citations"} <= set(out["entities"][0])
+    labels = {c["label"] for c in out["conflicts"]}
+    assert labels <= {"agree", "compatible", "conflict"} and "conflict" in labels
+    facts = _run(capsys, "facts", "--index", str(seeded_index), "--json")
+    assert {"figures", "entities", "conflicts"} <= set(facts)
+    only = _run(capsys, "facts", "--index", str(seeded_index), "--json", "--conflicts")
+    assert set(only) == {"conflicts"}
+    for c in only["conflicts"]:
+        assert c["members"] and all(set(m) >= FIGURE_KEYS for m in c["members"])
+    assert main(["brief", "--index", str(seeded_index), "--max-sentences", "2"]) == 0
+    assert "[1]" in capsys.readouterr().out
+    for cmd in ("brief", "facts"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        assert "Example" in capsys.readouterr().out
+
+
+def test_rouge_benchmark_runs_on_five_clusters() -> None:
+    need(EVAL / "vims_300clusters.jsonl")
+    need(EVAL / "abmusu_train.jsonl")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "rouge_brief.py"), "--limit", "5", "--workers", "1", "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    out = json.loads(proc.stdout)
+    assert out["clusters"] == {"vims": 5, "abmusu": 5}
+    for name in ("vims", "abmusu"):
+        for system in ("hoidap", "lead", "lead-rr", "textrank", "lexrank"):
+            assert 0.0 < out["rouge"][name][system]["r2"] < 1.0
+
+
+def test_rouge_functions() -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from rouge_brief import lcs_length, rouge_l, rouge_n, rouge_tokens
+
+    assert rouge_tokens("Việt Nam, 2021!") == ["việt", "nam", "2021"]
+    ref = rouge_tokens("việt nam có quan hệ ngoại giao")
+    assert rouge_n(ref, ref, 2) == 1.0 and rouge_l(ref, ref) == 1.0
+    assert lcs_length(list("abcbdab"), list("bdcaba")) == 4
+    assert rouge_n(["a", "b"], ["c", "d"], 1) == 0.0
