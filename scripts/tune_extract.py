@@ -43,6 +43,7 @@ class Item:
     question: str
     sentence: str
     references: tuple[str, ...]
+    sentences: tuple[str, ...] = ()  # every sentence of the context
 
 
 def split_sentences(context: str) -> list[tuple[int, int]]:
@@ -72,7 +73,7 @@ def load_items(path: Path, limit: int | None = None) -> list[Item]:
                 if sent is None:
                     continue
                 refs = tuple(a["text"] for a in qa["answers"])
-                items.append(Item(qa["question"], sent, refs))
+                items.append(Item(qa["question"], sent, refs, tuple(context[a:b] for a, b in spans)))
                 if limit is not None and len(items) >= limit:
                     return items
     return items
@@ -103,6 +104,16 @@ def predict(item: Item) -> str:
     return "" if ext is None else item.sentence[ext.start : ext.end]
 
 
+def predict_in_paragraph(item: Item) -> tuple[str, bool]:
+    """The best-scoring answer over all sentences, and whether it came from the gold one."""
+    best: tuple[float, str, bool] = (-1.0, "", False)
+    for sent in item.sentences:
+        ext = extract(item.question, sent)
+        if ext is not None and ext.score > best[0]:
+            best = (ext.score, sent[ext.start : ext.end], sent == item.sentence)
+    return best[1], best[2]
+
+
 @dataclass
 class Result:
     n: int
@@ -111,6 +122,8 @@ class Result:
     base_f1: float
     per_kind: dict[str, tuple[int, float, float]]  # kind -> (count, F1, base F1)
     ms_per_call: float
+    para_f1: float | None = None  # answers chosen by score over the whole context
+    para_gold: float | None = None  # share of those taken from the gold sentence
 
 
 def evaluate(items: Iterable[Item]) -> Result:
@@ -137,12 +150,25 @@ def evaluate(items: Iterable[Item]) -> Result:
     return Result(n, em / d, f1 / d, base / d, per_kind, 1000 * elapsed / d)
 
 
+def evaluate_paragraphs(items: list[Item], result: Result) -> Result:
+    f1 = gold = 0.0
+    for item in items:
+        pred, from_gold = predict_in_paragraph(item)
+        f1 += max(f1_score(pred, r) for r in item.references)
+        gold += from_gold
+    d = max(len(items), 1)
+    result.para_f1, result.para_gold = f1 / d, gold / d
+    return result
+
+
 def print_table(name: str, r: Result) -> None:
     print(f"{name}: n={r.n}  EM={r.em:.3f}  F1={r.f1:.3f}  base F1={r.base_f1:.3f}"
           f"  ({r.ms_per_call:.3f} ms/call)")
     print(f"  {'kind':<8}{'n':>6}{'F1':>8}{'base':>8}")
     for kind, (count, kf1, kbase) in r.per_kind.items():
         print(f"  {kind:<8}{count:>6}{kf1:>8.3f}{kbase:>8.3f}")
+    if r.para_f1 is not None:
+        print(f"  paragraph: F1={r.para_f1:.3f}, gold sentence chosen {r.para_gold:.1%}")
 
 
 def show_worst(kind: str, limit: int) -> None:
@@ -165,6 +191,7 @@ def main() -> None:
     parser.add_argument("--show", metavar="KIND", help="print worst tuning items of KIND (or 'all')")
     parser.add_argument("-n", type=int, default=15, help="how many items --show prints")
     parser.add_argument("--tuning-only", action="store_true", help="skip the report file")
+    parser.add_argument("--no-paragraph", action="store_true", help="skip the paragraph mode")
     args = parser.parse_args()
     if not EVAL_DIR.is_dir():
         sys.exit(f"no evaluation data at {EVAL_DIR}")
@@ -173,7 +200,11 @@ def main() -> None:
         return
     names = TUNING_FILES if args.tuning_only else TUNING_FILES + REPORT_FILES
     for name in names:
-        print_table(name, evaluate(load_items(EVAL_DIR / name)))
+        items = load_items(EVAL_DIR / name)
+        result = evaluate(items)
+        if not args.no_paragraph:
+            evaluate_paragraphs(items, result)
+        print_table(name, result)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,24 @@
 """Find the short answer to a question inside one retrieved sentence.
 
 The question's wh-phrase ("bao nhiêu", "ai", "ở đâu", ...) splits it into a left
-and a right context. Both are aligned to the sentence; the answer is the stretch
-of sentence next to the aligned context on the wh-phrase's side, shaped by the
-kind of answer the wh-phrase asks for (a number with its unit, a date, a name, a
-place, or a clause).
+and a right context. Both are aligned to the sentence, and the answer is a
+stretch of sentence next to the aligned context, on the wh-phrase's side, that
+holds few question words. The kind of the question shapes it: numbers, dates
+and names are picked among candidates found by small patterns ("trên 151 triệu
+liều", "ngày 14/12/2021", "Phó Thủ tướng ... Phạm Bình Minh"); clauses among
+spans cut at context words, function words and clause boundaries.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hoidap.normalize import Token, fold_token, has_diacritics, strip_diacritics, tokenize
+
+KINDS = ("number", "date", "person", "place", "reason", "list", "clause")
 
 
 def _f(words: str) -> frozenset[str]:
@@ -40,79 +44,105 @@ _WH_RULES = tuple((kind, _phrases(p)) for kind, p in (
               "|châu lục nào|huyện nào|xã nào|lục địa nào|miền nào|đâu"),
     ("list", "gồm những gì|những gì|những * nào|các * nào|gồm gì"),
     ("clause", "là gì|như thế nào|thế nào|làm gì|cái gì|điều gì|gì|sao"),
-    # "Tôn giáo nào ...?" asks for a named thing: reported as a clause, but
-    # extracted like a name when the sentence has one.
+    # "Tôn giáo nào ...?" asks for a named thing: reported as a clause, but a
+    # name in the sentence is preferred.
     ("entity", "nào"),
 ))
-# Typed without marks, "dau"/"may" are also ordinary words (đầu, máy): they only
-# count as wh-words at the end of the question or after a wh-preposition.
-_PLAIN_AMBIGUOUS = {"dau": frozenset(["o", "tai", "tu", "den", "toi", "vao", "do", "nho", "vi", "la"]),
-                    "may": frozenset(["co", "la", "duoc", "thu", "nam", "thang", "ngay"])}
+# Internal kinds and the public kind they report.
+_REPORTED = {"entity": "clause", "describe": "person"}
+# Without marks, "dau" is also đầu/dâu and "may" also máy/may: "dau" is a
+# wh-word only at the end or before a function word ("o dau", but not "vao dau
+# thap ky"), "may" not before máy-compounds.
+_PLAIN_DAU_NEXT = frozenset(["la", "thi", "ma", "de", "va", "nhieu", "nhat", "co", "duoc"])
+_PLAIN_MAY_NOT_NEXT = frozenset(["bay", "tinh", "moc", "anh", "in", "phat", "bom", "nen", "xuc"])
 
-# Function words that never anchor an alignment on their own (they still count
-# inside a run of two or more matching words).
+# Function words never anchor an alignment on their own (they do inside a run
+# of two or more matching words).
 STOPWORDS = _f(
     "của là và các những được có trong cho với đã sẽ đang một này đó thì mà ở tại từ đến về "
     "theo như nhiều khi bị do vì nên cũng rất để không ra vào lên nhất hơn ông bà người năm "
     "nào gì ai đâu sao bao nhiêu thế hay hoặc trên dưới sau trước lại còn đây ấy nay nhằm")
 _STOP_PLAIN = frozenset(strip_diacritics(w) for w in STOPWORDS)
-# Words a clause answer does not start with: copulas and connectives belong to
-# the question's frame ("đó là: A, B và C" -> "A, B và C").
+# Answers often start right after these ("X là Y", "để Y", "rằng Y") ...
+_PIVOT = _f("là để với về bởi nhằm rằng khi do vì nên như thì tới đến vào qua bằng nhờ gồm")
+_CAUSAL = _f("vì do bởi nhờ để tại nên")
+# ... but not with these: copulas and connectives of the question's frame
+# ("đó là: A, B và C" -> "A, B và C").
 _LEAD_FILLER = _f("là đó thì mà rằng gồm như sau bao có vì do bởi nhờ nên")
 _DISCOURSE = _phrases("cụ thể|theo đó|tuy nhiên|ngoài ra|trong khi đó|đồng thời|bên cạnh đó"
                       "|vì vậy|do đó|hiện nay|nhưng|và")
-_NUMBER_WORDS = _f("một hai ba bốn năm sáu bảy tám chín mười mươi trăm nghìn ngàn triệu tỷ tỉ "
-                   "vạn vài chục nửa rưỡi dăm lăm tư nhì mốt")
-_NUM_QUALIFIERS = _f("trên hơn khoảng gần chừng gấp tới hàng chỉ xấp xỉ đạt")
-_NUM_LINK = _f("đến tới và hoặc")
+# Number words that may start a number; "một" (also "a") only continues one.
+_NUM_START = _f("hai ba bốn năm sáu bảy tám chín mười vài dăm nửa")
+_NUM_WORDS = _NUM_START | _f("một mươi trăm nghìn ngàn triệu tỷ tỉ vạn chục rưỡi lăm tư mốt")
+_NUM_QUAL = _f("trên hơn khoảng gần chừng gấp tới hàng chỉ xấp xỉ thứ")
+_NUM_LINK = _f("đến tới hoặc")
 _NOT_UNIT = STOPWORDS - _f("người năm")
-_DATE_NOUNS = _f("ngày tháng năm thế kỷ kỉ thập niên quý tuần giờ mùa thiên")
+_DATE_NOUNS = _f("ngày tháng năm thế kỷ kỉ thập niên quý tuần giờ mùa")
 _DATE_PREFIX = _f("sáng trưa chiều tối đêm rạng đầu giữa cuối khoảng")
+_DATE_SUFFIX = _f("tcn scn trước")
 _YEAR_RE = re.compile(r"^(1\d{3}|20\d{2})$")
-_DATE_NUM_RE = re.compile(r"^\d{1,2}/\d{1,4}(/\d{2,4})?$")
-_PLACE_NOUNS = _f("tỉnh thành phố huyện xã quận nước thủ đô vùng miền khu vực làng thị trấn "
-                  "phường châu đảo sông núi biển bang")
-_TITLES = _f("ông bà anh chị bác sĩ giáo sư tiến sĩ vua hoàng đế tổng thống thủ tướng chủ tịch "
-             "bộ trưởng thạc sĩ nhà văn thơ tướng")
+_DAY_MONTH_RE = re.compile(r"^\d{1,2}/\d{1,4}(/\d{2,4})?$")
+_ROMAN_RE = re.compile(r"^[ivxl]+$")
+# Lower-case words that belong to the name they precede: titles and roles
+# ("kiến trúc sư Ieoh Ming Pei"), place nouns ("tỉnh Quảng Ninh").
+_PERSON_PREFIX = _f("ông bà anh chị vua hoàng đế hậu tử công chúa tổng thống thủ tướng chủ tịch "
+                    "bộ trưởng người thánh tướng thống đốc kiến trúc sư nhà văn thơ báo họa sĩ "
+                    "nhạc tuyển hầu bá tước giáo mục cựu phó đại sứ thượng nghị tiến bác luật tù "
+                    "lãnh tụ cố vấn đạo tiếng")
+_PLACE_PREFIX = _f("tỉnh thành phố huyện xã quận nước thủ đô vùng miền khu làng đảo sông núi biển "
+                   "bang châu đại lộ quảng trường đồi bờ phía bắc nam đông tây hồ vịnh cảng tiểu "
+                   "lãnh thổ")
+_NAME_JOIN = _f("de la le du des von van of the da di")  # "Île de la Cité"
+_NAME_LIST = _f("và hoặc cùng")
 # Sentence-initial capitals that are ordinary words, not names.
 _COMMON_START = STOPWORDS | _f("ngày tháng sau trước trong theo tuy nhưng khi năm thời kể với")
 _CLAUSE_PUNCT = re.compile(r"[,;:()\[\]\"“”]|\s[-–—]\s|[.!?]\s")
 
-# Scoring weights, chosen by coordinate search on viquad1_dev + viquad2 (see
-# scripts/tune_extract.py); vinewsqa_dev was used only to report.
-W_UNIGRAM = 0.6  # alignment strength of a lone matching content syllable (runs: 1.0)
-Q_DECAY = 0.6  # evidence kept per question word between a context word and the wh-phrase
-S_DECAY = 0.5  # evidence kept per sentence word between the context word and the span
-W_EDGE = 0.6  # span at a clause edge on a side where the question has no context
+# Weights, chosen by coordinate search maximising F1 on viquad1_dev with the
+# gold sentence given (scripts/tune_extract.py; viquad2 agrees). vinewsqa_dev
+# was used only to report.
+W_UNIGRAM = 0.8  # alignment strength of a lone matching content word (runs: 1.0)
+W_REPEAT = 0.0  # ... kept by a repeat of a question word matched in a longer run elsewhere
+STRONG = 0.5  # strength from which a matched lower-case word ends a name
+Q_DECAY = 0.4  # evidence kept per question word between a context word and the wh-phrase
+S_DECAY = 0.2  # evidence kept per sentence word between a context word and the span
+N_DECAY = 0.9  # the same for the side-blind nearness of typed candidates
+W_DIR = 0.5  # weight of context on the wh-phrase's side (question word order)
+W_NEAR = 0.25  # weight of nearness to any context word (typed candidates)
+W_EDGE = 0.2  # span at a clause edge on a side where the question has no context
 W_COVERED = 0.35  # penalty per question word inside the span
-W_BREAK = {"clause": 0.1, "reason": 0.1, "list": 0.1, "entity": 0.1}  # per clause break inside
-LIST_ITEM = 4  # commas between segments this short (tokens) separate list items
-W_LIST_COMMA = 0.0  # break weight of such a comma
-W_LEN = {"clause": 0.1, "reason": 0.1, "list": 0.1, "entity": 0.1}  # reward per token of untyped spans
-W_TYPE = {"number": 0.5, "date": 0.5, "person": 0.5, "place": 0.5, "entity": 0.4}  # bonus of a typed span
-W_FALLBACK = 0.3
-HEAD_NOUN = 1  # words before a bare "nào" taken as the head noun of the wh-phrase  # score factor when the wanted type is absent and the slot is returned
+W_LEN = {"clause": 0.15, "describe": 0.05, "reason": 0.2, "list": 0.1, "entity": 0.15,
+         "date": 0.1}  # reward per token of clause spans; none for names
+W_LATER = 0.6  # ... kept by tokens beyond the clause that touches the span's anchor
+W_CAUSE = 1.5  # a "tại sao" answer starting after "vì", "do", "nhờ" ...
+W_TYPE = {"number": 0.5, "date": 0.5, "person": 0.25, "place": 2.0, "entity": 0.6}
+W_RATE = 0.6  # typed bonus of a percentage when the question asks for a rate
+W_WORD_NUM = 0.3  # typed bonus lost by a number in words ("năm loại") against digits
+W_NAME_LIST = 0.2  # typed bonus of a list of names over one of them
+UNIT_MAX = 2  # a unit the question names is taken whole up to this many syllables,
+# else only its first ("70 tổ chức" but "151 triệu liều [vắc xin]")
+NAME_PREFIX = 3  # most title/place-noun words taken before a name
+# A name is preferred to the clause slot when it scores this much (slot scores
+# grow with length, so the two are not compared directly).
+TYPED_MIN = {"person": 0.0, "place": 0.5, "entity": 1.0}
+SCORE_ANCHOR = 0.3  # share of the score from the span touching matched context
+W_FALLBACK = 0.3  # score factor when the wanted type is absent
 
 
 @dataclass(frozen=True)
 class Extraction:
-    start: int
+    start: int  # offsets into the sentence passed to ``extract``
     end: int
-    kind: str
-    score: float
-
-
-def _keys(tokens: list[Token], plain: bool) -> list[str]:
-    return [t.plain if plain else t.norm for t in tokens]
+    kind: str  # the question kind
+    score: float  # 0..1: sentence matches the question, span anchored, type found
 
 
 def _match_at(keys: list[str], i: int, pat: tuple[str, ...]) -> int | None:
-    """End index of ``pat`` matched at ``keys[i:]`` or None."""
+    """End index of ``pat`` matched at ``keys[i:]``, or None."""
     j = i
     for k, p in enumerate(pat):
         if p == "*":
-            nxt = pat[k + 1]
-            hits = [g for g in range(1, 4) if j + g < len(keys) and keys[j + g] == nxt]
+            hits = [g for g in range(1, 4) if j + g < len(keys) and keys[j + g] == pat[k + 1]]
             if not hits:
                 return None
             j += hits[0]
@@ -123,259 +153,379 @@ def _match_at(keys: list[str], i: int, pat: tuple[str, ...]) -> int | None:
     return j
 
 
+_Rule = tuple[int, str, tuple[str, ...]]  # rank, kind, phrase
+
+
+def _index_rules(plain: bool) -> dict[str, list[_Rule]]:
+    """Wh-phrases by their first word, in rule order."""
+    index: dict[str, list[_Rule]] = {}
+    for rank, (kind, pat) in enumerate((k, p) for k, pats in _WH_RULES for p in pats):
+        keyed = tuple(strip_diacritics(w) for w in pat) if plain else pat
+        index.setdefault(keyed[0], []).append((rank, kind, keyed))
+    return index
+
+
+_WH_INDEX = {False: _index_rules(False), True: _index_rules(True)}
+
+
 def _find_wh(keys: list[str], plain: bool) -> tuple[str, int, int]:
-    """The question's kind and the token range of its wh-phrase."""
-    for kind, pats in _WH_RULES:
-        for pat in pats:
-            pkeys = tuple(strip_diacritics(w) for w in pat) if plain else pat
-            for i in range(len(keys)):
-                end = _match_at(keys, i, pkeys)
-                if end is None:
-                    continue
-                amb = _PLAIN_AMBIGUOUS.get(pkeys[0]) if plain and len(pkeys) == 1 else None
-                if amb is not None and end != len(keys) and (i == 0 or keys[i - 1] not in amb):
-                    continue
-                if kind == "entity":
-                    # "Tôn giáo nào ...": the head noun describes the answer, it is
-                    # not context to align ("Phật giáo Tây Tạng").
-                    while i > 0 and end - i <= HEAD_NOUN and keys[i - 1] not in _plain_stop(plain):
-                        i -= 1
-                return kind, i, end
-    return "clause", len(keys), len(keys)
+    """The question's (internal) kind and the token range of its wh-phrase: the
+    earliest rule that matches anywhere, at its first position."""
+    best: tuple[int, int, str, int] | None = None
+    for i, key in enumerate(keys):
+        for rank, kind, pat in _WH_INDEX[plain].get(key, ()):
+            if best is not None and (rank, i) >= best[:2]:
+                break
+            end = _match_at(keys, i, pat)
+            if end is None:
+                continue
+            nxt = keys[end] if end < len(keys) else ""
+            if plain and ((pat[-1] == "dau" and nxt and nxt not in _PLAIN_DAU_NEXT)
+                          or (pat[-1] == "may" and nxt in _PLAIN_MAY_NOT_NEXT)):
+                continue
+            if len(pat) == 1 and kind == "place" and i == 0 and nxt in ("là", "la"):
+                continue  # "Đâu là X?" asks what X is
+            best = (rank, i, kind, end)
+    return (best[2], best[1], best[3]) if best else ("clause", len(keys), len(keys))
 
 
-def _plain_stop(plain: bool) -> frozenset[str]:
-    return _STOP_PLAIN if plain else STOPWORDS
+@lru_cache(maxsize=4096)
+def _question(question: str) -> tuple[bool, tuple[str, ...], str, int, int]:
+    """A question's analysis, shared by the sentences it is asked of."""
+    plain = not has_diacritics(question)
+    qt = tuple(tokenize(question))
+    qk = [t.plain if plain else t.norm for t in qt]
+    kind, lo, hi = _find_wh(qk, plain)
+    if kind == "person" and hi == len(qk) and lo > 1 and qk[lo - 1] in ("là", "la") and all(
+            question[t.start].isupper() for t in qt[: lo - 1]):
+        kind = "describe"  # "Georges Dayan là ai?" asks for a description, not a name
+    return plain, tuple(qk), kind, lo, hi
 
 
 def question_kind(question: str) -> str:
-    plain = not has_diacritics(question)
-    kind = _find_wh(_keys(tokenize(question), plain), plain)[0]
-    return "clause" if kind == "entity" else kind
+    """One of ``KINDS``: what the question asks for, with or without diacritics."""
+    kind = _question(question)[2]
+    return _REPORTED.get(kind, kind)
 
 
 @dataclass
 class _Sent:
-    """One sentence analysed against one question."""
+    """One sentence analysed against one question; lists are per token or per
+    position between tokens (length n + 1)."""
 
     text: str
     toks: list[Token]
-    keys: list[str]  # matching forms (diacritic-free when the question has no marks)
     cap: list[bool]  # starts with a capital that is not just sentence-initial
-    brk: list[bool]  # brk[i]: a clause boundary lies before token i (len n+1)
-    bw: list[float]  # how much crossing that boundary costs a span (0 inside a list)
+    brk: list[bool]  # a clause boundary lies before position i
+    nxt_cut: list[int]  # first boundary after position i
+    prv_cut: list[int]  # last boundary before position j
     strength: list[float]  # how strongly token i matches a question word
-    lev: list[float]  # left-context evidence for a span starting at i (len n+1)
-    rev: list[float]  # right-context evidence for a span ending at j (len n+1)
+    lev: list[float]  # left-context evidence for a span starting at i
+    rev: list[float]  # right-context evidence for a span ending at j
+    near_l: list[float]  # nearness of any context word before i
+    near_r: list[float]  # nearness of any context word from j on
     cov: list[float]  # prefix sums of strength
+    match: float  # share of the question's content words found in the sentence
+    right: list[bool]  # token i matches a word of the right context
+    rate: bool  # the question asks for a rate ("tỷ lệ", "phần trăm")
+
+    def gap(self, i: int) -> str:
+        """The text between token i-1 and token i."""
+        return self.text[self.toks[i - 1].end : self.toks[i].start]
 
 
-def _analyse(question: str, sentence: str) -> tuple[str, list[str], _Sent]:
-    plain = not has_diacritics(question)
-    qt, st = tokenize(question), tokenize(sentence)
-    qk, sk = _keys(qt, plain), _keys(st, plain)
-    kind, lo, hi = _find_wh(qk, plain)
-    n, m = len(st), len(qk)
-    # Longest common runs between sentence and question (the wh-phrase excluded).
-    run = [[0] * (m + 1) for _ in range(n + 1)]
+def _align(sk: list[str], qk: tuple[str, ...], lo: int, hi: int, stop: frozenset[str]
+           ) -> tuple[list[float], list[int]]:
+    """Per sentence token: match strength and the question index it matches (-1)."""
+    n, m = len(sk), len(qk)
+    # fwd/bwd: length of the common run ending/starting at (i, j).
+    fwd = [[0] * (m + 2) for _ in range(n + 2)]
+    bwd = [[0] * (m + 2) for _ in range(n + 2)]
     for i in range(n):
         for j in range(m):
             if sk[i] == qk[j] and not lo <= j < hi:
-                run[i + 1][j + 1] = run[i][j] + 1
-    strength, qidx = [0.0] * n, [-1] * n
+                fwd[i + 1][j + 1] = fwd[i][j] + 1
     for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            if fwd[i + 1][j + 1]:
+                bwd[i + 1][j + 1] = bwd[i + 2][j + 2] + 1
+    strength, qidx, runs = [0.0] * n, [-1] * n, [0] * n
+    for i in range(n):
         for j in range(m):
-            length = run[i + 1][j + 1]
-            if not length:
+            if not fwd[i + 1][j + 1]:
                 continue
-            total = length
-            if i + 1 < n and j + 1 < m and run[i + 2][j + 2]:
-                total = max(total, run[i + 2][j + 2])
-            if total == 1 and sk[i] in STOPWORDS:
+            total = fwd[i + 1][j + 1] + bwd[i + 1][j + 1] - 1
+            if total == 1 and sk[i] in stop:
                 continue
-            st_ = 1.0 if total >= 2 else W_UNIGRAM
-            closer = qidx[i] < 0 or abs(j - lo) < abs(qidx[i] - lo)
-            if st_ > strength[i] or (st_ == strength[i] and closer):
-                strength[i], qidx[i] = st_, j
+            st = 1.0 if total > 1 else W_UNIGRAM
+            # Of equal matches, the one nearest the wh-phrase says most.
+            if st > strength[i] or (st == strength[i] and abs(j - lo) < abs(qidx[i] - lo)):
+                strength[i], qidx[i], runs[i] = st, j, total
+    # A question word matched again later in a shorter run is more likely part
+    # of the answer ("đối ngoại Đảng, ... đối ngoại nhân dân") than context.
+    best: dict[int, int] = {}
+    for i in range(n):
+        if qidx[i] >= 0:
+            best[qidx[i]] = max(best.get(qidx[i], 0), runs[i])
+    for i in range(n):
+        if qidx[i] >= 0 and runs[i] < best[qidx[i]]:
+            strength[i] *= W_REPEAT
+    return strength, qidx
+
+
+def _cuts(brk: list[bool]) -> tuple[list[int], list[int]]:
+    """The nearest clause boundary after / before each position."""
+    n = len(brk) - 1
+    nxt, prv = [n] * (n + 1), [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        nxt[i] = i + 1 if brk[i + 1] else nxt[i + 1]
+    for j in range(1, n + 1):
+        prv[j] = j - 1 if brk[j - 1] else prv[j - 1]
+    return nxt, prv
+
+
+_RATE = frozenset(("tỷ lệ", "tỉ lệ", "phần trăm", "ty le", "ti le", "phan tram"))
+
+
+def _analyse(question: str, sentence: str) -> tuple[str, _Sent]:
+    plain, qk, kind, lo, hi = _question(question)
+    stop = _STOP_PLAIN if plain else STOPWORDS
+    st = tokenize(sentence)
+    sk = [t.plain if plain else t.norm for t in st]
+    n, m = len(st), len(qk)
+    strength, qidx = _align(sk, qk, lo, hi, stop)
     brk = [True] + [bool(_CLAUSE_PUNCT.search(sentence[a.end : b.start]))
                     for a, b in zip(st, st[1:], strict=False)] + [True]
-    # A comma between short segments separates list items ("A, B và C"), which
-    # an answer may span; other boundaries end a clause.
-    cuts = [i for i in range(n + 1) if brk[i]]
-    bw = [0.0] * (n + 1)
-    for k in range(1, len(cuts) - 1):
-        i = cuts[k]
-        short = cuts[k] - cuts[k - 1] <= LIST_ITEM and cuts[k + 1] - cuts[k] <= LIST_ITEM
-        comma = sentence[st[i - 1].end : st[i].start].strip() == ","
-        bw[i] = W_LIST_COMMA if short and comma else 1.0
-    lev = [0.0] * (n + 1)
-    for i in range(n + 1):
-        prev = lev[i - 1] * S_DECAY if i else 0.0
-        if i and 0 <= qidx[i - 1] < lo:
-            prev = max(prev, strength[i - 1] * Q_DECAY ** (lo - 1 - qidx[i - 1]))
-        lev[i] = max(prev, W_EDGE if lo == 0 and brk[i] else 0.0)
-    rev = [0.0] * (n + 1)
-    for j in range(n, -1, -1):
-        nxt = rev[j + 1] * S_DECAY if j < n else 0.0
-        if j < n and qidx[j] >= hi:
-            nxt = max(nxt, strength[j] * Q_DECAY ** (qidx[j] - hi))
-        rev[j] = max(nxt, W_EDGE if hi >= m and brk[j] else 0.0)
+    # Evidence from a context word decays with its distance from the span, in
+    # the question and in the sentence.
+    lev, near_l = [W_EDGE if lo == 0 else 0.0] + [0.0] * n, [0.0] * (n + 1)
+    for i in range(1, n + 1):
+        k = i - 1
+        own = strength[k] * Q_DECAY ** (lo - 1 - qidx[k]) if 0 <= qidx[k] < lo else 0.0
+        lev[i] = max(lev[i - 1] * S_DECAY, own, W_EDGE if lo == 0 and brk[i] else 0.0)
+        near_l[i] = max(near_l[i - 1] * N_DECAY, strength[k])
+    rev, near_r = [0.0] * n + [W_EDGE if hi >= m else 0.0], [0.0] * (n + 1)
+    for j in range(n - 1, -1, -1):
+        own = strength[j] * Q_DECAY ** (qidx[j] - hi) if qidx[j] >= hi else 0.0
+        rev[j] = max(rev[j + 1] * S_DECAY, own, W_EDGE if hi >= m and brk[j] else 0.0)
+        near_r[j] = max(near_r[j + 1] * N_DECAY, strength[j])
     cov = [0.0]
-    for s in strength:
-        cov.append(cov[-1] + s)
+    for x in strength:
+        cov.append(cov[-1] + x)
     cap = [sentence[t.start].isupper() for t in st]
-    if cap and (st[0].norm in _COMMON_START or (n > 1 and not cap[1] and st[0].norm in STOPWORDS)):
+    if cap and st[0].norm in _COMMON_START:
         cap[0] = False
-    return kind, qk[hi : hi + 3], _Sent(sentence, st, sk, cap, brk, bw, strength, lev, rev,
-                                       cov)
+    content = [k for j, k in enumerate(qk) if not lo <= j < hi and k not in stop]
+    found = set(sk)
+    match = sum(k in found for k in content) / len(content) if content else 0.0
+    nxt_cut, prv_cut = _cuts(brk)
+    return kind, _Sent(sentence, st, cap, brk, nxt_cut, prv_cut, strength, lev, rev,
+                       near_l, near_r, cov, match, [k >= hi for k in qidx],
+                       any(f"{a} {b}" in _RATE for a, b in zip(qk, qk[1:], strict=False)))
 
 
-def _fit(s: _Sent, i: int, j: int) -> float:
-    """How well span [i, j) sits between the aligned left and right context."""
-    return s.lev[i] + s.rev[j] - W_COVERED * (s.cov[j] - s.cov[i])
+def _is_num(t: str) -> bool:
+    return any(c.isdigit() for c in t) or t in _NUM_WORDS
 
 
-def _numbers(s: _Sent, unit: list[str]) -> list[tuple[int, int]]:
+def _numbers(s: _Sent) -> list[tuple[int, int, int, float]]:
+    """Numbers with their qualifier ("trên", "khoảng") and unit ("liều", "%"),
+    as (start, end of the number, end with the unit, bonus): the number alone
+    is scored, so a unit the question names counts as context, not answer."""
     toks, n, out = s.toks, len(s.toks), []
-    isnum = [any(c.isdigit() for c in t.norm) or t.norm in _NUMBER_WORDS for t in toks]
     i = 0
     while i < n:
-        if not isnum[i] or (i and toks[i - 1].norm in _DATE_NOUNS and _is_date_num(toks, i)):
+        t, prev = toks[i].norm, toks[i - 1].norm if i else ""
+        digits = any(c.isdigit() for c in t)
+        glued = i > 0 and not s.gap(i) and s.cap[i - 1]  # "BLU-82", "MiG-21"
+        is_date = _DAY_MONTH_RE.match(t) or (prev in _DATE_NOUNS and digits)
+        year_next = t == "năm" and i + 1 < n and toks[i + 1].norm[:1].isdigit()
+        if not ((digits and not is_date and not glued) or (t in _NUM_START and not year_next)):
             i += 1
             continue
         j = i + 1
-        while j < n and not s.brk[j] and (isnum[j] or (toks[j].norm in _NUM_LINK and j + 1 < n
-                                                       and isnum[j + 1])):
+        while j < n and (not s.brk[j] or s.gap(j) in "-–") and (
+                _is_num(toks[j].norm)
+                or (toks[j].norm in _NUM_LINK and j + 1 < n and _is_num(toks[j + 1].norm))):
             j += 1
-        a = i - 1 if i and toks[i - 1].norm in _NUM_QUALIFIERS and not s.brk[i] else i
+        a = i
+        while a > max(0, i - 2) and not s.brk[a] and toks[a - 1].norm in _NUM_QUAL:
+            a -= 1
         end = j
-        if s.text[toks[j - 1].end : toks[j - 1].end + 1] == "%":
-            pass
-        elif j < n and not s.brk[j]:
-            k = 0
-            while k < len(unit) and j + k < n and s.keys[j + k] == unit[k]:
-                k += 1
-            if k:
-                end = j + k
-            elif toks[j].norm not in _NOT_UNIT and not s.cap[j]:
+        bonus = 0.0 if digits else -W_WORD_NUM
+        if s.text[toks[j - 1].end :].startswith("%"):
+            bonus += W_RATE if s.rate else 0.0
+        else:
+            # The unit the question names ("bao nhiêu tổ chức" -> "70 tổ chức"),
+            # else one word ("45 chuyến").
+            while end < n and not s.brk[end] and s.right[end]:
+                end += 1
+            if end - j > UNIT_MAX:
                 end = j + 1
-        out.append((a, end))
+            if end == j and j < n and not s.brk[j] and not s.strength[j] \
+                    and toks[j].norm not in _NOT_UNIT:
+                end = j + 1
+        out.append((a, j, end, bonus))
         i = j
     return out
 
 
-def _is_date_num(toks: list[Token], i: int) -> bool:
-    return any(c.isdigit() for c in toks[i].norm)
-
-
-def _dates(s: _Sent, unit: list[str]) -> list[tuple[int, int]]:
+def _dates(s: _Sent) -> list[tuple[int, int, int, float]]:
+    """Dates: "sáng 23/1", "ngày 28 tháng 6 năm 1948", "năm 1986", "2008-2009"."""
     toks, n, out = s.toks, len(s.toks), []
     i = 0
     while i < n:
         t = toks[i].norm
-        head = (_YEAR_RE.match(t) or _DATE_NUM_RE.match(t)
-                or (t in _DATE_NOUNS and i + 1 < n and not s.brk[i + 1]
-                    and (toks[i + 1].norm[:1].isdigit() or toks[i + 1].norm in _NUMBER_WORDS
-                         or toks[i + 1].norm in _DATE_NOUNS)))
-        if not head:
+        nxt = toks[i + 1].norm if i + 1 < n and not s.brk[i + 1] else ""
+        if not (_YEAR_RE.match(t) or _DAY_MONTH_RE.match(t) or (t in _DATE_NOUNS and (
+                nxt[:1].isdigit() or nxt in _NUM_WORDS or nxt in _DATE_NOUNS
+                or _ROMAN_RE.match(nxt)))):
             i += 1
             continue
         a = i
         while a and not s.brk[a] and toks[a - 1].norm in _DATE_PREFIX:
             a -= 1
         j = i + 1
-        while j < n and not s.brk[j] or (j < n and s.text[toks[j - 1].end : toks[j].start] == "-"):
+        while j < n and (not s.brk[j] or s.gap(j) in "-–"):
             u = toks[j].norm
-            if not (u[:1].isdigit() or u in _DATE_NOUNS or u in _NUMBER_WORDS or u in _f("tcn")
+            if not (u[:1].isdigit() or u in _DATE_NOUNS or u in _NUM_WORDS or u in _DATE_SUFFIX
+                    or _ROMAN_RE.match(u)
                     or (u in _NUM_LINK and j + 1 < n and toks[j + 1].norm[:1].isdigit())):
                 break
             j += 1
-        out.append((a, j))
+        out.append((a, j, j, 0.0))
         i = j
     return out
 
 
-def _names(s: _Sent, unit: list[str]) -> list[tuple[int, int]]:
-    """Runs of capitalised syllables, with a title or place noun just before them."""
+def _names(s: _Sent, place: bool) -> list[tuple[int, int, int, float]]:
+    """Capitalised runs with the titles or place nouns before them, and lists
+    of such runs ("Mỹ và Anh")."""
     toks, n, out = s.toks, len(s.toks), []
+    prefix = _PLACE_PREFIX if place else _PERSON_PREFIX
+    runs: list[tuple[int, int]] = []
     i = 0
     while i < n:
         if not s.cap[i]:
             i += 1
             continue
         j = i + 1
-        while j < n and (s.cap[j] or toks[j].norm in _f("de la of van von")) and (
-                not s.brk[j] or s.text[toks[j - 1].end : toks[j].start] in (".", "-")):
-            j += 1
+        while j < n and (not s.brk[j] or s.gap(j) in (".", "-")):
+            if s.cap[j] or (toks[j].norm in _NAME_JOIN and j + 1 < n and s.cap[j + 1]):
+                j += 1
+            elif j + 1 < n and s.cap[j + 1] and not s.brk[j + 1] and s.strength[j] < STRONG:
+                j += 2  # one lower-case word inside a name ("Thủ tướng Canada")
+            elif s.brk[j + 1] and toks[j].norm not in STOPWORDS:
+                j += 1  # and one closing it ("Trung tâm Hội nghị Quốc gia,")
+                break
+            else:
+                break
         a = i
-        while a and not s.brk[a] and (toks[a - 1].norm in _TITLES | _PLACE_NOUNS) and a > i - 2:
+        while a > max(0, i - NAME_PREFIX) and not s.brk[a] and toks[a - 1].norm in prefix:
             a -= 1
-        out.append((a, j))
+        runs.append((a, j))
         i = j
+    for k, (a, b) in enumerate(runs):
+        out.append((a, b, b, 0.0))
+        for a2, b2 in runs[k + 1 :]:  # "A, B và C" is one answer too
+            sep = s.text[toks[b - 1].end : toks[a2].start].strip()
+            if a2 - b > 1 or not (sep == "," or (a2 - b == 1 and toks[b].norm in _NAME_LIST)):
+                break
+            out.append((a, b2, b2, W_NAME_LIST))
+            b = b2
     return out
 
 
-_TYPED: dict[str, Callable[[_Sent, list[str]], list[tuple[int, int]]]] = {
-    "number": _numbers, "date": _dates, "person": _names, "place": _names, "entity": _names}
+def _typed(s: _Sent, kind: str) -> list[tuple[float, int, int]]:
+    """Candidates of the wanted type as (score, start, end)."""
+    if kind == "number":
+        cands = _numbers(s)
+    elif kind == "date":
+        cands = _dates(s)
+    else:
+        cands = _names(s, kind == "place")
+    out = []
+    for a, b, shown, bonus in cands:
+        if s.cov[b] - s.cov[a] >= b - a:
+            continue  # only question words: not an answer
+        sc = (W_DIR * (s.lev[a] + s.rev[b]) + W_NEAR * (s.near_l[a] + s.near_r[b])
+              - W_COVERED * (s.cov[b] - s.cov[a]) + W_TYPE[kind] + bonus)
+        out.append((sc, a, shown))
+    return out
 
 
-def _slot(s: _Sent, kind: str) -> tuple[int, int, float]:
-    n = len(s.toks)
-    starts = [i for i in range(n) if s.brk[i] or s.strength[i - 1] > 0]
-    ends = [j for j in range(1, n + 1) if s.brk[j] or (j < n and s.strength[j] > 0)]
-    wlen, wbrk = W_LEN.get(kind, 0.0), W_BREAK.get(kind, 0.0)
-    nbrk = [0.0]
-    for b in s.bw[1:]:
-        nbrk.append(nbrk[-1] + b)
-    best = (0, n, -math.inf)
+def _slot(s: _Sent, kind: str) -> tuple[int, int]:
+    """The best clause span, cut at context words, pivots and boundaries."""
+    toks, n = s.toks, len(s.toks)
+    starts = [i for i in range(n)
+              if s.brk[i] or s.strength[i - 1] > 0 or toks[i - 1].norm in _PIVOT]
+    ends = [j for j in range(1, n + 1)
+            if s.brk[j] or (j < n and (s.strength[j] > 0 or toks[j].norm in _PIVOT))]
+    wlen = W_LEN.get(kind, 0.0)
+    words = [0]  # prefix counts of content words: function words alone are no answer
+    for t in toks:
+        words.append(words[-1] + (t.norm not in STOPWORDS))
+    best = (-math.inf, 0, n)
     for i in starts:
+        lead = W_DIR * s.lev[i] + W_COVERED * s.cov[i]
+        if kind == "reason" and i and toks[i - 1].norm in _CAUSAL:
+            lead += W_CAUSE
         for j in ends:
-            if j > i:
-                sc = _fit(s, i, j) + wlen * (j - i) - wbrk * (nbrk[j - 1] - nbrk[i])
-                if sc > best[2]:
-                    best = (i, j, sc)
-    return best
+            if j > i and words[j] > words[i]:
+                # Tokens past the clause that touches either end of the span
+                # earn less: answers rarely run on into the next clause.
+                first = max(min(j, s.nxt_cut[i]) - i, j - max(i, s.prv_cut[j]))
+                sc = (lead + W_DIR * s.rev[j] - W_COVERED * s.cov[j]
+                      + wlen * (first + W_LATER * (j - i - first)))
+                if sc > best[0]:
+                    best = (sc, i, j)
+    return _trim(s, best[1], best[2])
 
 
 def _trim(s: _Sent, i: int, j: int) -> tuple[int, int]:
-    toks = s.toks
+    """Drop the discourse markers and copulas a span starts with."""
     changed = True
-    while changed and i < j:
+    while changed and i + 1 < j:
         changed = False
         for d in _DISCOURSE:
-            if tuple(t.norm for t in toks[i : i + len(d)]) == d and i + len(d) < j:
+            if i + len(d) < j and tuple(t.norm for t in s.toks[i : i + len(d)]) == d:
                 i, changed = i + len(d), True
-        if toks[i].norm in _LEAD_FILLER and i + 1 < j:
+        if i + 1 < j and s.toks[i].norm in _LEAD_FILLER:
             i, changed = i + 1, True
     return i, j
 
 
 def extract(question: str, sentence: str) -> Extraction | None:
-    kind, unit, s = _analyse(question, sentence)
+    """The answer to ``question`` inside ``sentence``: ``sentence[start:end]``.
+
+    None when the question asks for a number and the sentence has none, or the
+    sentence has no words; otherwise the best span, with a low score when the
+    sentence barely matches the question or lacks the wanted type."""
+    kind, s = _analyse(question, sentence)
     if not s.toks:
         return None
-    finder = _TYPED.get(kind)
-    typed = []
-    if finder is not None:
-        for a, b in finder(s, unit):
-            if s.cov[b] - s.cov[a] < b - a:  # a span made only of question words is no answer
-                typed.append((_fit(s, a, b) + W_TYPE[kind], a, b))
-    a, b, sc = _slot(s, kind)
-    a, b = _trim(s, a, b)
+    typed = _typed(s, kind) if kind in W_TYPE else []
     if typed:
-        best = max(typed)
-        if best[0] >= sc or kind in ("number", "date"):
-            return _make(s, best[1], best[2], kind, best[0])
-    elif kind in ("number", "date"):
+        sc, a, b = max(typed)
+        if sc >= TYPED_MIN.get(kind, -math.inf):
+            return _make(s, a, b, kind, 1.0)
+    elif kind == "number":
         return None
-    return _make(s, a, b, kind, sc * (W_FALLBACK if finder and kind != "entity" else 1.0))
+    # Without a name in the sentence, "ai"/"ở đâu" is answered by a description
+    # ("người cao tuổi", "các vùng nông thôn"), shaped like a clause.
+    a, b = _slot(s, kind if typed or kind not in ("person", "place") else "describe")
+    fallback = kind in W_TYPE and kind != "entity" and not typed
+    return _make(s, a, b, kind, W_FALLBACK if fallback else 1.0)
 
 
-def _make(s: _Sent, a: int, b: int, kind: str, sc: float) -> Extraction | None:
+def _make(s: _Sent, a: int, b: int, kind: str, fit: float) -> Extraction | None:
     if a >= b:
         return None
-    end = s.toks[b - 1].end
+    start, end = s.toks[a].start, s.toks[b - 1].end
     if s.text[end : end + 1] == "%":
         end += 1
-    kind = "clause" if kind == "entity" else kind
-    return Extraction(s.toks[a].start, end, kind, round(1 / (1 + math.exp(-2 * (sc - 0.5))), 3))
+    if start and s.text[start - 1] == "$":
+        start -= 1
+    anchor = min(1.0, max(s.lev[a], s.rev[b], s.near_l[a], s.near_r[b]))
+    score = fit * s.match * (1 - SCORE_ANCHOR + SCORE_ANCHOR * anchor)
+    return Extraction(start, end, _REPORTED.get(kind, kind), round(score, 3))
