@@ -113,3 +113,11 @@ def test_empty_index_answers_not_found(tmp_path: Path) -> None:
     with _engine(tmp_path) as eng:
         ans = eng.ask(VACCINE_Q)
         assert ans.answer is None and ans.citations == ()
+
+
+@pytest.mark.parametrize("question", ["Giá vàng hôm nay bao nhiêu?", "Gia vang hom nay bao nhieu?"])
+def test_stray_syllable_matches_do_not_answer_gold_price(seeded_index: Path, question: str) -> None:
+    # Bug: "Giá vàng hôm nay" was answered "14-12" from "Hôm qua 14-12 ... đánh giá ...":
+    # every matched syllable was a stray one, no phrase of the question matched.
+    with Engine(seeded_index) as eng:
+        assert eng.ask(question).answer is None

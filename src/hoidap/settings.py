@@ -41,7 +41,11 @@ class Settings:
     # Citations shown per answer (near-duplicates of a cited sentence are
     # added as extra sources of the same citation group).
     max_citations: int = 5
-    # Below this confidence the answer is None ("not found").
+    # Below this confidence the answer is None ("not found"). Chosen by asking
+    # ViNewsQA and ViQuAD questions of their own collection (answerable) and of
+    # each other's (off-topic): at 0.25, 95% / 90% of on-topic questions are
+    # answered and 75% / 84% of off-topic ones abstain (balanced accuracy
+    # 0.858; the peak, 0.872 at 0.30, gives up 5 points of answered news).
     min_confidence: float = 0.25
     # Questions longer than this are refused (a pasted article is not a question).
     max_question_chars: int = 1000
