@@ -214,3 +214,11 @@ def test_viquad1_first_200_f1() -> None:
     assert result.n == 200
     assert result.f1 >= VIQUAD1_200_F1 - 0.02, f"F1 {result.f1:.3f} on the first 200 viquad1 questions"
     assert result.f1 > result.base_f1
+
+
+def test_long_named_unit_is_cut_at_its_function_word() -> None:
+    # Bug: "bao nhiêu thị trường và đối tác" gave "224 thị" (the unit cut to one syllable).
+    q = "Việt Nam có quan hệ thương mại với bao nhiêu thị trường và đối tác?"
+    sent = "Đến nay, Việt Nam đã có quan hệ thương mại với 224 thị trường và đối tác."
+    ex = extract(q, sent)
+    assert ex is not None and sent[ex.start : ex.end] == "224 thị trường"

@@ -361,7 +361,11 @@ def _numbers(s: _Sent) -> list[tuple[int, int, int, float]]:
             while end < n and not s.brk[end] and s.right[end]:
                 end += 1
             if end - j > UNIT_MAX:
-                end = j + 1
+                # A long named unit is cut at its first function word when that
+                # leaves a short head ("224 thị trường [và đối tác]"), else to
+                # one syllable ("151 triệu liều [vắc xin]").
+                cut = next((k for k in range(j + 1, end) if toks[k].norm in STOPWORDS), end)
+                end = cut if cut - j <= UNIT_MAX else j + 1
             if end == j and j < n and not s.brk[j] and not s.strength[j] \
                     and toks[j].norm not in _NOT_UNIT:
                 end = j + 1
