@@ -195,12 +195,12 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from hoidap.server import WORKERS, serve
+    from hoidap.server import READERS, serve
     from hoidap.settings import Settings
 
     settings = Settings() if not args.index else Settings().with_(index_dir=Path(args.index))
     serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log,
-          workers=args.workers or WORKERS)
+          readers=args.readers or READERS)
     return 0
 
 
@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
              "hoidap serve --index my-index --port 8000   # then open http://127.0.0.1:8000/")
     sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    sp.add_argument("--workers", type=int, help="server processes (default: one per CPU core, at most 4)")
+    sp.add_argument("--readers", type=int, help="processes answering questions (default: one per CPU core, at most 4)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log each request")
     sp.set_defaults(func=cmd_serve)
 

@@ -1,0 +1,638 @@
+"""``hoidap serve``: the HTTP API and the web page, a thin layer over ``Engine``.
+
+FastAPI on uvicorn, one process for HTTP, and worker processes for the engine:
+
+- Reads (ask, search, documents, brief, facts) go to ``READERS`` reader processes
+  (one per core), each with its own ``Engine``, each answering one request at a
+  time, fed from one first-come queue. Before each request a reader reloads its
+  tantivy searchers if the index's ``meta.json`` files changed: tantivy commits
+  after SQLite, so a searcher only ever names rows SQLite already holds, and a
+  reader sees whole batches or nothing (never a half-written index).
+- Ingests run in one more process with its own writer ``Engine``, at a lower CPU
+  priority, one at a time (also across servers: a lock file in the index
+  directory), so questions keep being answered meanwhile.
+
+Errors are JSON ``{"status", "error", "message"}`` with the matching status code;
+``hoidap.errors`` are translated here, as the CLI does for exit codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager, suppress
+from dataclasses import asdict, is_dataclass, replace
+from http import HTTPStatus
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hoidap.engine import Engine
+from hoidap.errors import (
+    BadInputError,
+    DocumentNotFoundError,
+    HoidapError,
+    IndexUnavailableError,
+    QuestionError,
+)
+from hoidap.index import KINDS
+from hoidap.ingest import read_all
+from hoidap.models import Answer, Article, DocumentInfo, FileFailure, Hit, RawDocument
+from hoidap.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+WEB_DIR = Path(__file__).parent / "web"
+
+# -- limits -------------------------------------------------------------------
+# JSON bodies: 100 questions of 1,000 characters need at most ~600 KB even when
+# every character is \u-escaped; anything bigger is not a real request.
+MAX_JSON_BYTES = 1024 * 1024
+# Uploads: a few dozen news pages at once, or one JSONL file of a few thousand
+# articles. Each file is also held to Settings.max_file_bytes (16 MiB) by ingest.
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+MAX_UPLOAD_FILES = 100
+MAX_FILENAME_BYTES = 255  # what ext4 and most file systems allow
+# Questions per /api/ask request: at ~15 ms each a full batch takes a reader for
+# ~1.5 s, which other clients feel; larger jobs belong to the CLI.
+MAX_QUESTIONS = 100
+MAX_SEARCH_K = 50
+MAX_DOCS_PAGE = 1000
+# A body somewhat over its limit is read and dropped before the 413, so that a
+# client still sending it gets the answer instead of a reset connection.
+DRAIN_BYTES = 4 * 1024 * 1024
+# Facts (and briefings without a query) read every figure of their articles, ~25 ms
+# an article: 200 is ~5 s; the facts of a 22,644-article collection would take minutes.
+MAX_FACTS_DOCS = 200
+MAX_BRIEF_SENTENCES = 50
+MAX_BRIEF_WORDS = 5000
+# Ingest jobs queued or running; beyond this the server answers 503.
+MAX_PENDING_INGESTS = 5
+# Reader processes. Answering a question is ~11 ms of Python on the 22,644-article
+# index, and one process answers with one interpreter lock: a process per core uses
+# them all. One queue feeds them all: with uvicorn's own worker processes instead,
+# 20 keep-alive clients split 6/14 between two workers and the busier one set the
+# p99 (benchmarks/load_test.py, 2 cores shared with other jobs: 571 ms that way,
+# 455 ms this way; 191 ms this way on a quiet machine).
+READERS = max(1, min(os.cpu_count() or 1, 4))
+# Reads queued or running at once; beyond this the server answers 503 at once.
+MAX_PENDING_READS = 200
+# uvicorn answers 503 beyond this many open connections, instead of queueing without bound.
+MAX_CONNECTIONS = 256
+# The ingest process runs at a lower CPU priority: when both want the CPU,
+# answering questions wins and ingesting waits.
+INGEST_NICENESS = 10
+
+INGEST_LOCK = "ingest.lock"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+class ServerBusyError(HoidapError):
+    """No reader or ingest slot came free in time."""
+
+
+class NotImplementedYetError(HoidapError):
+    """The engine in this build lacks the method behind an endpoint."""
+
+
+class UploadError(HoidapError):
+    """An upload request is malformed as a whole (bad file name, too many files)."""
+
+
+class WorkerCrashedError(HoidapError):
+    """A worker process died (killed, out of memory); it is replaced for the next request."""
+
+
+# -- JSON -----------------------------------------------------------------------
+def _plain(obj: Any) -> Any:
+    """Dataclasses (the engine's records) as plain JSON values."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    if isinstance(obj, list | tuple):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def json_response(obj: Any, status: int = 200) -> Response:
+    # Built directly: the engine's records are checked dataclasses already; FastAPI would
+    # validate and encode them again (its encoder alone: 0.14 ms an answer, this 0.05 ms).
+    body = json.dumps(_plain(obj), ensure_ascii=False).encode("utf-8")
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def error_response(status: int, message: str) -> Response:
+    return json_response({"status": status, "error": HTTPStatus(status).phrase, "message": message}, status)
+
+
+def _doc_json(info: DocumentInfo) -> dict[str, Any]:
+    """The same keys as ``hoidap docs --json``."""
+    return {"doc_id": info.doc_id, "source": info.source, "title": info.title, "date": info.date,
+            "outlet": info.outlet, "n_sentences": info.n_sentences, "questions": list(info.questions)}
+
+
+# -- readers --------------------------------------------------------------------
+def _index_stamp(eng: Engine) -> tuple[int, ...]:
+    """Modification times of the tantivy ``meta.json`` files: they change on every commit."""
+    stamps = []
+    for kind in KINDS:
+        try:
+            stamps.append(os.stat(eng.index.root / kind / "meta.json").st_mtime_ns)
+        except OSError:
+            stamps.append(0)
+    return tuple(stamps)
+
+
+# The reader process's engine and the index stamp its searchers were loaded at.
+_engine: Engine | None = None
+_stamp: tuple[int, ...] = ()
+
+
+def _reader_init(settings: Settings, engine_class: type[Engine]) -> None:
+    global _engine, _stamp
+    _engine = engine_class(settings=settings)
+    _stamp = _index_stamp(_engine)
+
+
+def _reader() -> Engine:
+    """This reader process's engine, its searchers reloaded if the index committed since."""
+    global _stamp
+    if _engine is None:
+        raise IndexUnavailableError("this process has no engine")
+    stamp = _index_stamp(_engine)  # read before reloading: a commit in between is caught next time
+    if stamp != _stamp:
+        _engine.index.reload()
+        _stamp = stamp
+    return _engine
+
+
+def read_counts() -> tuple[int, int]:
+    return _reader().store.counts()
+
+
+def read_answers(questions: list[str]) -> list[Answer]:
+    return [_reader().ask(q) for q in questions]
+
+
+def read_hits(query: str, k: int) -> list[Hit]:
+    return _reader().search(query, k)
+
+
+def read_documents(offset: int, limit: int) -> tuple[int, list[DocumentInfo]]:
+    docs = _reader().documents()
+    return len(docs), docs[offset: offset + limit]  # sliced here: only the page crosses processes
+
+
+def read_document(doc_id: str) -> Article:
+    return _reader().document(doc_id)
+
+
+def _whole_collection_allowed(eng: Engine, what: str) -> None:
+    n_docs = eng.store.counts()[0]
+    if n_docs > MAX_FACTS_DOCS:
+        raise QuestionError(f"{what} of all {n_docs} documents at once is refused (limit {MAX_FACTS_DOCS}); "
+                            "give a query or a list of doc ids")
+
+
+def read_brief(query: str | None, docs: list[str] | None, max_sentences: int | None,
+               max_words: int | None) -> Any:
+    eng = _reader()
+    if not hasattr(eng, "brief"):
+        raise NotImplementedYetError("briefings are not available in this version of hoidap")
+    if query is None and docs is None:
+        _whole_collection_allowed(eng, "a briefing")
+    return eng.brief(query=query, docs=docs, max_sentences=max_sentences, max_words=max_words)
+
+
+def read_facts(docs: list[str] | None) -> Any:
+    eng = _reader()
+    if not hasattr(eng, "facts"):
+        raise NotImplementedYetError("facts are not available in this version of hoidap")
+    if docs is None:
+        _whole_collection_allowed(eng, "the facts")
+    return eng.facts(docs=docs)
+
+
+class Workers:
+    """Worker processes fed from one first-come queue, with a bound on the work waiting."""
+
+    def __init__(self, name: str, size: int, max_pending: int,
+                 initializer: Callable[..., None], initargs: tuple[Any, ...] = ()) -> None:
+        self.name, self.size, self.max_pending = name, size, max_pending
+        self._init = (initializer, initargs)
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: forking a process that runs uvicorn and tantivy threads is unsafe.
+        return ProcessPoolExecutor(self.size, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=self._init[0], initargs=self._init[1])
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            if self._pending >= self.max_pending:
+                raise ServerBusyError(f"{self._pending} {self.name} requests are waiting; try again shortly")
+            self._pending += 1
+            fut: Future[T] = self._pool.submit(fn, *args)
+        try:
+            return await asyncio.wrap_future(fut)
+        except BrokenProcessPool as e:
+            log.error("a %s process died; starting new ones", self.name)
+            with self._lock:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            raise WorkerCrashedError(f"the {self.name} process stopped unexpectedly; try again "
+                                     "(an ingest keeps the batches it committed)") from e
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    async def start(self) -> None:
+        """Start every process now (each submit while none is idle starts one), not on first use."""
+        await asyncio.gather(*(self.call(os.getpid) for _ in range(self.size)))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- ingest ---------------------------------------------------------------------
+def _ingest_init() -> None:
+    with suppress(OSError):
+        os.nice(INGEST_NICENESS)
+
+
+def _renamed(item: RawDocument | FileFailure, path: str, name: str) -> RawDocument | FileFailure:
+    """Sources and reasons name the uploaded file, not the temporary copy."""
+    if isinstance(item, FileFailure):
+        return FileFailure(item.source.replace(path, name), item.reason.replace(path, name))
+    return replace(item, source=item.source.replace(path, name))
+
+
+def ingest_files(settings: Settings, files: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Ingest (temporary path, uploaded name) pairs, one report per file. Runs in the worker."""
+    results = []
+    root = Path(settings.index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    # One ingest at a time across all server processes (each has its own ingest worker).
+    # Opened per job: a long-lived writer could hold stale searchers if a CLI ingest ran meanwhile.
+    with (root / INGEST_LOCK).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        with Engine(settings=settings) as eng:
+            for path, name in files:
+                items = (_renamed(i, path, name) for i in read_all([path], settings.max_file_bytes))
+                rep = eng.ingest_documents(items)
+                results.append({"file": name, "ok": rep.ok, "ingested": list(rep.ingested),
+                                "duplicates": list(rep.duplicates),
+                                "failed": [asdict(f) for f in rep.failed], "notes": list(rep.notes)})
+    return results
+
+
+def safe_filename(name: str | None) -> str:
+    """The uploaded name if it is a plain file name; path traversal and odd names are refused."""
+    if not name or not name.strip():
+        raise UploadError("a file has no name")
+    if name in (".", "..") or any(c in name for c in "/\\") or any(ord(c) < 32 for c in name):
+        raise UploadError(f"file name {name!r} is not allowed: give a plain name, without folders")
+    if len(name.encode("utf-8")) > MAX_FILENAME_BYTES:
+        raise UploadError(f"file name is over {MAX_FILENAME_BYTES} bytes")
+    return name
+
+
+def _ingest_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    failed = [f"{f['source']}: {f['reason']}" for r in results for f in r["failed"]]
+    out: dict[str, Any] = {
+        "ingested": sum(len(r["ingested"]) for r in results),
+        "duplicates": sum(len(r["duplicates"]) for r in results),
+        "failed": len(failed), "files": results,
+    }
+    if failed:
+        bad = sum(1 for r in results if not r["ok"])
+        shown = "; ".join(failed[:3]) + ("; ..." if len(failed) > 3 else "")
+        out["status"] = 422
+        out["error"] = HTTPStatus(422).phrase
+        out["message"] = f"{bad} of {len(results)} files had failures: {shown}"
+    return out
+
+
+# -- the edge: request size and page headers -----------------------------------------
+async def _drain(receive: Receive) -> None:
+    while (await receive()).get("more_body"):
+        pass
+
+
+class BodyTooLarge(StarletteHTTPException):
+    # An HTTPException so that FastAPI's body parsing passes it on instead of making it a 400.
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over the limit of {limit // 1024} KiB")
+
+
+class Edge:
+    """ASGI middleware: refuse bodies over the limit (413), by header or as they stream,
+    and add the web page's security headers. Pure ASGI, so bodies still stream through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = MAX_UPLOAD_BYTES if path == "/api/ingest" else MAX_JSON_BYTES
+        for key, value in scope["headers"]:
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                if int(value) <= limit + DRAIN_BYTES:
+                    await _drain(receive)
+                exc = BodyTooLarge(limit)
+                await error_response(exc.status_code, exc.detail)(scope, receive, send)
+                return
+        seen = 0
+        page = path == "/" or path.startswith("/static/")
+
+        async def counted() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return msg
+
+        async def with_headers(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                headers = list(msg.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if page:
+                    headers += [(b"content-security-policy", CSP.encode()), (b"cache-control", b"no-cache")]
+                msg = {**msg, "headers": headers}
+            await send(msg)
+
+        await self.app(scope, counted, with_headers)
+
+
+# -- request bodies -----------------------------------------------------------------
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    questions: list[str] = Field(min_length=1, max_length=MAX_QUESTIONS, description=(
+        f"1 to {MAX_QUESTIONS} questions, each at most Settings.max_question_chars characters"),
+        examples=[["Việt Nam đã nhận được bao nhiêu liều vắc xin?"]])
+
+
+class AskResponse(BaseModel):
+    answers: list[Answer]
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(examples=["vắc xin COVID-19"])
+    k: int = Field(10, ge=1, le=MAX_SEARCH_K)
+
+
+class SearchResponse(BaseModel):
+    hits: list[Hit]
+
+
+class BriefRequest(BaseModel):
+    """The options of ``hoidap brief``; without ``query`` or ``docs``: the whole collection."""
+
+    model_config = ConfigDict(extra="forbid")
+    query: str | None = Field(None, description="brief the articles matching this topic",
+                              examples=["hội nghị đối ngoại toàn quốc"])
+    docs: list[str] | None = Field(None, min_length=1, max_length=MAX_FACTS_DOCS, description="these doc ids")
+    max_sentences: int | None = Field(None, ge=1, le=MAX_BRIEF_SENTENCES)
+    max_words: int | None = Field(None, ge=1, le=MAX_BRIEF_WORDS)
+
+
+class ErrorResponse(BaseModel):
+    status: int
+    error: str
+    message: str
+
+
+class DocsPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentInfo]
+
+
+def _check_questions(questions: list[str], max_chars: int) -> None:
+    """The engine's rules, for the whole batch before any is answered."""
+    for i, q in enumerate(questions, 1):
+        if not q.strip():
+            raise QuestionError(f"question {i} is empty")
+        if len(q.strip()) > max_chars:
+            raise QuestionError(f"question {i} is {len(q.strip())} characters, over the limit of {max_chars}")
+
+
+# -- the app ------------------------------------------------------------------------
+_STATUS = [  # most specific first
+    (DocumentNotFoundError, 404), (QuestionError, 400), (UploadError, 400), (BadInputError, 422),
+    (IndexUnavailableError, 503), (ServerBusyError, 503), (NotImplementedYetError, 501),
+    (WorkerCrashedError, 500),
+]
+
+
+def _status_of(exc: HoidapError) -> int:
+    return next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
+    errors = exc.errors()
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            return 400, f"request body is not valid JSON ({e.get('ctx', {}).get('error', 'parse error')})"
+        if tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing":
+            return 422, "request body must be a JSON object, sent with Content-Type: application/json"
+    parts = []
+    for e in errors[:5]:
+        loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+        parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
+    return 422, "; ".join(parts)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 404, 413, 422, 501, 503)
+}
+
+
+def create_app(settings: Settings, *, readers: int = READERS,
+               engine_class: type[Engine] = Engine) -> FastAPI:
+    """The app over the index in ``settings.index_dir``; tests may pass an Engine subclass
+    (defined at module level: reader processes import it by name)."""
+    with engine_class(settings=settings):
+        pass  # the index opens (or the error shows now, not at the first request), caught up
+    reads = Workers("reader", readers, MAX_PENDING_READS, _reader_init, (settings, engine_class))
+    ingests = Workers("ingest", 1, MAX_PENDING_INGESTS, _ingest_init)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await reads.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(ingests.close)
+            await asyncio.to_thread(reads.close)
+
+    app = FastAPI(title="hoidap", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Vietnamese news question answering with cited sentences. "
+                              "The web page is at `/`.")
+    app.add_middleware(Edge)
+
+    @app.exception_handler(HoidapError)
+    async def hoidap_error(_r: Request, exc: HoidapError) -> Response:
+        return error_response(_status_of(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_r: Request, exc: RequestValidationError) -> Response:
+        return error_response(*_validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_r: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def internal_error(_r: Request, exc: Exception) -> Response:
+        log.exception("internal error")
+        return error_response(500, f"internal error: {type(exc).__name__}")
+
+    # -- API ----------------------------------------------------------------------
+    @app.get("/healthz", tags=["status"])
+    async def healthz() -> Response:
+        """Liveness: the number of indexed documents and whether an ingest is running."""
+        docs, sentences = await reads.call(read_counts)
+        return json_response({"status": "ok", "documents": docs, "sentences": sentences,
+                              "ingesting": ingests.busy})
+
+    @app.post("/api/ask", tags=["questions"], response_model=AskResponse, responses=ERRORS)
+    async def ask(body: AskRequest) -> Response:
+        """Answer questions: the same objects as `hoidap ask --json` (`answer` is null when not found)."""
+        _check_questions(body.questions, settings.max_question_chars)
+        return json_response({"answers": await reads.call(read_answers, body.questions)})
+
+    @app.post("/api/search", tags=["questions"], response_model=SearchResponse, responses=ERRORS)
+    async def search(body: SearchRequest) -> Response:
+        """The `k` best sentences for a query, with their retrieval scores."""
+        return json_response({"hits": await reads.call(read_hits, body.query, body.k)})
+
+    @app.post("/api/brief", tags=["questions"], responses=ERRORS)
+    async def brief(body: BriefRequest) -> Response:
+        """A cited briefing, as `hoidap brief --json`: `sentences`, `figures`, `entities`, and
+        `conflicts` (figures about one quantity from several sources: agree, compatible, conflict)."""
+        return json_response(await reads.call(read_brief, body.query, body.docs, body.max_sentences,
+                                              body.max_words))
+
+    @app.get("/api/facts", tags=["questions"], responses=ERRORS)
+    async def facts(
+        docs: Annotated[str | None, Query(max_length=MAX_FACTS_DOCS * 40,
+                                          description="comma-separated doc ids (default: all documents)")] = None,
+    ) -> Response:
+        """Figures, entities and cross-source comparisons, as `hoidap facts --json`."""
+        ids = [d for d in (docs or "").split(",") if d.strip()] or None
+        if ids and len(ids) > MAX_FACTS_DOCS:
+            raise QuestionError(f"{len(ids)} documents, over the limit of {MAX_FACTS_DOCS}")
+        return json_response(await reads.call(read_facts, ids))
+
+    @app.get("/api/docs", tags=["documents"], response_model=DocsPage, responses=ERRORS)
+    async def documents(
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_DOCS_PAGE)] = 100,
+    ) -> Response:
+        """Documents in ingest order (the keys of `hoidap docs --json`), a page at a time."""
+        total, page = await reads.call(read_documents, offset, limit)
+        return json_response({"total": total, "offset": offset, "limit": limit,
+                              "documents": [_doc_json(d) for d in page]})
+
+    @app.get("/api/docs/{doc_id}", tags=["documents"], responses=ERRORS)
+    async def document(doc_id: str) -> Response:
+        """One document as `hoidap show --json`, plus its sentences' offsets into `original_text`."""
+        art = await reads.call(read_document, doc_id)
+        return json_response({
+            "doc_id": art.doc_id, "source": art.source, "title": art.title, "date": art.date,
+            "outlet": art.outlet, "n_sentences": art.n_sentences, "questions": list(art.questions),
+            "credits": list(art.credits), "original_text": art.original_text,
+            "clean_text": art.clean_text,
+            "sentences": [{"index": s.index, "start": s.start, "end": s.end} for s in art.sentences],
+        })
+
+    @app.post("/api/ingest", tags=["documents"], responses=ERRORS)
+    async def ingest(
+        files: Annotated[list[UploadFile], File(description=".txt, .html/.htm or .jsonl articles")],
+    ) -> Response:
+        """Upload articles (multipart, field `files`, one or more). One report per file, as the
+        CLI's `ingest --json`; 422 when any file (or JSONL line) failed, the others still ingested."""
+        if len(files) > MAX_UPLOAD_FILES:
+            raise UploadError(f"{len(files)} files in one upload, over the limit of {MAX_UPLOAD_FILES}")
+        names = [safe_filename(f.filename) for f in files]
+        if len(set(names)) < len(names):
+            raise UploadError("two uploaded files have the same name")
+        tmp = Path(tempfile.mkdtemp(prefix="hoidap-upload-"))
+        try:
+            saved = []
+            for f, name in zip(files, names, strict=True):
+                path = tmp / name
+                with path.open("wb") as out:
+                    await asyncio.to_thread(shutil.copyfileobj, f.file, out)
+                saved.append((str(path), name))
+            summary = _ingest_summary(await ingests.call(ingest_files, settings, saved))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return json_response(summary, summary.get("status", 200))
+
+    # -- the web page and the API docs -------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    _mount_swagger(app)
+    return app
+
+
+def _mount_swagger(app: FastAPI) -> None:
+    """Swagger UI at /docs from the swagger-ui-bundle package: no CDN, works offline."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="hoidap API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, access_log: bool = True,
+          readers: int = READERS) -> None:
+    """Run the server until interrupted (``hoidap serve``)."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings, readers=readers), host=host, port=port, access_log=access_log,
+                limit_concurrency=MAX_CONNECTIONS, log_level="info")

@@ -1,0 +1,322 @@
+"""The web page end to end in headless Chromium (Debian's chromium + chromium-driver, via Selenium).
+
+Upload the seeds, ask, open a citation and check the highlighted text is the cited
+sentence; a screenshot of each view, desktop and phone, goes to test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hoidap.engine import Engine
+from hoidap.settings import Settings
+
+from .test_server import call, running
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+WAIT_S = 30
+MAX_SHOT_PX = 2400
+QUESTION = "Việt Nam đã nhận được bao nhiêu liều vắc xin?"
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="browser tests need Debian's chromium and chromium-driver "
+           "(apt-get install chromium chromium-driver; .ci/run installs them)",
+)
+
+
+class FakeBriefEngine(Engine):
+    """Until Engine.brief exists: a briefing in its JSON shape, from real citations."""
+
+    def brief(self, query: str | None = None, **_: Any) -> dict[str, Any]:
+        cites = list(self.ask(query or "").citations)
+        if not cites:
+            return {"sentences": [], "figures": [], "entities": [], "conflicts": []}
+
+        def figure(value: float, low: float, high: float | None, text: str, i: int) -> dict[str, Any]:
+            return {"value": value, "low": low, "high": high, "low_strict": high is None, "high_strict": False,
+                    "of": None, "qualifier": None, "unit": "thị trường", "counts": "thị trường và đối tác",
+                    "date": "2021-12-14", "text": text, "citation": cites[i % len(cites)]}
+
+        figures = [figure(230, 230, None, "hơn 230 nước và vùng lãnh thổ", 0),
+                   figure(224, 224, 224, "224 thị trường và đối tác", 1),
+                   figure(1000, 1000, 10000, "hàng nghìn đối tác", 2)]
+        return {
+            "sentences": [{"text": c.sentence, "citations": [c]} for c in cites[:3]],
+            "figures": figures,
+            "entities": [{"name": "Phạm Bình Minh", "kind": "person", "title": "Phó Thủ tướng",
+                          "citations": [cites[0]]}],
+            "conflicts": [{"label": "conflict", "quantity": "thị trường và đối tác", "members": figures},
+                          {"label": "agree", "quantity": "năm", "members": figures[1:2]}],
+        }
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    engine_class = Engine if hasattr(Engine, "brief") else FakeBriefEngine
+    settings = Settings(index_dir=tmp_path_factory.mktemp("browser-index"))
+    with running(create_app_for(settings, engine_class)) as url:
+        yield url
+
+
+def create_app_for(settings: Settings, engine_class: type[Engine]) -> Any:
+    from hoidap.server import create_app
+
+    return create_app(settings, readers=2, engine_class=engine_class)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    pytest.importorskip("selenium")
+    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager try to download a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--lang=vi", f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
+    drv.set_window_size(*DESKTOP)
+    yield drv
+    drv.quit()
+
+
+def wait_for(driver: Any, css: str, text: str | None = None) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, WAIT_S)
+    if text is not None:
+        wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def shot(driver: Any, name: str, *, whole_page: bool = True) -> Path:
+    """A PNG of the page (down to MAX_SHOT_PX), or of what the window shows."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    if not whole_page:
+        driver.save_screenshot(str(path))
+        return path
+    width, height = driver.execute_script(
+        "return [document.documentElement.clientWidth, document.documentElement.scrollHeight]")
+    png = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SHOT_PX), "scale": 1}})
+    path.write_bytes(base64.b64decode(png["data"]))
+    return path
+
+
+def norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def ask(driver: Any, question: str) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="hoi"]').click()
+    box = wait_for(driver, "#question")
+    box.clear()
+    box.send_keys(question, Keys.ENTER)  # the keyboard submits the form
+    return wait_for(driver, "#answer-text")
+
+
+@pytest.fixture(scope="module")
+def uploaded(driver: Any, base: str, seeds_dir: Path) -> list[Path]:
+    """The five seeds, uploaded through the page's form."""
+    from selenium.webdriver.common.by import By
+
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    driver.get(base + "/#tai-len")
+    wait_for(driver, "label[for=files]")
+    driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in seeds))
+    assert f"{len(seeds)} tệp:" in driver.find_element(By.ID, "file-names").text
+    driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    wait_for(driver, "#upload-result", f"Đã nạp {len(seeds)} bài mới")
+    items = driver.find_elements(By.CSS_SELECTOR, ".file-result")
+    assert [i.find_element(By.TAG_NAME, "strong").text for i in items] == [p.name for p in seeds]
+    assert all("Đã nạp 1 bài" in i.text for i in items)
+    shot(driver, "desktop-upload")
+    return seeds
+
+
+def test_ask_and_open_citation_highlights_the_cited_sentence(driver: Any, base: str, uploaded: list[Path]) -> None:
+    from selenium.webdriver.common.by import By
+
+    _, api = call(base, "POST", "/api/ask", {"questions": [QUESTION]})
+    expected = api["answers"][0]
+    answer = ask(driver, QUESTION)
+    assert expected["answer"] is not None and answer.text == expected["answer"]
+    cited = driver.find_elements(By.CSS_SELECTOR, ".citation .cited-sentence")
+    assert [norm(c.text) for c in cited] == [norm(c["sentence"]) for c in expected["citations"]]
+    assert "151 triệu liều" in cited[0].text
+    shot(driver, "desktop-ask")
+
+    first = expected["citations"][0]
+    driver.find_element(By.CSS_SELECTOR, ".citation .source .cite-link").click()
+    mark = wait_for(driver, "#view-bai mark#cited")
+    assert norm(mark.text) == norm(first["sentence"])
+    _, doc = call(base, "GET", f"/api/docs/{first['doc_id']}")
+    assert doc["original_text"][first["start"]: first["end"]] == first["sentence"]
+    # In place: the text around the mark is the article's own text around the sentence.
+    page_text = driver.find_element(By.ID, "article-text").text
+    assert norm(page_text) == norm(doc["original_text"])
+    assert driver.find_element(By.ID, "article-title").text == doc["title"]
+    in_view = driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight;", mark)
+    assert in_view, "the highlighted sentence is scrolled into view"
+    assert driver.switch_to.active_element == mark  # focus moves to it, for keyboard and screen readers
+    shot(driver, "desktop-article", whole_page=False)  # the window, scrolled to the highlight
+
+    driver.find_element(By.ID, "back").click()
+    assert wait_for(driver, "#answer-text").text == expected["answer"]
+
+
+def test_question_without_answer_says_so(driver: Any, uploaded: list[Path]) -> None:
+    answer = ask(driver, "Giá vàng SJC hôm nay bao nhiêu một lượng?")
+    assert answer.text == "Không tìm thấy câu trả lời"
+    shot(driver, "desktop-not-found")
+
+
+def test_documents_view_lists_metadata(driver: Any, base: str, uploaded: list[Path]) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-lieu"]').click()
+    wait_for(driver, "#docs-summary", "5 tài liệu")
+    _, page = call(base, "GET", "/api/docs")
+    docs = driver.find_elements(By.CSS_SELECTOR, "#docs-list .doc")
+    assert [d.find_element(By.CSS_SELECTOR, ".doc-title").text for d in docs] == [
+        d["title"] or d["source"] for d in page["documents"]]
+    assert f"{page['documents'][0]['n_sentences']} câu" in docs[0].text
+    assert page["documents"][0]["source"] in docs[0].text
+    shot(driver, "desktop-documents")
+
+
+def test_brief_view_draws_figures_and_conflicts(driver: Any, base: str, uploaded: list[Path]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    topic = "quan hệ ngoại giao và thương mại"
+    _, expected = call(base, "POST", "/api/brief", {"query": topic})
+    differ = [c for c in expected["conflicts"] if c["label"] != "agree"]
+    assert expected["figures"] and differ, "the seeds disagree on the number of trade partners"
+    driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tom-tat"]').click()
+    box = wait_for(driver, "#topic")
+    box.clear()
+    box.send_keys(topic, Keys.ENTER)
+    table = wait_for(driver, "table.figures")
+    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(rows) == min(len(expected["figures"]), 20)
+    assert rows[0].find_element(By.TAG_NAME, "strong").text == expected["figures"][0]["text"]
+    sentences = driver.find_elements(By.CSS_SELECTOR, ".brief-sentences > li")
+    assert len(sentences) == len(expected["sentences"])
+    charts = driver.find_elements(By.CSS_SELECTOR, "figure.conflict")
+    assert len(charts) == len(differ)  # one chart per disagreement; agreements are only counted
+    for chart, comparison in zip(charts, differ, strict=True):
+        assert comparison["quantity"] in chart.find_element(By.TAG_NAME, "figcaption").text
+        marks = chart.find_elements(By.CSS_SELECTOR, "circle.value, rect.range")
+        assert len(marks) == len(comparison["members"])  # each source side by side
+    at = {m["low"]: i for i, m in enumerate(differ[0]["members"])}
+    if {224, 230} <= set(at):  # 224 (a dot) lies left of "hơn 230" (a bar running off to the right)
+        rows_svg = charts[0].find_elements(By.CSS_SELECTOR, "g.bar-row")
+        dot = rows_svg[at[224]].find_element(By.CSS_SELECTOR, "circle.value")
+        bar = rows_svg[at[230]].find_element(By.CSS_SELECTOR, "rect.open")
+        assert float(dot.get_attribute("cx")) < float(bar.get_attribute("x"))
+    shot(driver, "desktop-brief")
+
+
+def test_api_docs_render_offline(driver: Any, base: str) -> None:
+    """Swagger UI at /docs, from the installed package (no CDN), lists the endpoints."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/docs")
+    try:
+        wait_for(driver, ".opblock")
+        paths = {e.text for e in driver.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+        assert {"/api/ask", "/api/ingest", "/api/docs/{doc_id}"} <= paths
+        shot(driver, "desktop-api-docs")
+    finally:
+        driver.get(base + "/#hoi")  # the page, for the tests after this one
+
+
+def test_phone_screen(driver: Any, base: str, uploaded: list[Path]) -> None:
+    """Every view fits a 390 px wide phone screen without sideways scrolling."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.set_window_size(*PHONE)
+    try:
+        def fits(name: str, whole_page: bool = True) -> None:
+            width, screen, wide = driver.execute_script(
+                "const wide = [...document.querySelectorAll('body *')].filter(e =>"
+                " e.getBoundingClientRect().right + scrollX > innerWidth + 0.5).map(e => e.tagName + '.' + e.className);"
+                "return [document.documentElement.scrollWidth, innerWidth, wide.slice(0, 5)]")
+            assert width <= screen, f"{name}: page is {width} px wide on a {screen} px screen: {wide}"
+            shot(driver, f"phone-{name}", whole_page=whole_page)
+
+        ask(driver, QUESTION)
+        fits("ask")
+        driver.find_element(By.CSS_SELECTOR, ".citation .source .cite-link").click()
+        wait_for(driver, "#view-bai mark#cited")
+        fits("article", whole_page=False)
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tom-tat"]').click()
+        topic = wait_for(driver, "#topic")
+        topic.clear()
+        topic.send_keys("quan hệ ngoại giao và thương mại", Keys.ENTER)
+        wait_for(driver, "#brief-result h2")
+        fits("brief")
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-lieu"]').click()
+        wait_for(driver, "#docs-list .doc")
+        fits("documents")
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-len"]').click()
+        wait_for(driver, "label[for=files]")
+        fits("upload")
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
+def test_upload_shows_progress(driver: Any, base: str, uploaded: list[Path], tmp_path: Path) -> None:
+    """A 2 MB upload over a throttled connection: the progress bar moves, then the report shows.
+    (Last: it adds 200 articles to the shared index.)"""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    big = tmp_path / "ban-tin.jsonl"
+    big.write_text("\n".join(json.dumps(
+        {"title": f"Bản tin {i}", "text": f"Bản tin số {i}. " + "Thời tiết Hà Nội hôm nay nắng nhẹ. " * 250},
+        ensure_ascii=False) for i in range(200)), encoding="utf-8")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-len"]').click()
+    driver.find_element(By.ID, "files").send_keys(str(big))
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {  # ~1 MB/s: the upload takes seconds
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1024 * 1024})
+    try:
+        driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+        bar = wait_for(driver, "#upload-bar")
+        WebDriverWait(driver, WAIT_S).until(lambda d: 0 < float(bar.get_attribute("value")) < 100)
+        assert "Đang tải lên…" in driver.find_element(By.ID, "upload-label").text
+        shot(driver, "desktop-upload-progress")
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    wait_for(driver, "#upload-result", "Đã nạp 200 bài mới")
+    assert driver.find_element(By.ID, "upload-progress").get_attribute("hidden") is not None
