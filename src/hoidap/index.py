@@ -128,12 +128,15 @@ class _Part:
              q.boost_query(q.term_query(self.schema, f, t), w) if w != 1.0 else q.term_query(self.schema, f, t))
             for f, t, w in weighted_terms
         ]
-        if not clauses or self.searcher.num_docs == 0:
+        # One searcher for the whole call: a concurrent reload() swaps
+        # self.searcher, and addresses are only valid in the searcher that found them.
+        searcher = self.searcher
+        if not clauses or searcher.num_docs == 0:
             return []
-        result = self.searcher.search(q.boolean_query(clauses), k)
+        result = searcher.search(q.boolean_query(clauses), k)
         out = []
         for score, addr in result.hits:
-            key = self.searcher.doc(addr)["id"][0]
+            key = searcher.doc(addr)["id"][0]
             out.append(KeywordHit(int(key), float(score)))
         return out
 
