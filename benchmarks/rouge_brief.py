@@ -10,7 +10,9 @@ Every cluster is ingested into a fresh index (``Engine`` on a temporary
 directory, ``ingest_documents([RawDocument(...)])``: the same cleaning and
 sentence splitting as any user collection) and summarised by:
 
-* hoidap   -- ``Engine.brief(max_words=L)``
+* hoidap   -- ``Engine.brief(max_words=L)``; its sentence weights are a model trained on
+  VietNews pseudo-clusters (``scripts/train_brief.py``, ``src/hoidap/data/brief_model.json``),
+  never on the two sets scored here
 * lead     -- the first sentences of the first article, then of the next
 * lead-rr  -- round-robin lead: the first sentence of each article in turn, then the second, ...
 * textrank -- TextRank (Mihalcea & Tarau 2004): PageRank over word-overlap similarity
@@ -50,7 +52,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from hoidap.brief import MIN_SENTENCE_SYLLABLES  # noqa: E402
+from hoidap.brief import MIN_SENTENCE_SYLLABLES, MODEL  # noqa: E402
 from hoidap.evidence import NEAR_DUPLICATE_JACCARD, jaccard  # noqa: E402
 from hoidap.models import Article, RawDocument  # noqa: E402
 from hoidap.normalize import strip_diacritics, terms  # noqa: E402
@@ -277,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = round(time.time() - t0, 1)
     if args.json:
         out: dict[str, Any] = {"clusters": counts, "seconds": seconds, "ceiling_vims": VIMS_CEILING,
+                               "hoidap_model": {"version": MODEL["version"], "data": MODEL["data"]},
                                "rouge": {n: {s: dict(zip(("r1", "r2", "rl"), v, strict=True))
                                              for s, v in r.items()} for n, r in results.items()}}
         print(json.dumps(out))
@@ -289,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(s.ljust(22) + "".join(" / ".join(f"{x:.3f}" for x in results[n][s]).ljust(28) for n in names))
     print("ceiling (ViMs agr.)".ljust(22) + " / ".join(f"{x:.3f}" for x in VIMS_CEILING).ljust(28) + "n/a")
     print(f"\n{seconds} s, {args.workers} worker(s); syllable ROUGE F1, each summary cut to each reference's length")
+    print(f"hoidap weights: model v{MODEL['version']} from {MODEL['command']} -- {MODEL['data']}")
     return 0
 
 

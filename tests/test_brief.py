@@ -130,3 +130,13 @@ def test_rouge_functions() -> None:
     assert rouge_n(ref, ref, 2) == 1.0 and rouge_l(ref, ref) == 1.0
     assert lcs_length(list("abcbdab"), list("bdcaba")) == 4
     assert rouge_n(["a", "b"], ["c", "d"], 1) == 0.0
+
+
+def test_salience_model_is_shipped_and_scored_without_sklearn() -> None:
+    code = ("import sys, hoidap.brief as b; "
+            "assert 'sklearn' not in sys.modules; "
+            "m = b.MODEL; n = len(b.FEATURES); "
+            "assert list(m['features']) == list(b.FEATURES); "
+            "assert len(m['coef']) == len(m['mean']) == len(m['scale']) == n; "
+            "assert 'vietnews' in m['data'].lower() and m['command'] and m['version'] >= 1")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -5,11 +5,12 @@ the original offsets of every document that states it (near-duplicates are
 merged by ``evidence``, so a syndicated sentence appears once with all its
 sources). Three steps:
 
-1. Salience. Each body sentence gets a weighted sum of features: TF-IDF
-   cosine to the centroid of all the sentences, cross-document support (how
-   many documents share its word pairs), overlap with the articles' titles
-   (words and word pairs), its position in its article, and, for a query,
-   the share of query words it holds.
+1. Salience. Each body sentence gets a learned linear score of ``FEATURES``:
+   TF-IDF cosine to the centroid of all the sentences, cross-document support
+   (how many documents share its word pairs), overlap with the articles'
+   titles (words and word pairs), its position in its article, its length and
+   its density of figures, names, content words, commas and quotes; for a
+   query, plus ``W_QUERY`` times the share of query words it holds.
 2. Selection by maximal marginal relevance (Carbonell & Goldstein 1998):
    salience minus the word-pair overlap with what is already chosen; a
    near-duplicate of a chosen sentence is never chosen.
@@ -17,18 +18,26 @@ sources). Three steps:
    position in the article, which keeps each article's sentences in its
    own narrative order.
 
-Weights were set by a coarse grid on the two multi-document summarisation
-sets in ../shared/eval (ViMs, AbMuSu train; ROUGE-2 with the length of the
-references, ``benchmarks/rouge_brief.py``) — global constants, never per
-cluster. Neighbouring values move ROUGE-2 by about ±0.005.
+The model (``data/brief_model.json``, loaded once at import; scored in plain
+Python) is a ridge regression trained by ``scripts/train_brief.py`` on VietNews
+test articles (``../shared/eval/vietnews_test.jsonl.xz``, single-document news
+with abstracts) grouped into TF-IDF pseudo-clusters of 3-6 articles on one
+event: each sentence's label is the share of its syllable bigrams found in its
+cluster's abstracts (ROUGE-2 precision). That label and the MMR redundancy
+penalty were chosen on held-out VietNews pseudo-clusters. Nothing was fitted or tuned on
+ViMs or AbMuSu, the sets ``benchmarks/rouge_brief.py`` evaluates on; ``W_QUERY``
+is a fixed weight (no training data has queries).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from importlib import resources
 from typing import Any
 
 from hoidap.errors import HoidapError
@@ -38,16 +47,38 @@ from hoidap.normalize import strip_diacritics, terms
 from hoidap.pipeline import statement_key
 from hoidap.store import Store
 
-# Salience weights (see the module docstring for how they were chosen).
-W_CENTROID = 0.8
-W_SUPPORT = 0.5
-W_TITLE_WORDS = 0.2
-W_TITLE_PAIRS = 1.0
-W_LEAD = 0.3
-# A query's words dominate the other features when the user asked for a topic.
+# The names of the salience features, in the order of ``features()``'s rows and of
+# the model's coefficients (``data/brief_model.json``, ``scripts/train_brief.py``).
+FEATURES = (
+    "centroid",  # TF-IDF cosine to the centroid of all the candidate sentences
+    "support",  # word pairs shared with other documents, per syllable and document
+    "title_words",  # share of the sentence's content words found in a title
+    "title_pairs",  # share of the titles' word pairs found in the sentence
+    "lead",  # 1 / (1 + position in the article)
+    "relpos",  # position / (candidates in the article - 1)
+    "log_length",  # log of the syllable count
+    "digits",  # share of syllables that start with a digit (figures, dates)
+    "capitals",  # share of capitalised tokens after the first (names)
+    "content",  # share of syllables that are not stopwords
+    "commas",  # commas per syllable
+    "quote",  # holds a quotation mark
+)
+
+
+def _load_model() -> dict[str, Any]:
+    model: dict[str, Any] = json.loads(resources.files("hoidap").joinpath("data/brief_model.json")
+                                       .read_text(encoding="utf-8"))
+    if tuple(model["features"]) != FEATURES:
+        raise RuntimeError(f"brief_model.json features {model['features']} != {FEATURES}")
+    return model
+
+
+MODEL = _load_model()
+# A query's words dominate the other features when the user asked for a topic
+# (a fixed weight: no training data has queries).
 W_QUERY = 2.0
 # MMR: the penalty per unit of word-pair overlap with an already chosen sentence.
-REDUNDANCY = 1.0
+REDUNDANCY = float(MODEL["redundancy"])
 # Sentences shorter than this (in syllables) are headings or fragments, not news.
 MIN_SENTENCE_SYLLABLES = 6
 DEFAULT_MAX_SENTENCES = 8
@@ -64,6 +95,9 @@ QUERY_DOC_RATIO = 0.5
 STOPWORDS = frozenset(
     ["và", "của", "là", "có", "được", "các", "những", "cho", "với", "trong", "đã", "này", "đó", "một", "thì", "để", "khi", "từ", "theo", "tại", "về", "người", "không", "như", "cũng", "nhưng", "vào", "ra", "lại", "nên", "nếu", "do", "bị", "sẽ", "đang", "rằng", "mà", "hay", "hoặc", "đến", "trên", "dưới", "sau", "trước", "nhiều", "ông", "bà", "anh", "chị", "em", "tôi", "chúng", "ta", "họ", "nó", "cô", "còn", "vẫn", "đều", "rất", "vì", "qua", "nhất", "mới"]
 )
+
+_TOKEN_RE = re.compile(r"[^\W_]+")
+_QUOTES = ('"', "“", "”")
 
 
 @dataclass(frozen=True)
@@ -95,7 +129,8 @@ def _candidates(articles: Sequence[Article]) -> list[_Candidate]:
     return out
 
 
-def _salience(cands: Sequence[_Candidate], articles: Sequence[Article], query: str | None) -> list[float]:
+def features(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[list[float]]:
+    """One row of ``FEATURES`` per candidate (the model's input; no query term)."""
     n = len(cands)
     ndocs = max(1, len(articles))
     # Centroid cosine with sentence-level IDF.
@@ -118,21 +153,42 @@ def _salience(cands: Sequence[_Candidate], articles: Sequence[Article], query: s
         tt = terms(art.title or "")
         title_words |= {t for t in tt if t not in STOPWORDS}
         title_pairs |= set(zip(tt, tt[1:], strict=False))
-    q_words = {t for t in terms(query or "") if t not in STOPWORDS}
-    out = []
+    doc_len = Counter(c.doc for c in cands)
+    rows = []
     for c in cands:
         tf = Counter(t for t in c.terms if t not in STOPWORDS)
         dot = sum(k * idf[t] * centroid[t] for t, k in tf.items())
         snorm = math.sqrt(sum((k * idf[t]) ** 2 for t, k in tf.items())) or 1.0
         support = sum(df[p] for p in c.pairs if df[p] >= 2 and not (p[0] in STOPWORDS and p[1] in STOPWORDS))
         content = c.words - STOPWORDS
-        score = (
-            W_CENTROID * dot / snorm / cnorm
-            + W_SUPPORT * support / len(c.terms) / ndocs
-            + W_TITLE_WORDS * (len(content & title_words) / len(content) if content else 0.0)
-            + W_TITLE_PAIRS * (len(c.pairs & title_pairs) / len(title_pairs) if title_pairs else 0.0)
-            + W_LEAD / (1 + c.index)
-        )
+        nterms = len(c.terms)
+        raw = _TOKEN_RE.findall(c.text)
+        caps = sum(1 for t in raw[1:] if t[:1].isupper())
+        rows.append([
+            dot / snorm / cnorm,
+            support / nterms / ndocs,
+            len(content & title_words) / len(content) if content else 0.0,
+            len(c.pairs & title_pairs) / len(title_pairs) if title_pairs else 0.0,
+            1.0 / (1 + c.index),
+            c.index / max(1, doc_len[c.doc] - 1),
+            math.log(nterms),
+            sum(1 for t in c.terms if t[:1].isdigit()) / nterms,
+            caps / max(1, len(raw) - 1),
+            len(content) / nterms,
+            c.text.count(",") / nterms,
+            1.0 if any(q in c.text for q in _QUOTES) else 0.0,
+        ])
+    return rows
+
+
+def _salience(cands: Sequence[_Candidate], articles: Sequence[Article], query: str | None) -> list[float]:
+    """The model's predicted relevance, plus ``W_QUERY`` times the share of query words held."""
+    mean, scale, coef = MODEL["mean"], MODEL["scale"], MODEL["coef"]
+    intercept = float(MODEL["intercept"])
+    q_words = {t for t in terms(query or "") if t not in STOPWORDS}
+    out = []
+    for c, row in zip(cands, features(cands, articles), strict=True):
+        score = intercept + sum(w * (x - m) / s for w, x, m, s in zip(coef, row, mean, scale, strict=True))
         if q_words:
             score += W_QUERY * len(q_words & c.words) / len(q_words)
         out.append(score)
@@ -154,12 +210,13 @@ def _restates(a: _Candidate, b: _Candidate) -> bool:
 
 
 def _select(cands: Sequence[_Candidate], scores: Sequence[float], max_sentences: int | None,
-            max_words: int | None) -> list[int]:
+            max_words: int | None, redundancy: float | None = None) -> list[int]:
     """MMR until ``max_sentences`` are chosen or ``max_words`` syllables are reached.
 
     The sentence that reaches ``max_words`` is kept whole (a length-limited
     evaluation, like ROUGE's ``-l``, cuts it).
     """
+    penalty = REDUNDANCY if redundancy is None else redundancy
     chosen: list[int] = []
     words = 0
     left = set(range(len(cands)))
@@ -170,7 +227,7 @@ def _select(cands: Sequence[_Candidate], scores: Sequence[float], max_sentences:
             c = cands[i]
             overlap = max((len(c.pairs & cands[j].pairs) / len(c.pairs) for j in chosen), default=0.0) \
                 if c.pairs else 0.0
-            v = scores[i] - REDUNDANCY * overlap
+            v = scores[i] - penalty * overlap
             if v > best_v or (v == best_v and i < best):
                 best, best_v = i, v
         left.discard(best)
@@ -202,8 +259,9 @@ def choose_articles(store: Store, doc_ids: Sequence[str] | None, hits: Sequence[
 
 def facts_of(articles: Sequence[Article]) -> Facts:
     """Figures, entities and cross-source comparisons of the articles."""
+    from hoidap.conflicts import compare
     from hoidap.entities import extract_entities
-    from hoidap.facts import compare, extract_figures
+    from hoidap.facts import extract_figures
 
     figures = extract_figures(articles)
     return Facts(tuple(figures), tuple(extract_entities(articles)), tuple(compare(figures)))

@@ -1,0 +1,94 @@
+"""The word lists of figure extraction (``data/facts_lexicon.json``), folded for matching."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from hoidap.normalize import fold_token
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The word lists of ``data/facts_lexicon.json``, folded for matching."""
+
+    scales: dict[str, float]
+    currencies: dict[str, str]
+    measures: frozenset[str]
+    qualifiers: dict[str, str]
+    comparatives: frozenset[str]
+    temporal: tuple[tuple[str, ...], ...]
+    vague: dict[str, float]
+    label_words: frozenset[str]
+    date_words: frozenset[str]
+    np_stop: frozenset[str]
+    np_stop_keep_first: frozenset[str]
+    np_start_stop: frozenset[str]  # words that cannot start a counted noun ("1 số" is "một số")
+    closed_units: frozenset[str]  # time units: the phrase ends there ("26 tuổi")
+    time_of_day: frozenset[str]  # "7 giờ sáng", "7 giờ 23 phút" are clock times
+    clock_words: frozenset[str]  # "lúc 20 giờ", "đến hơn 20 giờ": clock times too
+    classifiers: frozenset[str]  # "chiếc", "con", ...: the head of "8 chiếc xe"
+    linking: frozenset[str]  # verbs and adverbs between a subject and its money/percent figure
+    measure_nouns: frozenset[str]  # what a money/percent figure can measure ("kim ngạch", "tỷ lệ")
+    subject_verbs: frozenset[str]
+    head_nouns: frozenset[str]
+    noun_class: dict[str, str]
+    synonyms: dict[str, str]
+    generic: frozenset[str]
+    longest: int  # the longest multi-syllable entry, in syllables
+
+
+def fold_phrase(p: str) -> str:
+    return " ".join(fold_token(w) for w in p.split())
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    raw: dict[str, Any] = json.loads(
+        resources.files("hoidap").joinpath("data/facts_lexicon.json").read_text(encoding="utf-8")
+    )
+    f = fold_phrase
+    classes = {f(n): cls for cls, nouns in raw["noun_classes"].items() for n in nouns}
+    entries = [*raw["scales"], *raw["currencies"], *raw["measures"], *raw["qualifiers"],
+               *raw["vague"], *raw["label_words"], *raw["np_stop"], *raw["head_nouns"]]
+    return Lexicon(
+        scales={f(k): float(v) for k, v in raw["scales"].items()},
+        currencies={f(k): v for k, v in raw["currencies"].items()},
+        measures=frozenset(f(m) for m in raw["measures"]),
+        qualifiers={f(k): v for k, v in raw["qualifiers"].items()},
+        comparatives=frozenset(f(w) for w in raw["comparatives"]),
+        temporal=tuple(tuple(f(p).split()) for p in raw["temporal_qualifiers"]),
+        vague={f(k): float(v) for k, v in raw["vague"].items()},
+        label_words=frozenset(f(w) for w in raw["label_words"]),
+        date_words=frozenset(f(w) for w in raw["date_words"]),
+        np_stop=frozenset(f(w) for w in raw["np_stop"]),
+        np_stop_keep_first=frozenset(f(w) for w in raw["np_stop_keep_first"]),
+        np_start_stop=frozenset(f(w) for w in raw["np_start_stop"]),
+        closed_units=frozenset(f(w) for w in raw["closed_units"]),
+        time_of_day=frozenset(f(w) for w in raw["time_of_day"]),
+        clock_words=frozenset(f(w) for w in raw["clock_words"]),
+        classifiers=frozenset(f(w) for w in raw["classifiers"]),
+        linking=frozenset(f(w) for w in raw["linking"]),
+        measure_nouns=frozenset(f(w) for w in raw["measure_nouns"]),
+        subject_verbs=frozenset(f(w) for w in raw["subject_verbs"]),
+        head_nouns=frozenset(f(w) for w in raw["head_nouns"]),
+        noun_class=classes,
+        synonyms={f(k): f(v) for k, v in raw["synonyms"].items()},
+        generic=frozenset(f(w) for w in raw["generic_context"]),
+        longest=max(len(e.split()) for e in entries),
+    )
+
+
+
+def synonymised(words: list[str], lex: Lexicon) -> list[str]:
+    """Folded words with multi-word synonyms replaced ("vaccine" -> "vắc xin")."""
+    text = " ".join(words)
+    for k, v in lex.synonyms.items():
+        if k in text:
+            text = re.sub(rf"(?<!\S){re.escape(k)}(?!\S)", v, text)
+    return text.split()
+
