@@ -22,8 +22,7 @@ import json
 import re
 import sys
 import time
-import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from hoidap.answer import extract, question_kind  # noqa: E402
+from hoidap.evaluate import exact_match, f1_score  # noqa: E402  (the gate's own metric)
 
 EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 TUNING_FILES = ("viquad1_dev.json", "viquad2_train_subset_3290.json")
@@ -77,26 +77,6 @@ def load_items(path: Path, limit: int | None = None) -> list[Item]:
                 if limit is not None and len(items) >= limit:
                     return items
     return items
-
-
-def normalize_answer(text: str) -> list[str]:
-    text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text.lower())
-    return text.split()
-
-
-def f1_score(prediction: str, reference: str) -> float:
-    pred, ref = normalize_answer(prediction), normalize_answer(reference)
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if not pred or not ref:
-        return float(pred == ref)
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
-def exact_match(prediction: str, reference: str) -> float:
-    return float(normalize_answer(prediction) == normalize_answer(reference))
 
 
 def predict(item: Item) -> str:
