@@ -52,36 +52,39 @@ def lexicon() -> Lexicon:
         resources.files("hoidap").joinpath("data/facts_lexicon.json").read_text(encoding="utf-8")
     )
     f = fold_phrase
+
+    def words(key: str) -> frozenset[str]:
+        return frozenset(f(w) for w in raw[key])
+
     classes = {f(n): cls for cls, nouns in raw["noun_classes"].items() for n in nouns}
     entries = [*raw["scales"], *raw["currencies"], *raw["measures"], *raw["qualifiers"],
                *raw["vague"], *raw["label_words"], *raw["np_stop"], *raw["head_nouns"]]
     return Lexicon(
         scales={f(k): float(v) for k, v in raw["scales"].items()},
         currencies={f(k): v for k, v in raw["currencies"].items()},
-        measures=frozenset(f(m) for m in raw["measures"]),
+        measures=words("measures"),
         qualifiers={f(k): v for k, v in raw["qualifiers"].items()},
-        comparatives=frozenset(f(w) for w in raw["comparatives"]),
+        comparatives=words("comparatives"),
         temporal=tuple(tuple(f(p).split()) for p in raw["temporal_qualifiers"]),
         vague={f(k): float(v) for k, v in raw["vague"].items()},
-        label_words=frozenset(f(w) for w in raw["label_words"]),
-        date_words=frozenset(f(w) for w in raw["date_words"]),
-        np_stop=frozenset(f(w) for w in raw["np_stop"]),
-        np_stop_keep_first=frozenset(f(w) for w in raw["np_stop_keep_first"]),
-        np_start_stop=frozenset(f(w) for w in raw["np_start_stop"]),
-        closed_units=frozenset(f(w) for w in raw["closed_units"]),
-        time_of_day=frozenset(f(w) for w in raw["time_of_day"]),
-        clock_words=frozenset(f(w) for w in raw["clock_words"]),
-        classifiers=frozenset(f(w) for w in raw["classifiers"]),
-        linking=frozenset(f(w) for w in raw["linking"]),
-        measure_nouns=frozenset(f(w) for w in raw["measure_nouns"]),
-        subject_verbs=frozenset(f(w) for w in raw["subject_verbs"]),
-        head_nouns=frozenset(f(w) for w in raw["head_nouns"]),
+        label_words=words("label_words"),
+        date_words=words("date_words"),
+        np_stop=words("np_stop"),
+        np_stop_keep_first=words("np_stop_keep_first"),
+        np_start_stop=words("np_start_stop"),
+        closed_units=words("closed_units"),
+        time_of_day=words("time_of_day"),
+        clock_words=words("clock_words"),
+        classifiers=words("classifiers"),
+        linking=words("linking"),
+        measure_nouns=words("measure_nouns"),
+        subject_verbs=words("subject_verbs"),
+        head_nouns=words("head_nouns"),
         noun_class=classes,
         synonyms={f(k): f(v) for k, v in raw["synonyms"].items()},
-        generic=frozenset(f(w) for w in raw["generic_context"]),
+        generic=words("generic_context"),
         longest=max(len(e.split()) for e in entries),
     )
-
 
 
 def synonymised(words: list[str], lex: Lexicon) -> list[str]:
