@@ -10,9 +10,12 @@ Every cluster is ingested into a fresh index (``Engine`` on a temporary
 directory, ``ingest_documents([RawDocument(...)])``: the same cleaning and
 sentence splitting as any user collection) and summarised by:
 
-* hoidap   -- ``Engine.brief(max_words=L)``; its sentence weights are a model trained on
-  VietNews pseudo-clusters (``scripts/train_brief.py``, ``src/hoidap/data/brief_model.json``),
-  never on the two sets scored here
+* hoidap   -- ``Engine.brief(max_words=L)`` (``brief.build`` on the same articles), out-of-fold:
+  the shipped sentence model (``src/hoidap/data/brief_model.json``) is trained on both sets
+  scored here, so each cluster is briefed instead with a model retrained by
+  ``scripts/train_brief.py``'s procedure (``cv_models``: labels, ridge, redundancy chosen by an
+  inner cross-validation) on the clusters of the other 4 folds of both sets (fold = cluster
+  index mod 5). ``--shipped`` scores the shipped model (in-sample: not a fair figure)
 * lead     -- the first sentences of the first article, then of the next
 * lead-rr  -- round-robin lead: the first sentence of each article in turn, then the second, ...
 * textrank -- TextRank (Mihalcea & Tarau 2004): PageRank over word-overlap similarity
@@ -115,12 +118,14 @@ def score(summary: str, references: Sequence[Sequence[str]]) -> tuple[float, flo
     toks = rouge_tokens(summary)
     rows = [(rouge_n(toks[: len(r)], r, 1), rouge_n(toks[: len(r)], r, 2), rouge_l(toks[: len(r)], r))
             for r in references]
-    return tuple(statistics.mean(x) for x in zip(*rows, strict=True))  # type: ignore[return-value]
+    r1, r2, rl = (statistics.mean(x) for x in zip(*rows, strict=True))
+    return r1, r2, rl
 
 
 # -- baselines -------------------------------------------------------------------
 def lead(articles: Sequence[Article], budget: int) -> str:
-    out, n = [], 0
+    out: list[str] = []
+    n = 0
     for a in articles:
         for s in a.sentences:
             if n >= budget:
@@ -227,24 +232,57 @@ def load(path: Path) -> list[tuple[list[tuple[str, str]], list[str]]]:
     return out
 
 
-def run_cluster(item: tuple[str, int, list[tuple[str, str]], list[str]]) -> dict[str, tuple[float, float, float]]:
+def _ingest(eng: Any, name: str, ci: int, docs: Sequence[tuple[str, str]]) -> None:
+    eng.ingest_documents([RawDocument(source=f"{name}/{ci}/{k}", text=text, title=title.strip() or None)
+                          for k, (title, text) in enumerate(docs)])
+
+
+def cluster_articles(item: tuple[str, int, list[tuple[str, str]]]) -> list[Article]:
+    """The articles of one cluster as hoidap stores them (a fresh index, as ``run_cluster``)."""
     from hoidap.engine import Engine
 
-    name, ci, docs, refs = item
+    name, ci, docs = item
+    with tempfile.TemporaryDirectory(dir=TMP_ROOT) as tmp, Engine(tmp) as eng:
+        _ingest(eng, name, ci, docs)
+        return [eng.document(i.doc_id) for i in eng.documents()]
+
+
+def run_cluster(item: tuple[str, int, list[tuple[str, str]], list[str], dict[str, Any] | None],
+                ) -> dict[str, tuple[float, float, float]]:
+    """Every system's scores on one cluster; hoidap briefs with ``model`` (None: the shipped one)."""
+    from hoidap import brief
+    from hoidap.engine import Engine
+
+    name, ci, docs, refs, model = item
     references = [rouge_tokens(r) for r in refs]
     budget = max(len(r) for r in references)
     with tempfile.TemporaryDirectory(dir=TMP_ROOT) as tmp, Engine(tmp) as eng:
-        eng.ingest_documents([RawDocument(source=f"{name}/{ci}/{k}", text=text, title=title.strip() or None)
-                              for k, (title, text) in enumerate(docs)])
+        _ingest(eng, name, ci, docs)
         articles = [eng.document(i.doc_id) for i in eng.documents()]
+
+        def hoidap() -> str:
+            if model is None:
+                b = eng.brief(max_words=budget, with_facts=False)
+            else:  # what Engine.brief does, with the fold's model
+                b = brief.build(brief.choose_articles(eng.store, None, None), eng.store, max_words=budget,
+                                with_facts=False, model=model)
+            return " ".join(s.text for s in b.sentences)
+
         systems: dict[str, Callable[[], str]] = {
-            "hoidap": lambda: " ".join(s.text for s in eng.brief(max_words=budget, with_facts=False).sentences),
+            "hoidap": hoidap,
             "lead": lambda: lead(articles, budget),
             "lead-rr": lambda: lead_round_robin(articles, budget),
             "textrank": lambda: textrank(articles, budget),
             "lexrank": lambda: lexrank(articles, budget),
         }
         return {k: score(f(), references) for k, f in systems.items()}
+
+
+def _map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
+    if workers > 1:
+        with mp.get_context("fork").Pool(workers) as pool:
+            return pool.map(fn, items, chunksize=4)
+    return [fn(it) for it in items]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -255,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="only the first N clusters of each set")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes (default 2)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--shipped", action="store_true",
+                    help="score hoidap with the shipped model (trained on these very sets: in-sample, "
+                         "not a fair figure) instead of out-of-fold models")
     args = ap.parse_args(argv)
     missing = [f for f in SETS.values() if not (args.eval_dir / f).exists()]
     if missing:
@@ -263,23 +304,34 @@ def main(argv: Sequence[str] | None = None) -> int:
               "pass --eval-dir)", file=sys.stderr)
         return 2
     t0 = time.time()
+    data = {name: load(args.eval_dir / fname)[: args.limit] for name, fname in SETS.items()}
+    # hoidap's model was trained on both sets (scripts/train_brief.py): score each cluster with a
+    # model retrained, by the same procedure, on the other folds of both sets (out-of-fold).
+    models: list[dict[str, Any] | None] = [None]
+    if not args.shipped:
+        sys.path.insert(0, str(REPO / "scripts"))
+        import train_brief
+
+        sets = {name: [train_brief.make_cluster(arts, refs) for arts, (_, refs) in zip(
+            _map(cluster_articles, [(name, ci, docs) for ci, (docs, _) in enumerate(clusters)], args.workers),
+            clusters, strict=True)] for name, clusters in data.items()}
+        models = list(train_brief.cv_models(sets))
     results: dict[str, dict[str, tuple[float, float, float]]] = {}
     counts: dict[str, int] = {}
-    for name, fname in SETS.items():
-        clusters = load(args.eval_dir / fname)[: args.limit]
-        items = [(name, ci, docs, refs) for ci, (docs, refs) in enumerate(clusters)]
-        if args.workers > 1:
-            with mp.get_context("fork").Pool(args.workers) as pool:
-                rows = pool.map(run_cluster, items, chunksize=4)
-        else:
-            rows = [run_cluster(it) for it in items]
+    for name, clusters in data.items():
+        items = [(name, ci, docs, refs, models[ci % len(models)]) for ci, (docs, refs) in enumerate(clusters)]
+        rows = _map(run_cluster, items, args.workers)
         counts[name] = len(rows)
-        results[name] = {s: tuple(round(statistics.mean(r[s][k] for r in rows), 4) for k in range(3))  # type: ignore[misc]
-                         for s in SYSTEMS}
+        results[name] = {}
+        for s in SYSTEMS:
+            r1, r2, rl = (round(statistics.mean(r[s][k] for r in rows), 4) for k in range(3))
+            results[name][s] = (r1, r2, rl)
     seconds = round(time.time() - t0, 1)
     if args.json:
         out: dict[str, Any] = {"clusters": counts, "seconds": seconds, "ceiling_vims": VIMS_CEILING,
-                               "hoidap_model": {"version": MODEL["version"], "data": MODEL["data"]},
+                               "hoidap_model": {"version": MODEL["version"], "data": MODEL["data"],
+                                                "scored": "shipped (in-sample)" if args.shipped
+                                                else "out-of-fold"},
                                "rouge": {n: {s: dict(zip(("r1", "r2", "rl"), v, strict=True))
                                              for s, v in r.items()} for n, r in results.items()}}
         print(json.dumps(out))
@@ -292,7 +344,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(s.ljust(22) + "".join(" / ".join(f"{x:.3f}" for x in results[n][s]).ljust(28) for n in names))
     print("ceiling (ViMs agr.)".ljust(22) + " / ".join(f"{x:.3f}" for x in VIMS_CEILING).ljust(28) + "n/a")
     print(f"\n{seconds} s, {args.workers} worker(s); syllable ROUGE F1, each summary cut to each reference's length")
-    print(f"hoidap weights: model v{MODEL['version']} from {MODEL['command']} -- {MODEL['data']}")
+    if args.shipped:
+        print(f"hoidap: the shipped model v{MODEL['version']} ({MODEL['command']}), IN-SAMPLE -- {MODEL['data']}")
+    else:
+        print("hoidap: out-of-fold (5 folds by cluster; each fold's model trained on the other folds of both "
+              f"sets by scripts/train_brief.py's procedure); shipped model v{MODEL['version']} is trained on all")
     return 0
 
 

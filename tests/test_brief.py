@@ -136,7 +136,32 @@ def test_salience_model_is_shipped_and_scored_without_sklearn() -> None:
     code = ("import sys, hoidap.brief as b; "
             "assert 'sklearn' not in sys.modules; "
             "m = b.MODEL; n = len(b.FEATURES); "
-            "assert list(m['features']) == list(b.FEATURES); "
+            "assert list(m['features']) == list(b.FEATURES) and n == 3 * len(b.SIGNALS); "
             "assert len(m['coef']) == len(m['mean']) == len(m['scale']) == n; "
-            "assert 'vietnews' in m['data'].lower() and m['command'] and m['version'] >= 1")
+            "assert 'out-of-fold' in m['data'] and m['command'] and m['version'] >= 2")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_signals_are_finite_and_standardised_per_briefing(seeded_index: Path) -> None:
+    from hoidap import brief
+
+    with Engine(seeded_index) as eng:
+        articles = [eng.document(d.doc_id) for d in eng.documents()]
+    cands = brief._candidates(articles)
+    rows = brief.features(cands, articles)
+    k = len(brief.SIGNALS)
+    assert len(rows) == len(cands) and all(len(r) == len(brief.FEATURES) for r in rows)
+    for j in range(k):
+        z = [r[k + j] for r in rows]
+        assert abs(sum(z) / len(z)) < 1e-9  # standardised within the briefing
+    first = brief.SIGNALS.index("first")
+    assert sum(r[first] for r in rows) == len({c.doc for c in cands})  # one first sentence per article
+
+
+def test_benchmark_scores_hoidap_out_of_fold() -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    import train_brief
+
+    # Every cluster is briefed by the model of its fold, trained on the other folds only.
+    assert {train_brief.fold_of(i) for i in range(10)} == set(range(train_brief.K_FOLDS))
+    assert "--shipped" in (REPO / "benchmarks" / "rouge_brief.py").read_text(encoding="utf-8")
