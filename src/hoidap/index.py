@@ -63,7 +63,8 @@ def _schema() -> tantivy.Schema:
 
 def bigrams(terms: list[str]) -> str:
     """Adjacent-term pairs joined by "_" ("việt nam" -> "việt_nam"), space-separated."""
-    return " ".join(f"{a}_{b}" for a, b in zip(terms, terms[1:], strict=False))
+    # map/join in C: this runs over every document's terms twice per ingest.
+    return " ".join(map("_".join, zip(terms, terms[1:], strict=False)))
 
 
 class _Part:
@@ -133,12 +134,11 @@ class _Part:
         searcher = self.searcher
         if not clauses or searcher.num_docs == 0:
             return []
-        result = searcher.search(q.boolean_query(clauses), k)
-        out = []
-        for score, addr in result.hits:
-            key = searcher.doc(addr)["id"][0]
-            out.append(KeywordHit(int(key), float(score)))
-        return out
+        hits = searcher.search(q.boolean_query(clauses), k).hits
+        # Keys from the fast field in one call: fetching 200 stored documents
+        # (a block decompression each) was a third of the index time of a search.
+        keys = searcher.fast_field_values("id", [addr for _, addr in hits])
+        return [KeywordHit(int(key or 0), float(score)) for (score, _), key in zip(hits, keys, strict=True)]
 
     def num_docs(self) -> int:
         return int(self.searcher.num_docs)

@@ -103,12 +103,33 @@ def fold_token(token: str) -> str:
     return canonical_tone(nfc(token).lower())
 
 
-@lru_cache(maxsize=200_000)
-def strip_diacritics(text: str) -> str:
-    """Step 4: drop every mark and map đ/Đ to d/D ("Việt Nam" -> "Viet Nam")."""
-    decomposed = unicodedata.normalize("NFD", text)
+def _strip_char(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFD", ch)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.replace("đ", "d").replace("Đ", "D")
+
+
+class _StripTable(dict[int, str]):
+    """``str.translate`` table of step 4, filled one character the first time it is met.
+
+    NFD decomposes character by character and only reorders marks, which are all
+    dropped here, so stripping each character alone gives what stripping the
+    whole text does; the table makes that one C-level lookup per character
+    (profiling showed the per-character generator taking a third of ingest).
+    """
+
+    def __missing__(self, code: int) -> str:
+        value = _strip_char(chr(code))
+        self[code] = value
+        return value
+
+
+_STRIP_TABLE = _StripTable()
+
+
+def strip_diacritics(text: str) -> str:
+    """Step 4: drop every mark and map đ/Đ to d/D ("Việt Nam" -> "Viet Nam")."""
+    return text.translate(_STRIP_TABLE)
 
 
 def has_diacritics(text: str) -> bool:
@@ -143,4 +164,5 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
 
 def terms(text: str) -> list[str]:
     """The normalised (accented) terms of a text, in order."""
-    return [fold_token(m.group()) for m in TOKEN_RE.finditer(text)]
+    # findall + map: no match objects, and the cached fold called from C (hot in ingest).
+    return list(map(fold_token, TOKEN_RE.findall(text)))

@@ -36,7 +36,10 @@ def prepare(raw: RawDocument) -> PreparedArticle:
     if not spans:
         raise EmptyDocumentError("no article text left after cleaning")
     sentence_terms = tuple(" ".join(terms(raw.text[s.start : s.end])) for s in spans)
-    body_key = strip_diacritics(" ".join(sentence_terms))
+    # Stripping is per character, so the body's plain form is its sentences'
+    # plain forms joined: each sentence is stripped once, for both keys.
+    sentence_plain = [strip_diacritics(t) for t in sentence_terms]
+    body_key = " ".join(sentence_plain)
     doc_id = fingerprint(body_key)
     sentences = tuple(
         Sentence(doc_id, i, s.start, s.end, raw.text[s.start : s.end]) for i, s in enumerate(spans)
@@ -56,4 +59,4 @@ def prepare(raw: RawDocument) -> PreparedArticle:
         sentences=sentences,
     )
     doc_terms = " ".join(([*terms(title)] if title else []) + [t for st in sentence_terms for t in st.split()])
-    return PreparedArticle(article, doc_terms, sentence_terms, tuple(statement_key(t) for t in sentence_terms))
+    return PreparedArticle(article, doc_terms, sentence_terms, tuple(fingerprint(p) for p in sentence_plain))
