@@ -1,0 +1,284 @@
+"""BM25 as PostgreSQL postings tables, scored exactly like the embedded tantivy index.
+
+The embedded keyword index (``hoidap.index``) is tantivy; this module is its
+PostgreSQL twin for ``hoidap.pgstore``. Same documents, same fields (``acc``,
+``plain``, and for documents the bigram fields ``acc2``/``plain2``), same
+tokens, same formula and parameters, so both stores rank alike:
+
+    score(q, d) = sum over clauses (field, term, boost) matching d of
+        boost * idf(df, N) * (K1 + 1) * tf / (tf + K1 * (1 - B + B * norm(len) / avgdl))
+
+with tantivy's K1 = 1.2, B = 0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5))
+(tantivy ``src/query/bm25.rs``), ``avgdl`` = the field's tokens / documents,
+and ``norm`` tantivy's one-byte field-length code decoded back (Lucene's
+``SmallFloat.intToByte4``, tantivy ``src/fieldnorm/code.rs``): lengths up to
+40 are exact, longer ones rounded down to 4 significant bits.
+
+Storage: ``lexicon`` (one row per kind, field and term, with its document
+frequency), ``postings`` (one row per term and ingest batch: parallel arrays of
+keys, term frequencies and decoded field lengths, so a batch appends rows and
+never rewrites a long list) and ``field_stats`` (documents and tokens per kind
+and field). The store writes all three in the transaction that adds the
+articles (``postings_for``), so the index can never lag behind the store.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from hoidap.index import BIGRAM_FIELDS, FIELDS, KeywordHit, bigrams
+from hoidap.normalize import strip_diacritics
+
+if TYPE_CHECKING:
+    from hoidap.pgstore import PgStore
+
+# tantivy's BM25 parameters (src/query/bm25.rs: K1 = 1.2, B = 0.75), fixed there.
+K1 = 1.2
+B = 0.75
+KIND_IDS = {"sentences": 0, "documents": 1}
+# How long a reader keeps the collection statistics before reading them again
+# (one query saved per search): other processes' ingests are seen within this,
+# as the server's tantivy readers see commits at their next reload. An engine
+# sees its own ingests at once (``sync`` reloads).
+STATS_SECONDS = 1.0
+FIELD_IDS = {f: i for i, f in enumerate(FIELDS)}
+
+
+class KeywordPart(Protocol):
+    """What retrieval and ranking ask of one keyword index (sentences or documents)."""
+
+    def search(self, weighted_terms: list[tuple[str, str, float]], k: int) -> list[KeywordHit]: ...
+    def num_docs(self) -> int: ...
+    def doc_freq(self, field: str, term: str) -> int: ...
+    def max_key(self) -> int: ...
+    def reload(self) -> None: ...
+
+
+class KeywordSearch(Protocol):
+    """The keyword index as the engine uses it: ``hoidap.index.KeywordIndex`` or ``PgIndex``."""
+
+    root: Path
+    sentences: KeywordPart
+    documents: KeywordPart
+
+    def sync(self, sentence_rows: Iterator[tuple[int, str]] | None = None,
+             document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]: ...
+    def reload(self) -> None: ...
+
+
+# -- the formula -----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def fieldnorm_table() -> tuple[int, ...]:
+    """The 256 field lengths a one-byte fieldnorm code decodes to.
+
+    Lucene ``SmallFloat.byte4ToInt`` (as tantivy ``FIELD_NORMS_TABLE``): codes
+    below 24 are the length itself; above, a 3-bit mantissa with an implicit
+    leading bit, shifted by the exponent, plus 24.
+    """
+    free = 24  # 255 - longToInt4(Integer.MAX_VALUE) = 255 - 231
+    out = []
+    for code in range(256):
+        if code < free:
+            out.append(code)
+            continue
+        i = code - free
+        bits, shift = i & 0x07, (i >> 3) - 1
+        out.append(free + (bits if shift == -1 else (bits | 0x08) << shift))
+    return tuple(out)
+
+
+def quantized_length(n_tokens: int) -> int:
+    """A field length as tantivy scores it: rounded down to the nearest table value."""
+    table = fieldnorm_table()
+    return table[bisect_right(table, n_tokens) - 1]
+
+
+def idf(df: int, n: int) -> float:
+    """tantivy's BM25 idf (src/query/bm25.rs), Lucene's non-negative form of Robertson-Sparck Jones."""
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def bm25(tf: int, length: int, avgdl: float, df: int, n: int) -> float:
+    """One term's BM25 in one document (Robertson & Zaragoza 2009, eq. 3.15, tantivy's constants)."""
+    return idf(df, n) * (K1 + 1) * tf / (tf + K1 * (1 - B + B * quantized_length(length) / avgdl))
+
+
+def prune(clauses: list[tuple[str, str, float]], df: dict[tuple[str, str], int], n: int,
+          max_share: float) -> list[tuple[str, str, float]]:
+    """Drop the clauses whose term is in more than ``max_share`` of the ``n`` rows, keeping the rarest.
+
+    Exhaustive scoring reads every posting of every query term, so a term in
+    most sentences costs most of a query's time while its idf adds almost
+    nothing (idf(0.01 n) = 4.6, idf(0.5 n) = 0.7). Measured on 20,000 VietNews
+    articles (benchmarks/pg_scale.py): sentence search p50 1.3 s -> 9 ms at 0.01.
+    To keep both stores equal, the same rule must be applied to tantivy's clauses.
+    """
+    kept = [c for c in clauses if df.get((c[0], c[1]), 0) <= max_share * n]
+    if kept or not clauses:
+        return kept
+    rarest = min(df.get((c[0], c[1]), 0) for c in clauses)
+    return [c for c in clauses if df.get((c[0], c[1]), 0) == rarest]
+
+
+# -- postings of a batch ---------------------------------------------------------------
+
+
+def field_tokens(terms: str, with_bigrams: bool) -> dict[str, list[str]]:
+    """The tokens of each field for one row, exactly as ``hoidap.index`` feeds tantivy."""
+    plain = strip_diacritics(terms)
+    out = {"acc": terms.split(), "plain": plain.split()}
+    if with_bigrams:
+        out["acc2"] = bigrams(terms.split()).split()
+        out["plain2"] = bigrams(plain.split()).split()
+    return out
+
+
+@dataclass
+class Postings:
+    """One batch's postings of one kind: (field, term) -> parallel key / tf / length lists."""
+
+    kind: str
+    lists: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = field(default_factory=dict)
+    tokens: Counter[str] = field(default_factory=Counter)
+    docs: int = 0
+
+
+def postings_for(kind: str, rows: Iterable[tuple[int, str]]) -> Postings:
+    """The postings of ``(key, space-joined accented terms)`` rows of one kind."""
+    out = Postings(kind)
+    with_bigrams = kind == "documents"
+    for key, terms in rows:
+        out.docs += 1
+        for fname, toks in field_tokens(terms, with_bigrams).items():
+            out.tokens[fname] += len(toks)
+            length = quantized_length(len(toks))
+            for term, tf in Counter(toks).items():
+                keys, tfs, lens = out.lists.setdefault((fname, term), ([], [], []))
+                keys.append(key)
+                tfs.append(tf)
+                lens.append(length)
+    return out
+
+
+# -- the query side --------------------------------------------------------------------
+
+# Scoring in the database. Per clause come its term id, w = boost * idf * (K1 + 1),
+# and the length normalisation split as K1 * (1 - B + B * len / avgdl) = c0 + c1 * len
+# (all float8: numeric arithmetic would be several times slower). Each clause's
+# postings rows are fetched by index (OFFSET 0 keeps the planner from turning the
+# lookups into a scan of the whole table when its statistics are stale), unnested
+# and summed per key.
+_SCORE_SQL = """
+SELECT u.key, SUM(c.w * u.tf / (u.tf + c.c0 + c.c1 * u.len)) AS score
+FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[]) AS c(tid, w, c0, c1)
+CROSS JOIN LATERAL (SELECT keys, tfs, lens FROM postings p WHERE p.tid = c.tid OFFSET 0) AS p
+CROSS JOIN LATERAL unnest(p.keys, p.tfs, p.lens) AS u(key, tf, len)
+GROUP BY u.key
+ORDER BY score DESC, u.key
+LIMIT %s
+"""
+
+
+class PgPart:
+    """One kind (sentences or documents) of the PostgreSQL keyword index."""
+
+    def __init__(self, store: PgStore, kind: str) -> None:
+        self.store = store
+        self.kind = kind
+        self.kind_id = KIND_IDS[kind]
+        self.with_bigrams = kind == "documents"
+        # Frequent-term pruning (``prune``): None = off, the default, as in tantivy.
+        self.max_term_share: float | None = None
+        # Statistics as of the last refresh: like a tantivy searcher, one
+        # question is scored and ranked against one consistent snapshot.
+        self._docs = -1
+        self._loaded = 0.0
+        self._tokens: dict[str, int] = {}
+        self._terms: dict[tuple[str, str], tuple[int, int]] = {}  # (field, term) -> (tid, df)
+
+    def reload(self) -> None:
+        self._loaded = time.monotonic()
+        docs, tokens = self.store.field_stats(self.kind_id)
+        if docs != self._docs:
+            self._terms.clear()
+        self._docs, self._tokens = docs, tokens
+
+    def _lookup(self, pairs: Sequence[tuple[str, str]]) -> None:
+        missing = [p for p in dict.fromkeys(pairs) if p not in self._terms]
+        if not missing:
+            return
+        found = self.store.lookup_terms(self.kind_id, [(FIELD_IDS[f], t) for f, t in missing])
+        for f, t in missing:
+            self._terms[(f, t)] = found.get((FIELD_IDS[f], t), (0, 0))
+        if len(self._terms) > 200_000:  # a long-running server: keep the cache bounded
+            self._terms.clear()
+
+    def num_docs(self) -> int:
+        if self._docs < 0:
+            self.reload()
+        return self._docs
+
+    def doc_freq(self, field_name: str, term: str) -> int:
+        if self._docs < 0:
+            self.reload()
+        self._lookup([(field_name, term)])
+        return self._terms[(field_name, term)][1]
+
+    def max_key(self) -> int:
+        return 0  # postings are written with the rows: there is never anything to catch up
+
+    def search(self, weighted_terms: list[tuple[str, str, float]], k: int) -> list[KeywordHit]:
+        """BM25 over (field, term, weight) clauses, as ``hoidap.index._Part.search``."""
+        if not self.with_bigrams:
+            weighted_terms = [c for c in weighted_terms if c[0] not in BIGRAM_FIELDS]
+        if time.monotonic() - self._loaded > STATS_SECONDS:
+            self.reload()
+        n = self._docs
+        if not weighted_terms or n <= 0:
+            return []
+        self._lookup([(f, t) for f, t, _ in weighted_terms])
+        if self.max_term_share is not None:
+            weighted_terms = prune(weighted_terms, {p: v[1] for p, v in self._terms.items()}, n,
+                                   self.max_term_share)
+        tids, ws, c1s = [], [], []
+        for f, t, w in weighted_terms:
+            tid, df = self._terms[(f, t)]
+            if df == 0:
+                continue
+            tids.append(tid)
+            ws.append(w * idf(df, n) * (K1 + 1))
+            c1s.append(K1 * B / (self._tokens.get(f, 0) / n or 1.0))
+        if not tids:
+            return []
+        rows = self.store.read(_SCORE_SQL, (tids, ws, [K1 * (1 - B)] * len(tids), c1s, k))
+        return [KeywordHit(int(key), float(score)) for key, score in rows]
+
+
+class PgIndex:
+    """The keyword index of a ``PgStore``: sentence and document BM25 over its postings."""
+
+    def __init__(self, store: PgStore, root: Path) -> None:
+        # root: only a place for the server's reload stamps, which never change
+        # here (every query reads the database's committed state).
+        self.root = root
+        self.sentences = PgPart(store, "sentences")
+        self.documents = PgPart(store, "documents")
+
+    def sync(self, sentence_rows: Iterator[tuple[int, str]] | None = None,
+             document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]:
+        self.reload()  # the store wrote postings in the same transaction as the rows
+        return 0, 0
+
+    def reload(self) -> None:
+        self.sentences.reload()
+        self.documents.reload()

@@ -1,0 +1,395 @@
+"""The PostgreSQL store: documents, sentences and BM25 postings in one database.
+
+Selected by ``Settings.store`` (``--store postgresql://...`` or
+``$HOIDAP_STORE``); the embedded SQLite + tantivy pair stays the default.
+Any number of ``hoidap`` processes on any number of machines can share one
+database: every batch of articles is one transaction that writes the rows and
+their postings (``hoidap.pgindex``) together, and re-adding an article is a
+no-op (``doc_id`` is unique), so concurrent or retried loads store each
+article exactly once.
+
+Reads and writes use separate connections. Writes always go to the primary
+(``target_session_attrs=read-write``). Reads go to a standby when the URL
+lists several hosts (``postgresql://primary:5432,replica:5432/hoidap``; libpq's
+``prefer-standby`` unless the URL says otherwise), and a read whose server
+went away is retried once on a new connection, i.e. on the next host that
+answers. Standbys lag their primary by the replication delay.
+
+The ``documents``/``sentences``/``sources`` tables mirror ``hoidap.store``'s
+SQLite schema; everything lives in the PostgreSQL schema ``hoidap``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
+from hoidap.models import Article, DocumentInfo, Sentence
+from hoidap.pgindex import FIELD_IDS, KIND_IDS, PgIndex, Postings, postings_for
+from hoidap.store import PreparedArticle, StoredSentence
+
+SCHEMA_VERSION = 1
+SCHEMA = "hoidap"
+# Seconds to wait for a server before trying the URL's next host.
+CONNECT_TIMEOUT = 3
+# Original texts kept by a reader (sentences are cut from them): ~2,000 news
+# articles are ~10-20 MB, and a question's 200 candidates come from ~100.
+TEXT_CACHE = 2000
+
+_DDL = """
+CREATE SCHEMA IF NOT EXISTS hoidap;
+SET search_path TO hoidap;
+CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    dno bigserial PRIMARY KEY,
+    doc_id text NOT NULL UNIQUE,
+    source text NOT NULL,
+    title text, date text, outlet text,
+    original_text text NOT NULL,
+    clean_text text NOT NULL,
+    questions text NOT NULL,
+    credits text NOT NULL,
+    n_sentences integer NOT NULL,
+    terms text NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS sentences_sid_seq;
+CREATE TABLE IF NOT EXISTS sentences (
+    sid bigint PRIMARY KEY,
+    dno bigint NOT NULL REFERENCES documents(dno),
+    idx integer NOT NULL,
+    start integer NOT NULL,
+    "end" integer NOT NULL,
+    terms text NOT NULL,
+    dup_key text NOT NULL
+);
+-- (x, order key): "WHERE x = ? ORDER BY key LIMIT n" reads n index entries whatever the statistics.
+CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno, idx);
+CREATE INDEX IF NOT EXISTS sentences_dup ON sentences(dup_key, sid);
+CREATE TABLE IF NOT EXISTS sources (source text PRIMARY KEY, doc_id text NOT NULL);
+-- BM25 (hoidap.pgindex): kind 0 = sentences, 1 = documents; field = index into hoidap.index.FIELDS.
+CREATE TABLE IF NOT EXISTS lexicon (
+    tid bigserial PRIMARY KEY,
+    kind smallint NOT NULL,
+    field smallint NOT NULL,
+    term text COLLATE "C" NOT NULL,
+    df bigint NOT NULL,
+    UNIQUE (kind, field, term)
+);
+CREATE TABLE IF NOT EXISTS postings (
+    tid bigint NOT NULL,
+    keys bigint[] NOT NULL,
+    tfs integer[] NOT NULL,
+    lens integer[] NOT NULL
+);
+CREATE INDEX IF NOT EXISTS postings_tid ON postings(tid);
+CREATE TABLE IF NOT EXISTS field_stats (
+    kind smallint NOT NULL,
+    field smallint NOT NULL,
+    docs bigint NOT NULL,
+    tokens bigint NOT NULL,
+    PRIMARY KEY (kind, field)
+);
+"""
+
+_DOC_COLUMNS = ("doc_id, source, title, date, outlet, original_text, clean_text, questions, credits,"
+                " n_sentences, terms")
+
+
+def is_postgres_url(store: str | None) -> bool:
+    return bool(store) and str(store).startswith(("postgresql://", "postgres://"))
+
+
+def _conninfo(url: str, *, write: bool) -> str:
+    params = conninfo_to_dict(url)
+    # Parallel workers: a question's queries take milliseconds, less than starting workers.
+    extra: dict[str, Any] = {"options": f"-c search_path={SCHEMA} -c max_parallel_workers_per_gather=0"}
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    if write:
+        extra["target_session_attrs"] = "read-write"
+    else:
+        params.setdefault("target_session_attrs", "prefer-standby")
+    return make_conninfo("", **{**params, **extra})
+
+
+class PgStore:
+    """A ``hoidap.store.Store`` in PostgreSQL; ``url`` as libpq takes it (several hosts allowed)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._r: psycopg.Connection[Any] | None = None
+        self._w: psycopg.Connection[Any] | None = None
+        # Stored documents never change, so cached original texts never go stale.
+        self._texts: dict[int, str] = {}
+        version = None
+        if self.read("SELECT to_regclass('hoidap.meta') IS NOT NULL")[0][0]:
+            row = self.read("SELECT value FROM meta WHERE key = 'schema_version'")
+            version = row[0][0] if row else None
+        if not version:
+            self._create_schema()
+        elif int(version) != SCHEMA_VERSION:
+            raise IndexUnavailableError(
+                f"store {self._where()} has schema version {version}, this hoidap reads {SCHEMA_VERSION}")
+
+    # -- connections -----------------------------------------------------
+    def _where(self) -> str:
+        """The URL without its password, for messages."""
+        params = conninfo_to_dict(self.url)
+        params.pop("password", None)
+        return make_conninfo("", **params)
+
+    def _connect(self, write: bool) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(_conninfo(self.url, write=write), autocommit=True)
+        except psycopg.Error as e:
+            what = "a writable primary" if write else "a server"
+            raise IndexUnavailableError(f"cannot reach {what} of store {self._where()}: {e}") from e
+
+    def _writer(self) -> psycopg.Connection[Any]:
+        if self._w is None or self._w.closed or self._w.broken:
+            self._w = self._connect(write=True)
+        return self._w
+
+    def read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query; if the server went away (primary stopped), once more on a new connection."""
+        for attempt in (0, 1):
+            if self._r is None or self._r.closed or self._r.broken:
+                self._r = self._connect(write=False)
+            try:
+                return self._r.execute(sql, tuple(args)).fetchall()
+            except psycopg.OperationalError as e:
+                self._r.close()
+                self._r = None
+                if attempt:
+                    raise IndexUnavailableError(f"store {self._where()}: {e}") from e
+        raise AssertionError("unreachable")
+
+    def _create_schema(self) -> None:
+        conn = self._writer()
+        with conn.transaction():
+            # One creator at a time when many processes open a new database at once.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('hoidap schema'))")
+            conn.execute(_DDL)
+            conn.execute("INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT DO NOTHING",
+                         (str(SCHEMA_VERSION),))
+        conn.execute(f"SET search_path TO {SCHEMA}")
+
+    def close(self) -> None:
+        for c in (self._r, self._w):
+            if c is not None:
+                c.close()
+        self._r = self._w = None
+
+    # -- writing ---------------------------------------------------------
+    def has_document(self, doc_id: str) -> bool:
+        # Asked of the primary: a standby may not have replayed the last batch yet.
+        return self._writer().execute("SELECT 1 FROM documents WHERE doc_id = %s", (doc_id,)).fetchone() is not None
+
+    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]]) -> None:
+        """Store new articles, their BM25 postings and source->doc links in one transaction (COPY)."""
+        conn = self._writer()
+        with conn.transaction(), conn.cursor() as cur:
+            new = self._add_documents(cur, batch)
+            if new:
+                self._add_sentences_and_postings(cur, new)
+            if sources:
+                src = list(dict(reversed(sources)).items())  # first link of a source wins, as in SQLite
+                cur.execute("INSERT INTO sources SELECT * FROM unnest(%s::text[], %s::text[])"
+                            " ON CONFLICT DO NOTHING", ([s for s, _ in src], [d for _, d in src]))
+
+    def _add_documents(self, cur: psycopg.Cursor[Any],
+                       batch: Sequence[PreparedArticle]) -> list[tuple[int, PreparedArticle]]:
+        """Insert the batch's documents not stored yet; (dno, article) of those, in batch order."""
+        unique = list({p.article.doc_id: p for p in reversed(batch)}.values())[::-1]
+        if not unique:
+            return []
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS stage_documents (pos integer, doc_id text, source text,"
+                    " title text, date text, outlet text, original_text text, clean_text text,"
+                    " questions text, credits text, n_sentences integer, terms text) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY stage_documents (pos, {_DOC_COLUMNS}) FROM STDIN") as copy:
+            for pos, prep in enumerate(unique):
+                a = prep.article
+                copy.write_row((pos, a.doc_id, a.source, a.title, a.date, a.outlet, a.original_text,
+                                a.clean_text, json.dumps(list(a.questions), ensure_ascii=False),
+                                json.dumps(list(a.credits), ensure_ascii=False), a.n_sentences,
+                                prep.doc_terms))
+        # dno follows batch order, like SQLite's rowids (it only breaks BM25 ties).
+        cur.execute(f"INSERT INTO documents ({_DOC_COLUMNS}) SELECT {_DOC_COLUMNS} FROM stage_documents"
+                    " ORDER BY pos ON CONFLICT (doc_id) DO NOTHING RETURNING dno, doc_id")
+        dnos = {doc_id: int(dno) for dno, doc_id in cur.fetchall()}
+        return sorted((dnos[p.article.doc_id], p) for p in unique if p.article.doc_id in dnos)
+
+    def _add_sentences_and_postings(self, cur: psycopg.Cursor[Any],
+                                    new: list[tuple[int, PreparedArticle]]) -> None:
+        n = sum(len(p.sentence_terms) for _, p in new)
+        cur.execute("SELECT nextval('sentences_sid_seq') FROM generate_series(1, %s)", (n,))
+        sids = iter(sorted(int(r[0]) for r in cur.fetchall()))
+        sentence_rows: list[tuple[int, str]] = []
+        with cur.copy('COPY sentences (sid, dno, idx, start, "end", terms, dup_key) FROM STDIN') as copy:
+            for dno, prep in new:
+                for s, terms, key in zip(prep.article.sentences, prep.sentence_terms, prep.dup_keys,
+                                         strict=True):
+                    sid = next(sids)
+                    copy.write_row((sid, dno, s.index, s.start, s.end, terms, key))
+                    sentence_rows.append((sid, terms))
+        write_postings(cur, [postings_for("sentences", sentence_rows),
+                             postings_for("documents", [(dno, p.doc_terms) for dno, p in new])])
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics: after a bulk load, before autovacuum gets to it."""
+        self._writer().execute("ANALYZE documents, sentences, sources, lexicon, postings, field_stats")
+
+    # -- reading ---------------------------------------------------------
+    def document(self, doc_id: str) -> Article:
+        rows = self.read(
+            f"SELECT dno, {_DOC_COLUMNS.replace(', n_sentences, terms', '')} FROM documents WHERE doc_id = %s",
+            (doc_id,))
+        if not rows:
+            raise DocumentNotFoundError(f"no document {doc_id!r} in the index")
+        dno, doc_id, source, title, date, outlet, original, clean, questions, credits = rows[0]
+        sents = tuple(
+            Sentence(doc_id, idx, start, end, original[start:end])
+            for idx, start, end in self.read(
+                'SELECT idx, start, "end" FROM sentences WHERE dno = %s ORDER BY idx', (dno,))
+        )
+        return Article(doc_id, source, title, date, outlet, original, clean,
+                       tuple(json.loads(questions)), tuple(json.loads(credits)), sents)
+
+    def _infos(self, where: str, args: Sequence[Any]) -> list[DocumentInfo]:
+        rows = self.read("SELECT doc_id, source, title, date, outlet, n_sentences, questions FROM documents"
+                         f" {where}", args)
+        return [DocumentInfo(d, s, t, dt, o, n, tuple(json.loads(q))) for d, s, t, dt, o, n, q in rows]
+
+    def documents(self) -> list[DocumentInfo]:
+        return self._infos("ORDER BY dno", ())
+
+    def infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]:
+        if not doc_ids:
+            return {}
+        return {i.doc_id: i for i in self._infos("WHERE doc_id = ANY(%s::text[])", (list(doc_ids),))}
+
+    def _sentences(self, where: str, args: Sequence[Any]) -> list[StoredSentence]:
+        rows = self.read(
+            'SELECT s.sid, d.doc_id, s.dno, s.idx, s.start, s."end", s.terms, s.dup_key'
+            f" FROM sentences s JOIN documents d ON d.dno = s.dno WHERE {where}", args)
+        texts = self._originals({int(r[2]) for r in rows})
+        return [StoredSentence(sid, doc_id, dno, idx, start, end, texts[dno][start:end], terms, key)
+                for sid, doc_id, dno, idx, start, end, terms, key in rows]
+
+    def _originals(self, dnos: set[int]) -> dict[int, str]:
+        """Original texts by dno. The sentences are cut here rather than with substr() in
+        SQL, which would de-TOAST a document once per sentence (measured 4.7 ms a query)."""
+        out = {d: self._texts[d] for d in dnos if d in self._texts}
+        missing = [d for d in dnos if d not in out]
+        if missing:
+            fetched = {int(d): t for d, t in self.read(
+                "SELECT dno, original_text FROM documents WHERE dno = ANY(%s::bigint[])", (missing,))}
+            out.update(fetched)
+            if len(self._texts) + len(fetched) > TEXT_CACHE:
+                self._texts.clear()
+            self._texts.update(fetched)
+        return out
+
+    def sentences(self, sids: Sequence[int]) -> list[StoredSentence]:
+        if not sids:
+            return []
+        by_sid = {s.sid: s for s in self._sentences("s.sid = ANY(%s::bigint[])", (list(sids),))}
+        return [by_sid[i] for i in sids if i in by_sid]
+
+    def sentences_of(self, doc_id: str) -> list[StoredSentence]:
+        return self._sentences("d.doc_id = %s ORDER BY s.idx", (doc_id,))
+
+    def same_statement(self, dup_key: str, limit: int) -> list[StoredSentence]:
+        return self._sentences("s.dup_key = %s ORDER BY s.sid LIMIT %s", (dup_key, int(limit)))
+
+    def sentences_after(self, sid: int) -> Iterator[tuple[int, str]]:
+        yield from self.read("SELECT sid, terms FROM sentences WHERE sid > %s ORDER BY sid", (sid,))
+
+    def documents_after(self, dno: int) -> Iterator[tuple[int, str]]:
+        yield from self.read("SELECT dno, terms FROM documents WHERE dno > %s ORDER BY dno", (dno,))
+
+    def doc_ids(self, dnos: Sequence[int]) -> dict[int, str]:
+        if not dnos:
+            return {}
+        return {int(d): i for d, i in self.read("SELECT dno, doc_id FROM documents WHERE dno = ANY(%s::bigint[])",
+                                                (list(dnos),))}
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, sentences) stored, from the BM25 statistics (no full-table count)."""
+        docs = {k: d for k, d in self.read("SELECT kind, docs FROM field_stats WHERE field = 0")}
+        return int(docs.get(KIND_IDS["documents"], 0)), int(docs.get(KIND_IDS["sentences"], 0))
+
+    # -- BM25 statistics (hoidap.pgindex) --------------------------------
+    def field_stats(self, kind: int) -> tuple[int, dict[str, int]]:
+        """(documents, {field: tokens}) of one kind."""
+        names = {i: f for f, i in FIELD_IDS.items()}
+        rows = self.read("SELECT field, docs, tokens FROM field_stats WHERE kind = %s", (kind,))
+        docs = max((int(d) for _, d, _ in rows), default=0)
+        return docs, {names[f]: int(t) for f, _, t in rows}
+
+    def lookup_terms(self, kind: int, pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+        """(field, term) -> (term id, document frequency) for the pairs in the lexicon."""
+        rows = self.read(
+            "SELECT l.field, l.term, l.tid, l.df FROM lexicon l"
+            " JOIN unnest(%s::smallint[], %s::text[]) AS q(field, term)"
+            " ON l.kind = %s AND l.field = q.field AND l.term = q.term",
+            ([f for f, _ in pairs], [t for _, t in pairs], kind))
+        return {(int(f), t): (int(tid), int(df)) for f, t, tid, df in rows}
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format (backslash escapes)."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def write_postings(cur: psycopg.Cursor[Any], parts: Sequence[Postings]) -> None:
+    """Append a batch's postings: document frequencies into ``lexicon``, lists into ``postings``.
+
+    Lexicon rows are upserted in one sorted order, so concurrent loaders lock
+    shared terms in the same order and cannot deadlock.
+    """
+    entries = sorted(
+        ((KIND_IDS[p.kind], FIELD_IDS[f], t), lists) for p in parts for (f, t), lists in p.lists.items()
+    )
+    if entries:
+        # The batch's terms go in by COPY (binding 10^4-10^5 array elements as a parameter
+        # cost more than the upsert), then into the lexicon in one sorted upsert.
+        cur.execute('CREATE TEMP TABLE IF NOT EXISTS stage_terms (kind smallint, field smallint,'
+                    ' term text COLLATE "C", df bigint) ON COMMIT DELETE ROWS')
+        with cur.copy("COPY stage_terms FROM STDIN") as copy:
+            for start in range(0, len(entries), 5000):
+                copy.write("".join(f"{k}\t{f}\t{_copy_text(t)}\t{len(v[0])}\n"
+                                   for (k, f, t), v in entries[start:start + 5000]))
+        cur.execute(
+            "INSERT INTO lexicon (kind, field, term, df) SELECT kind, field, term, df FROM stage_terms"
+            " ORDER BY kind, field, term"
+            " ON CONFLICT (kind, field, term) DO UPDATE SET df = lexicon.df + EXCLUDED.df"
+            " RETURNING kind, field, term, tid")
+        tids = {(int(k), int(f), t): int(tid) for k, f, t, tid in cur.fetchall()}
+        with cur.copy("COPY postings (tid, keys, tfs, lens) FROM STDIN") as copy:
+            # COPY's text format written directly: psycopg's list adapter costs ~30 us a row.
+            for start in range(0, len(entries), 5000):
+                copy.write("".join(
+                    f"{tids[key]}\t{{{','.join(map(str, keys))}}}\t{{{','.join(map(str, tfs))}}}"
+                    f"\t{{{','.join(map(str, lens))}}}\n"
+                    for key, (keys, tfs, lens) in entries[start:start + 5000]))
+    stats = [(KIND_IDS[p.kind], FIELD_IDS[f], p.docs, p.tokens[f]) for p in parts if p.docs
+             for f in p.tokens]
+    if stats:
+        cur.execute(
+            "INSERT INTO field_stats SELECT * FROM unnest(%s::smallint[], %s::smallint[], %s::bigint[],"
+            " %s::bigint[]) ORDER BY 1, 2"
+            " ON CONFLICT (kind, field) DO UPDATE SET docs = field_stats.docs + EXCLUDED.docs,"
+            " tokens = field_stats.tokens + EXCLUDED.tokens",
+            tuple(list(c) for c in zip(*stats, strict=True)))
+
+
+def open_postgres(url: str, root: Path) -> tuple[PgStore, PgIndex]:
+    """The store and its keyword index for ``Engine``."""
+    store = PgStore(url)
+    return store, PgIndex(store, root)

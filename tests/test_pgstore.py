@@ -1,0 +1,191 @@
+"""The PostgreSQL store: same answers as the embedded one, shared by processes, replicas.
+
+Every test runs against real PostgreSQL servers started here on 127.0.0.1
+(tests/pgserver.py) and removed at the end; without PostgreSQL they skip.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hoidap.engine import Engine
+from hoidap.pgindex import bm25, fieldnorm_table, prune, quantized_length
+from hoidap.retrieve import _clauses, parse_query
+from hoidap.settings import Settings
+from tests.pgserver import PgServer, need_postgres
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+QUESTIONS = [q for q in (EXAMPLES / "questions.txt").read_text(encoding="utf-8").splitlines() if q.strip()]
+N_EXAMPLES = 9  # articles in examples/corpus (one file holds several)
+EXTRA = ["Viet Nam co quan he ngoai giao voi bao nhieu quoc gia", "vắc xin", "Giá vàng hôm nay bao nhiêu?",
+         "hội nghị đối ngoại toàn quốc lần thứ ba"]
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PgServer]:
+    need_postgres()
+    server = PgServer.init().start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+def _engine(url: str, tmp: Path) -> Engine:
+    return Engine(settings=Settings(index_dir=tmp, store=url))
+
+
+@pytest.fixture(scope="module")
+def both(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Engine]]:
+    """The examples corpus in an embedded and a PostgreSQL engine, ingested the same way."""
+    tmp = tmp_path_factory.mktemp("both")
+    emb, pge = Engine(tmp / "emb"), _engine(pg.create_database("both"), tmp / "pg")
+    for eng in (emb, pge):
+        assert len(eng.ingest([EXAMPLES / "corpus"]).ingested) == N_EXAMPLES
+    yield emb, pge
+    emb.close()
+    pge.close()
+
+
+def test_fieldnorm_table_is_tantivys() -> None:
+    table = fieldnorm_table()
+    assert table[:41] == tuple(range(41))
+    assert table[41:52] == (42, 44, 46, 48, 50, 52, 54, 56, 60, 64, 68)  # tantivy FIELD_NORMS_TABLE
+    assert len(table) == 256 and list(table) == sorted(table)
+    assert quantized_length(59) == 56 and quantized_length(60) == 60
+    # tf 1 in an average-length document: the tf part is (K1 + 1) / (1 + K1) = 1, the score the idf.
+    assert bm25(1, 10, 10.0, 1, 10) == pytest.approx(math.log(1 + 9.5 / 1.5))
+
+
+def test_prune_drops_frequent_terms_but_never_all() -> None:
+    clauses = [("acc", "của", 1.0), ("acc", "vắc", 1.0), ("plain", "vac", 0.3)]
+    df = {("acc", "của"): 900, ("acc", "vắc"): 5, ("plain", "vac"): 7}
+    assert prune(clauses, df, 1000, 0.01) == clauses[1:]
+    assert prune(clauses[:1], df, 1000, 0.01) == clauses[:1]  # the rarest clause stays
+    assert prune(clauses, df, 1000, 1.0) == clauses
+
+
+def test_bm25_scores_equal_tantivys(both: tuple[Engine, Engine]) -> None:
+    emb, pge = both
+    for part in ("sentences", "documents"):
+        e, p = getattr(emb.index, part), getattr(pge.index, part)
+        assert e.num_docs() == p.num_docs()
+        for q in QUESTIONS + EXTRA:
+            clauses = _clauses(parse_query(q))
+            for f, t, _ in clauses:
+                assert e.doc_freq(f, t) == p.doc_freq(f, t), (part, f, t)
+            a, b = e.search(clauses, 50), p.search(clauses, 50)
+            assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-4), (part, q)
+            # The same keys with the same scores, up to the order of equal scores at the cut-off.
+            theirs = {h.key: h.score for h in b}
+            for h in a:
+                if h.score > a[-1].score * (1 + 1e-4):
+                    assert theirs.get(h.key) == pytest.approx(h.score, rel=1e-4), (part, q, h)
+
+
+def test_same_answers_and_citations(both: tuple[Engine, Engine]) -> None:
+    emb, pge = both
+    for q in QUESTIONS + EXTRA:
+        a, b = emb.ask(q), pge.ask(q)
+        assert (a.answer, a.confidence) == (b.answer, b.confidence), q
+        assert [(c.doc_id, c.start, c.end) for c in a.citations] == [(c.doc_id, c.start, c.end) for c in b.citations]
+    assert [d.doc_id for d in emb.documents()] == [d.doc_id for d in pge.documents()]
+    doc = emb.documents()[0].doc_id
+    assert emb.document(doc) == pge.document(doc)
+    assert emb.store.counts() == pge.store.counts()
+
+
+def test_reingest_is_a_no_op(both: tuple[Engine, Engine]) -> None:
+    _, pge = both
+    before = pge.store.counts()
+    report = pge.ingest([EXAMPLES / "corpus"])
+    assert not report.ingested and len(report.duplicates) == N_EXAMPLES
+    assert pge.store.counts() == before
+
+
+def test_cli_and_environment_select_the_store(pg: PgServer, tmp_path: Path) -> None:
+    url = pg.create_database("cli")
+    env = {**os.environ, "HOIDAP_INDEX": str(tmp_path / "unused")}
+    hoidap = [sys.executable, "-m", "hoidap.cli"]
+    out = subprocess.run([*hoidap, "ingest", str(EXAMPLES / "corpus"), "--store", url, "--json"], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert len(json.loads(out)["ingested"]) == N_EXAMPLES
+    out = subprocess.run([*hoidap, "ask", QUESTIONS[0], "--json"], env={**env, "HOIDAP_STORE": url},
+                         capture_output=True, text=True, check=True).stdout
+    assert json.loads(out)["citations"]
+    assert not (tmp_path / "unused" / "hoidap.sqlite").exists()
+
+
+def test_concurrent_ingests_store_each_article_once(pg: PgServer, tmp_path: Path) -> None:
+    url = pg.create_database("concurrent")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(60):
+        (corpus / f"{i:03}.txt").write_text(
+            f"Bản tin số {i}\n\nNgày {i % 28 + 1}/12/2021, tỉnh số {i} xuất khẩu {i} nghìn tấn gạo."
+            f" Giá trị đạt {i * 7 + 3} triệu USD, tăng so với cùng kỳ.\n", encoding="utf-8")
+    env = {**os.environ, "HOIDAP_STORE": url, "HOIDAP_INDEX": str(tmp_path / "unused")}
+    cmd = [sys.executable, "-m", "hoidap.cli", "ingest", str(corpus), "--json"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    reports = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert sum(len(r["ingested"]) for r in reports) >= 60  # a race may count one twice; the rows never
+    with _engine(url, tmp_path / "pg") as eng:
+        assert eng.store.counts()[0] == 60
+        rows = eng.store.read(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM lexicon l WHERE df <> (SELECT sum(cardinality(keys)) FROM postings p"
+            " WHERE p.tid = l.tid)")
+        assert rows[0][0] == 0
+        assert eng.ask("Tỉnh số 17 xuất khẩu bao nhiêu tấn gạo?").citations[0].sentence.count("17")
+
+
+def test_reads_continue_from_the_replica_when_the_primary_stops(pg: PgServer, tmp_path: Path) -> None:
+    url = pg.create_database("failover")
+    with _engine(url, tmp_path / "w") as eng:
+        eng.ingest([EXAMPLES / "corpus"])
+    replica = pg.standby().start()
+    try:
+        pg.wait_replayed(replica)
+        # Reads start on the primary (target_session_attrs=any takes the first host that
+        # answers), so stopping it exercises the reconnection to the replica.
+        both_hosts = (f"postgresql://postgres@127.0.0.1:{pg.port},127.0.0.1:{replica.port}/failover"
+                      "?target_session_attrs=any")
+        errors: list[BaseException] = []
+        answers: list[tuple[float, str | None]] = []
+        stop = threading.Event()
+
+        def load() -> None:
+            with _engine(both_hosts, tmp_path / "r") as reader:
+                i = 0
+                while not stop.is_set():
+                    try:
+                        answers.append((time.monotonic(), reader.ask(QUESTIONS[i % len(QUESTIONS)]).answer))
+                    except Exception as e:  # the first failure is the result
+                        errors.append(e)
+                        return
+                    i += 1
+
+        t = threading.Thread(target=load)
+        t.start()
+        time.sleep(1.0)
+        stopped_at = time.monotonic()
+        pg.stop("immediate")
+        time.sleep(1.5)
+        stop.set()
+        t.join(timeout=30)
+        assert not errors, errors[:3]
+        after = [a for when, a in answers if when > stopped_at + 0.1]
+        assert after and any(a is not None for a in after)
+        assert len({a for _, a in answers}) >= 2
+    finally:
+        replica.remove()
+        pg.start()

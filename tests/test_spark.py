@@ -1,0 +1,150 @@
+"""Spark batch ingest (hoidap.spark_ingest): same articles as the single-machine path, exactly once.
+
+Runs Spark in local mode (``local[2,4]``) against a PostgreSQL server started
+here; skips without Java, pyspark or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hoidap.engine import Engine
+from hoidap.settings import Settings
+from hoidap.spark_ingest import load_partition
+from tests.conftest import EVAL, SEEDS
+from tests.pgserver import PgServer, need_postgres
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _need_spark() -> None:
+    if shutil.which("java") is None:
+        pytest.skip("Java not found: Spark needs a JRE 17 (Debian: apt-get install openjdk-17-jre-headless)")
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'hoidap[spark]')")
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PgServer]:
+    _need_spark()
+    need_postgres()
+    server = PgServer.init().start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+def _seed_jsonl(path: Path) -> Path:
+    """The seeds and examples as JSON Lines (the job's input format)."""
+    files = sorted(SEEDS.glob("*.txt")) + sorted((EXAMPLES / "corpus").glob("*.txt"))
+    if not files:
+        pytest.skip("no seed files")
+    with path.open("w", encoding="utf-8") as f:
+        for p in files:
+            f.write(json.dumps({"text": p.read_text(encoding="utf-8"), "source": str(p)}, ensure_ascii=False) + "\n")
+        f.write("not json\n")  # one bad record: reported, the rest goes on
+    return path
+
+
+def _cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hoidap.cli", *argv], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_spark_ingest_loads_what_the_local_ingest_does(pg: PgServer, tmp_path: Path) -> None:
+    data = _seed_jsonl(tmp_path / "seeds.jsonl")
+    url = pg.create_database("spark_seeds")
+    out = _cli("ingest", "--engine", "spark", str(data), "--store", url, "--partitions", "2", "--json")
+    assert out.returncode == 1, out.stderr  # the bad line
+    report = json.loads(out.stdout)
+    assert report["failed"] == 1 and report["failures"][0]["reason"].startswith("line ")
+    with Engine(tmp_path / "local") as local, Engine(settings=Settings(index_dir=tmp_path / "x", store=url)) as spark:
+        local_report = local.ingest([data])
+        assert report["ingested"] == len(local_report.ingested) == spark.store.counts()[0]
+        assert sorted(d.doc_id for d in local.documents()) == sorted(d.doc_id for d in spark.documents())
+        assert local.store.counts() == spark.store.counts()
+        for q in ("Việt Nam đã nhận được bao nhiêu liều vắc xin?", "Hội nghị đối ngoại toàn quốc được tổ chức ở đâu?"):
+            a, b = local.ask(q), spark.ask(q)
+            assert a.answer == b.answer
+            assert [(c.doc_id, c.start, c.end) for c in a.citations] == [(c.doc_id, c.start, c.end) for c in b.citations]
+    # A task run again (as after a lost worker) loads nothing twice: its executor step, in-process.
+    lines = data.read_text(encoding="utf-8").splitlines()
+    [(n, failures)] = load_partition(url, [(str(data), i + 1, line) for i, line in enumerate(lines)])
+    assert n == len(lines) and len(failures) == 1
+    with Engine(settings=Settings(index_dir=tmp_path / "x", store=url)) as spark:
+        assert spark.store.counts()[0] == report["stored"]
+
+
+def _vietnews_jsonl(path: Path, n: int) -> Path:
+    src = EVAL / "vietnews_test.jsonl.xz"
+    if not src.exists():
+        pytest.skip(f"{src} not found")
+    with lzma.open(src, "rt", encoding="utf-8") as f, path.open("w", encoding="utf-8") as out:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            r = json.loads(line)
+            text = (r["abstract"] + "\n" + r["body"]).replace("_", " ")
+            out.write(json.dumps({"text": text, "title": r["title"].replace("_", " "),
+                                  "source": f"vietnews:{r['id']}"}, ensure_ascii=False) + "\n")
+    return path
+
+
+def _python_workers() -> list[int]:
+    """pids of pyspark's Python worker processes (forked by its daemon, same command line)."""
+    procs = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ")
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            procs[int(d.name)] = (cmd, ppid)
+    daemons = {pid for pid, (cmd, _) in procs.items() if b"pyspark.daemon" in cmd}
+    return [pid for pid, (_, ppid) in procs.items() if ppid in daemons]
+
+
+def test_a_killed_worker_leaves_every_article_loaded_exactly_once(pg: PgServer, tmp_path: Path) -> None:
+    data = _vietnews_jsonl(tmp_path / "news.jsonl", 800)
+    url = pg.create_database("spark_kill")
+    proc = subprocess.Popen([sys.executable, "-m", "hoidap.cli", "ingest", "--engine", "spark", str(data),
+                             "--store", url, "--partitions", "4", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = 0
+    deadline = time.monotonic() + 300
+    with Engine(settings=Settings(index_dir=tmp_path / "x", store=url)) as eng:
+        # Kill a Python worker once some batches are committed and others are still running.
+        while proc.poll() is None and time.monotonic() < deadline and not killed:
+            if eng.store.counts()[0] > 0 and (workers := _python_workers()):
+                os.kill(workers[0], signal.SIGKILL)
+                killed += 1
+            time.sleep(0.2)
+        out, err = proc.communicate(timeout=600)
+        assert killed, "the job ended before a worker could be killed"
+        assert proc.returncode == 0, err[-3000:]
+        assert "Lost task" in err  # Spark saw the worker die and ran its task again
+        report = json.loads(out)
+        assert report["read"] == 800 and report["failed"] == 0
+        with Engine(tmp_path / "local") as local:  # the single-machine ingest: the articles expected
+            expected = set(local.ingest([data]).ingested)
+            local_counts = local.store.counts()
+        stored = [d.doc_id for d in eng.documents()]
+        assert len(stored) == len(set(stored)) == len(expected) == report["stored"]
+        assert set(stored) == expected
+        # The BM25 statistics count each article once too.
+        assert eng.store.counts() == local_counts
+        bad = eng.store.read("SELECT count(*) FROM lexicon l WHERE df <> (SELECT sum(cardinality(keys))"  # type: ignore[attr-defined]
+                             " FROM postings p WHERE p.tid = l.tid)")
+        assert bad[0][0] == 0
