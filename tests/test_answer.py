@@ -128,6 +128,37 @@ def test_place(sentence: str, expected: str) -> None:
     assert got is not None and got.startswith(expected)
 
 
+def test_place_after_a_locative_beats_an_organisation() -> None:
+    # examples/questions.txt "... được tổ chức ở đâu?" answered "Bộ Chính trị, Ban Bí":
+    # a capitalised organisation is not a place; the name after "tại" is.
+    sentence = ("Bộ Chính trị, Ban Bí thư tổ chức hội nghị theo hình thức trực tuyến, với điểm cầu "
+                "chính tại Hội trường Diên Hồng, Nhà Quốc hội.")
+    got = answer("Hội nghị được tổ chức ở đâu?", sentence)
+    assert got is not None and got.startswith("Hội trường Diên Hồng")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # A list without a copula or colon before it: its first item starts at the word
+        # the other items start with (parallel heads), not after "đối ngoại" of the question.
+        ("Ba trụ cột của nền đối ngoại Việt Nam là gì?",
+         "Tổng Bí thư yêu cầu phối hợp nhịp nhàng ba trụ cột đối ngoại Đảng, ngoại giao Nhà nước "
+         "và đối ngoại nhân dân."),
+        # Two lists: the one with as many items as the question counts ("Ba").
+        ("Ba trụ cột của nền đối ngoại Việt Nam là gì?",
+         "Hội nghị yêu cầu phát triển một nền ngoại giao toàn diện và hiện đại, dựa trên ba trụ cột "
+         "là đối ngoại Đảng, ngoại giao Nhà nước và đối ngoại nhân dân, đồng thời đẩy mạnh ngoại giao kinh tế."),
+        ("Ba tru cot cua nen doi ngoai Viet Nam la gi?",
+         "Đối ngoại được thực hiện trên cả ba trụ cột: đối ngoại Đảng, ngoại giao Nhà nước và đối ngoại "
+         "nhân dân, từ Trung ương đến địa phương."),
+    ],
+)
+def test_counted_question_is_answered_by_the_list(question: str, sentence: str) -> None:
+    assert question_kind(question) == "list"
+    assert answer(question, sentence) == "đối ngoại Đảng, ngoại giao Nhà nước và đối ngoại nhân dân"
+
+
 def test_list_is_what_follows_the_copula() -> None:
     got = answer("Ba trụ cột đối ngoại là những gì?", PILLARS)
     assert got == "đối ngoại Đảng, ngoại giao Nhà nước và đối ngoại nhân dân"

@@ -94,6 +94,13 @@ _PLACE_PREFIX = _f("tỉnh thành phố huyện xã quận nước thủ đô v�
                    "lãnh thổ")
 _NAME_JOIN = _f("de la le du des von van of the da di")  # "Île de la Cité"
 _NAME_LIST = _f("và hoặc cùng")
+_LIST_JOIN = _f("và hoặc")
+_LOCATIVE = _f("tại ở từ đến tới sang khắp")
+_COUNTS = (_NUM_START - _f("năm")) | _f("các những") | {strip_diacritics(w) for w in _NUM_START - _f("năm")}
+_COUNT_OF = {w: i for i, ws in enumerate(("", "", "hai", "ba", "bốn bon", "năm nam", "sáu sau", "bảy bay",
+                                           "tám tam", "chín chin", "mười muoi"))
+             for w in ws.split()} | {str(i): i for i in range(2, 11)}
+_COPULA_WH = {("là", "gì"), ("la", "gi"), ("gồm",), ("gom",)}
 # Sentence-initial capitals that are ordinary words, not names.
 _COMMON_START = STOPWORDS | _f("ngày tháng sau trước trong theo tuy nhưng khi năm thời kể với")
 _CLAUSE_PUNCT = re.compile(r"[,;:()\[\]\"“”]|\s[-–—]\s|[.!?]\s")
@@ -115,7 +122,16 @@ W_LEN = {"clause": 0.15, "describe": 0.05, "reason": 0.2, "list": 0.1, "entity":
          "date": 0.1}  # reward per token of clause spans; none for names
 W_LATER = 0.6  # ... kept by tokens beyond the clause that touches the span's anchor
 W_CAUSE = 1.5  # a "tại sao" answer starting after "vì", "do", "nhờ" ...
-W_TYPE = {"number": 0.5, "date": 0.5, "person": 0.25, "place": 2.0, "entity": 0.6}
+W_TYPE = {"number": 0.5, "date": 0.5, "person": 0.25, "place": 2.0, "entity": 0.6, "list": 0.3}
+# Typed bonus per item of an enumeration ("A, B và C" over "A và B"); viquad1
+# list F1 0.692 at 0.1, 0.703 at 0.3 and 0.6.
+W_ENUM = 0.3
+# Items of a list repeat the question's words ("ba trụ cột đối ngoại" -> "đối
+# ngoại Đảng, ... và đối ngoại nhân dân"): they are penalised less for it.
+W_COVERED_KIND = {"list": 0.5}
+W_LOCATIVE = 1.0
+W_COUNT = 1.0  # an enumeration of as many items as the question counts ("Ba trụ cột ...")
+ITEM_MAX = 6  # longest item of an enumeration, in syllables
 W_RATE = 0.6  # typed bonus of a percentage when the question asks for a rate
 W_WORD_NUM = 0.3  # typed bonus lost by a number in words ("năm loại") against digits
 W_NAME_LIST = 0.2  # typed bonus of a list of names over one of them
@@ -199,6 +215,8 @@ def _question(question: str) -> tuple[bool, tuple[str, ...], str, int, int]:
     if kind == "person" and hi == len(qk) and lo > 1 and qk[lo - 1] in ("là", "la") and all(
             question[t.start].isupper() for t in qt[: lo - 1]):
         kind = "describe"  # "Georges Dayan là ai?" asks for a description, not a name
+    elif kind == "clause" and lo > 1 and tuple(qk[lo:hi]) in _COPULA_WH and qk[0] in _COUNTS:
+        kind = "list"  # "Ba trụ cột ... là gì?" asks for the three
     return plain, tuple(qk), kind, lo, hi
 
 
@@ -228,6 +246,7 @@ class _Sent:
     match: float  # share of the question's content words found in the sentence
     right: list[bool]  # token i matches a word of the right context
     rate: bool  # the question asks for a rate ("tỷ lệ", "phần trăm")
+    count: int = 0  # how many things the question counts ("Ba trụ cột ..." -> 3), 0 if none
 
     def gap(self, i: int) -> str:
         """The text between token i-1 and token i."""
@@ -321,7 +340,8 @@ def _analyse(question: str, sentence: str) -> tuple[str, _Sent]:
     nxt_cut, prv_cut = _cuts(brk)
     return kind, _Sent(sentence, st, cap, brk, nxt_cut, prv_cut, strength, lev, rev,
                        near_l, near_r, cov, match, [k >= hi for k in qidx],
-                       any(f"{a} {b}" in _RATE for a, b in zip(qk, qk[1:], strict=False)))
+                       any(f"{a} {b}" in _RATE for a, b in zip(qk, qk[1:], strict=False)),
+                       _COUNT_OF.get(qk[0], 0) if qk and kind == "list" else 0)
 
 
 def _is_num(t: str) -> bool:
@@ -440,20 +460,65 @@ def _names(s: _Sent, place: bool) -> list[tuple[int, int, int, float]]:
     return out
 
 
+def _enumerations(s: _Sent) -> list[tuple[int, int, int, float]]:
+    """Coordinated lists "A, B và C" whose items are short, as (start, end, end, bonus).
+
+    The first item has no comma before it, so where it starts is guessed: after
+    a colon or a pivot ("là", "gồm"), else at a word that starts another item too
+    (parallel items share their head: "đối ngoại Đảng, ngoại giao Nhà nước và
+    đối ngoại nhân dân"), else after the last word matching the question.
+    """
+    toks, n, out = s.toks, len(s.toks), []
+    for j in range(1, n - 1):
+        if toks[j].norm not in _LIST_JOIN or s.brk[j] or s.brk[j + 1]:
+            continue
+        items = [(j + 1, s.nxt_cut[j + 1])]
+        end = j
+        while True:
+            b = s.prv_cut[end]
+            if b == 0 or "," not in s.gap(b) or end - b > ITEM_MAX:
+                break
+            items.append((b, end))
+            end = b
+        if any(e - a > ITEM_MAX for a, e in items):
+            continue
+        lo = s.prv_cut[end]
+        window = range(max(lo, end - ITEM_MAX), end)
+        heads = {toks[a].norm for a, _ in items}
+        if (lo == 0 or ":" in s.gap(lo)) and end - lo <= ITEM_MAX:
+            start = lo
+        elif parallel := [p for p in window if toks[p].norm in heads]:
+            start = parallel[0]
+        elif pivots := [p for p in window if p and toks[p - 1].norm in _PIVOT]:
+            start = pivots[-1]
+        elif (matched := [p for p in window if s.strength[p] >= STRONG]) and matched[-1] + 1 < end:
+            start = matched[-1] + 1
+        else:
+            continue
+        n_items = len(items) + 1
+        out.append((start, items[0][1], items[0][1], W_ENUM * n_items + W_COUNT * (n_items == s.count)))
+    return out
+
+
 def _typed(s: _Sent, kind: str) -> list[tuple[float, int, int]]:
     """Candidates of the wanted type as (score, start, end)."""
     if kind == "number":
         cands = _numbers(s)
     elif kind == "date":
         cands = _dates(s)
+    elif kind == "list":
+        cands = _enumerations(s)
     else:
         cands = _names(s, kind == "place")
+        if kind == "place":  # "tại Hội trường Diên Hồng": a name after a locative is a place
+            cands = [(a, b, shown, bonus + W_LOCATIVE * (a > 0 and s.toks[a - 1].norm in _LOCATIVE))
+                     for a, b, shown, bonus in cands]
     out = []
     for a, b, shown, bonus in cands:
         if s.cov[b] - s.cov[a] >= b - a:
             continue  # only question words: not an answer
         sc = (W_DIR * (s.lev[a] + s.rev[b]) + W_NEAR * (s.near_l[a] + s.near_r[b])
-              - W_COVERED * (s.cov[b] - s.cov[a]) + W_TYPE[kind] + bonus)
+              - W_COVERED * W_COVERED_KIND.get(kind, 1.0) * (s.cov[b] - s.cov[a]) + W_TYPE[kind] + bonus)
         out.append((sc, a, shown))
     return out
 

@@ -31,8 +31,16 @@ def _engine(args: argparse.Namespace) -> Any:
     settings = Settings()
     if args.index:
         settings = settings.with_(index_dir=Path(args.index))
+    if getattr(args, "store", None):
+        settings = settings.with_(store=args.store)
     if getattr(args, "max_file_mb", None):
         settings = settings.with_(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
+    if getattr(args, "workers", None):
+        settings = settings.with_(workers=args.workers)
+    if getattr(args, "retriever", None):
+        settings = settings.with_(retriever=args.retriever)
+    if getattr(args, "dense", False):
+        settings = settings.with_(embed=True)
     return Engine(settings=settings)
 
 
@@ -42,7 +50,30 @@ def _progress(desc: str) -> Any:
     return tqdm(desc=desc, unit=" doc", disable=not sys.stderr.isatty(), file=sys.stderr)
 
 
+def cmd_ingest_spark(args: argparse.Namespace) -> int:
+    """``--engine spark``: the same stages as a Spark job (hoidap.spark_ingest)."""
+    import os
+
+    from hoidap.spark_ingest import run
+
+    store = args.store or os.environ.get("HOIDAP_STORE") or None
+    r = run(args.paths, store, args.index, master=args.spark_master, partitions=args.partitions)
+    obj = {"read": r.read, "ingested": r.ingested, "duplicates": r.duplicates, "failed": r.failed,
+           "stored": r.stored_after, "seconds": r.seconds,
+           "failures": [asdict(f) for f in r.failures]}
+    if args.json:
+        _print_json(obj)
+    else:
+        print(f"read: {r.read}  ingested: {r.ingested}  duplicates skipped: {r.duplicates}"
+              f"  failed: {r.failed}  stored: {r.stored_after}  ({r.seconds} s)")
+        for f in r.failures:
+            print(f"  failed: {f.source}: {f.reason}", file=sys.stderr)
+    return 0 if not r.failed else 1
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        return cmd_ingest_spark(args)
     with _engine(args) as eng, _progress("ingest") as bar:
         report = eng.ingest(args.paths, progress=lambda _src: bar.update(1))
     if args.json:
@@ -199,13 +230,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hoidap.settings import Settings
 
     settings = Settings() if not args.index else Settings().with_(index_dir=Path(args.index))
+    if args.store:
+        settings = settings.with_(store=args.store)
     serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log,
           readers=args.readers or READERS)
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from hoidap.evaluate import squad
+    from hoidap.evaluate import compare
     from hoidap.settings import Settings
 
     with _progress("questions") as bar:
@@ -213,12 +246,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = squad(Path(args.file), Settings(), limit=args.limit, progress=tick)
+        settings = Settings()
+        if args.min_confidence is not None:
+            settings = settings.with_(min_confidence=args.min_confidence)
+        reports = compare(Path(args.file), settings, args.retriever,
+                          index_dir=Path(args.index) if args.index else None, limit=args.limit, progress=tick)
     if args.json:
-        _print_json(asdict(report))
+        for report in reports:
+            _print_json(asdict(report))
     else:
-        for k, v in asdict(report).items():
-            print(f"{k:20} {v}")
+        fields = [k for k in asdict(reports[0]) if k != "retriever"]
+        print(f"{'retriever':10} " + " ".join(f"{k:>19}" for k in fields))
+        for report in reports:
+            row = asdict(report)
+            print(f"{report.retriever:10} " + " ".join(f"{str(row[k]):>19}" for k in fields))
     return 0
 
 
@@ -236,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_, epilog=f"Example:\n  {example}",
                             formatter_class=fmt)
         sp.add_argument("--index", help="index directory (default: $HOIDAP_INDEX or the per-user data dir)")
+        sp.add_argument("--store", help="postgresql://... : use this PostgreSQL store instead of the embedded "
+                        "one (default: $HOIDAP_STORE; several hosts = read replicas)")
         return sp
 
     sp = add("ingest", "Read .txt/.html/.jsonl files or folders into the index.",
@@ -243,6 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("paths", nargs="+", help="files or folders (recursive)")
     sp.add_argument("--json", action="store_true", help="print the report as one JSON object")
     sp.add_argument("--max-file-mb", type=float, help="refuse files larger than this (default 16)")
+    sp.add_argument("--workers", type=int, help="processes that clean and normalise articles (default 1)")
+    sp.add_argument("--engine", choices=("local", "spark"), default="local",
+                    help="spark: run the ingest as an Apache Spark job over JSONL or Parquet files "
+                         "(pip install 'hoidap[spark]'), loading with COPY into --store or into --index")
+    sp.add_argument("--spark-master", default="local[2,4]",
+                    help="Spark master URL (default local[2,4]: 2 cores, a task tried up to 4 times)")
+    sp.add_argument("--partitions", type=int, help="Spark partitions (default: Spark's parallelism)")
+    sp.add_argument("--dense", action="store_true",
+                    help="also compute sentence vectors for --retriever dense/hybrid (pip install 'hoidap[dense]'; "
+                         "~12 sentences/s per core, resumable: run again to finish)")
     sp.set_defaults(func=cmd_ingest)
 
     sp = add("docs", "List the indexed documents.", "hoidap docs --json")
@@ -260,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--doc-questions", action="store_true",
                     help="also answer every question found in the documents' [question] lines")
     sp.add_argument("--json", action="store_true", help="one JSON object per question")
+    sp.add_argument("--retriever", choices=("bm25", "dense", "hybrid"),
+                    help="bm25 (default), or with vectors from 'ingest --dense': dense or hybrid")
     sp.set_defaults(func=cmd_ask)
 
     sp = add("brief", "A cited extractive briefing of the collection, of some documents, or of the "
@@ -298,11 +353,19 @@ def build_parser() -> argparse.ArgumentParser:
         "squad", help="Extractive QA on a SQuAD-format file (open-collection setting).",
         description="Ingest every context as a document, ask every question of the whole collection, "
                     "print EM, F1, evidence@1/@5, abstention accuracy and seconds.",
-        epilog="Example:\n  hoidap eval squad ../shared/eval/vinewsqa_dev.json --json", formatter_class=fmt,
+        epilog="Examples:\n  hoidap eval squad ../shared/eval/vinewsqa_dev.json --json\n"
+               "  hoidap eval squad ../shared/eval/vinewsqa_dev.json --retriever bm25 dense hybrid --index eval-idx",
+        formatter_class=fmt,
     )
     sp.add_argument("file")
-    sp.add_argument("--json", action="store_true", help="one JSON object")
+    sp.add_argument("--json", action="store_true", help="one JSON object per retriever (a line each)")
     sp.add_argument("--limit", type=int, help="only the first N questions")
+    sp.add_argument("--retriever", nargs="+", choices=("bm25", "dense", "hybrid"), default=["bm25"],
+                    help="one row per retriever, on one index (dense/hybrid: pip install 'hoidap[dense]')")
+    sp.add_argument("--index", help="build the evaluation index here, or reuse it (keeps the vectors; "
+                                    "default: a temporary one)")
+    sp.add_argument("--min-confidence", type=float,
+                    help="answer only from this confidence on (default: Settings.min_confidence, the trained threshold)")
     sp.set_defaults(func=cmd_eval)
     return p
 

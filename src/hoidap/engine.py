@@ -8,12 +8,15 @@ keyword index; question -> retrieve -> evidence -> answer.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
-from hoidap import rank
-from hoidap.errors import BadInputError, QuestionError
-from hoidap.evidence import cite, group_hits
+from hoidap import dense, rank
+from hoidap.dense import DenseIndex
+from hoidap.errors import DenseUnavailableError, HoidapError, QuestionError
+from hoidap.evidence import by_document, cite, group_hits
 from hoidap.index import KeywordIndex
 from hoidap.ingest import read_all
 from hoidap.models import (
@@ -27,12 +30,20 @@ from hoidap.models import (
     IngestReport,
     RawDocument,
 )
-from hoidap.pipeline import prepare
-from hoidap.retrieve import search
+from hoidap.parallel import prepare_many
+from hoidap.retrieve import RETRIEVERS, search
 from hoidap.settings import Settings
-from hoidap.store import PreparedArticle, SQLiteStore
+from hoidap.store import PreparedArticle, SQLiteStore, Store
 
 log = logging.getLogger(__name__)
+
+# The keyword index commits every this many articles or seconds of an ingest,
+# and at its end; SQLite still commits every batch. A tantivy commit plus the
+# merges it starts cost ~0.4 s whatever its size, so committing every 64-article
+# batch spent half of the ingest there (benchmarks/bench.py, profiled). Readers
+# see new articles at the next commit; a kill loses nothing (caught up on open).
+KEYWORD_COMMIT_ARTICLES = 2048
+KEYWORD_COMMIT_SECONDS = 10.0
 
 Progress = Callable[[str], None]
 
@@ -50,8 +61,27 @@ class Engine:
         if index_dir is not None:
             self.settings = self.settings.with_(index_dir=Path(index_dir))
         root = Path(self.settings.index_dir)
-        self.store = SQLiteStore(root / "hoidap.sqlite")
-        self.index = KeywordIndex(root / "keyword")
+        self.store: Store
+        if self.settings.store:
+            from hoidap.pgstore import open_postgres
+
+            self.store, pg_index = open_postgres(self.settings.store, root)
+            # PgIndex has the interface of KeywordIndex that retrieval and ranking
+            # use (hoidap.pgindex.KeywordSearch), not its class.
+            self.index = cast(KeywordIndex, pg_index)
+        else:
+            self.store = SQLiteStore(root / "hoidap.sqlite")
+            self.index = KeywordIndex(root / "keyword")
+        # Sentence vectors (the dense extra), opened when retrieval or ingest uses them.
+        self.dense: DenseIndex | None = None
+        if self.settings.retriever not in RETRIEVERS:
+            raise HoidapError(f"unknown retriever {self.settings.retriever!r} (one of {', '.join(RETRIEVERS)})")
+        if self.settings.retriever != "bm25" or self.settings.embed:
+            if not dense.available():
+                raise DenseUnavailableError(
+                    f"retriever {self.settings.retriever!r} / embedding needs the dense extra: "
+                    "pip install 'hoidap[dense]'")
+            self.dense = DenseIndex(root)
         self._catch_up()
 
     # -- lifecycle -------------------------------------------------------
@@ -93,21 +123,16 @@ class Engine:
         batch: list[PreparedArticle] = []
         sources: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for item in items:
+        indexed_at, unindexed = time.monotonic(), 0
+        # prepare_many keeps input order and turns every failure (a bug on one page
+        # included) into a FileFailure, so the other thousands go on.
+        for item, prep in prepare_many(items, self.settings.workers):
             if progress:
                 progress(item.source)
-            if isinstance(item, FileFailure):
-                failed.append(item)
+            if isinstance(prep, FileFailure):
+                failed.append(prep)
                 continue
-            try:
-                prep = prepare(item)
-            except BadInputError as e:
-                failed.append(FileFailure(item.source, str(e)))
-                continue
-            except Exception as e:  # a bug on one page must not stop the other thousands
-                log.exception("failed to prepare %s", item.source)
-                failed.append(FileFailure(item.source, f"internal error: {type(e).__name__}: {e}"))
-                continue
+            assert isinstance(item, RawDocument)
             if item.encoding_note:
                 notes.append(f"{item.source}: {item.encoding_note}")
             doc_id = prep.article.doc_id
@@ -119,17 +144,32 @@ class Engine:
             batch.append(prep)
             ingested.append(doc_id)
             if len(batch) >= self.settings.batch_size:
-                self._flush(batch, sources)
-        self._flush(batch, sources)
+                unindexed += len(batch)
+                due = (unindexed >= KEYWORD_COMMIT_ARTICLES
+                       or time.monotonic() - indexed_at >= KEYWORD_COMMIT_SECONDS)
+                self._flush(batch, sources, catch_up=due)
+                if due:
+                    indexed_at, unindexed = time.monotonic(), 0
+        self._flush(batch, sources, catch_up=bool(batch or sources) or unindexed > 0)
+        if self.settings.embed:
+            self.embed(progress)
         return IngestReport(tuple(ingested), tuple(duplicates), tuple(failed), tuple(notes))
 
-    def _flush(self, batch: list[PreparedArticle], sources: list[tuple[str, str]]) -> None:
-        if not batch and not sources:
-            return
-        self.store.add(batch, sources)  # the commit point: all of the batch or none of it
-        self._catch_up()
-        batch.clear()
-        sources.clear()
+    def _flush(self, batch: list[PreparedArticle], sources: list[tuple[str, str]],
+               catch_up: bool = True) -> None:
+        if batch or sources:
+            self.store.add(batch, sources)  # the commit point: all of the batch or none of it
+            batch.clear()
+            sources.clear()
+        if catch_up:
+            self._catch_up()
+
+    def embed(self, progress: Progress | None = None) -> int:
+        """Compute the sentence vectors not yet in the dense index (resumable); how many were added."""
+        if self.dense is None:
+            raise DenseUnavailableError("the engine was opened without dense retrieval (Settings.embed)")
+        step = (lambda n: progress(f"{n} sentences embedded")) if progress else None
+        return self.dense.catch_up(dense.store_rows(self.store, self.dense.max_sid), step)
 
     # -- reading ---------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -155,20 +195,31 @@ class Engine:
 
     def search(self, query: str, k: int = 10) -> list[Hit]:
         """The ``k`` best sentences for a query, near-duplicates included."""
-        return search(self.index, self.store, self._check(query), k)
+        return self._search(self._check(query), k)
+
+    def _search(self, q: str, k: int) -> list[Hit]:
+        return search(self.index, self.store, q, k, self.dense, self.settings.retriever,
+                      self.settings.dense_weight)
 
     def ask(self, question: str) -> Answer:
         """A short answer with cited sentences, or ``answer=None`` when the collection does not say."""
         q = self._check(question)
-        hits = search(self.index, self.store, q, self.settings.top_sentences)
+        hits = self._search(q, self.settings.top_sentences)
         groups = group_hits(hits)
-        choice = rank.choose(q, groups, self.index)
-        if choice is None or choice.confidence < self.settings.min_confidence:
+        # The ranker reads every sentence of the top article: its answer sentence is
+        # often not among the retrieved ones.
+        doc_id = rank.choose_document(q, groups)
+        sentences = self.store.sentences_of(doc_id) if doc_id else []
+        choice = rank.choose(q, hits, sentences, self.index)
+        if (choice is None or choice.support < self.settings.min_support
+                or choice.confidence < self.settings.min_confidence):
             conf = choice.confidence if choice else 0.0
-            cited = cite(groups, self.store, self.settings.max_citations) if choice else ()
+            cited = cite(by_document(groups), self.store, self.settings.max_citations) if choice else ()
             return Answer(q, None, round(conf, 4), cited, rank.question_kind(q))
         # The sentence the answer came from is cited first.
-        ordered = [groups[choice.group]] + [g for i, g in enumerate(groups) if i != choice.group]
+        chosen = next((g for g in groups if any(h.sentence_id == choice.hit.sentence_id for h in g)),
+                      [choice.hit])
+        ordered = by_document([chosen] + [g for g in groups if g is not chosen])
         cited = cite(ordered, self.store, self.settings.max_citations)
         return Answer(q, choice.text, round(choice.confidence, 4), cited, choice.kind)
 
@@ -187,7 +238,7 @@ class Engine:
         from hoidap import brief as briefing
 
         q = self._check(query) if query is not None else None
-        hits = search(self.index, self.store, q, briefing.QUERY_HITS) if q else None
+        hits = self._search(q, briefing.QUERY_HITS) if q else None
         articles = briefing.choose_articles(self.store, docs, hits)
         return briefing.build(articles, self.store, query=q, max_sentences=max_sentences,
                               max_words=max_words, with_facts=with_facts)

