@@ -253,3 +253,24 @@ def test_long_named_unit_is_cut_at_its_function_word() -> None:
     sent = "Đến nay, Việt Nam đã có quan hệ thương mại với 224 thị trường và đối tác."
     ex = extract(q, sent)
     assert ex is not None and sent[ex.start : ex.end] == "224 thị trường"
+
+
+def test_bug_place_question_answered_by_the_organiser() -> None:
+    """examples/ demo: "được tổ chức ở đâu?" was answered "Bộ Chính trị, Ban Bí" from
+    "Bộ Chính trị, Ban Bí thư tổ chức Hội nghị": an organisation with no locative is the
+    agent, so that sentence must score below the one naming the venue after "tại"."""
+    q = "Hội nghị đối ngoại toàn quốc được tổ chức ở đâu?"
+    agent = "Ngày 14/12/2021, Bộ Chính trị, Ban Bí thư tổ chức Hội nghị đối ngoại toàn quốc."
+    venue = ("Hội nghị được tổ chức theo hình thức trực tuyến, với điểm cầu chính tại "
+             "Hội trường Diên Hồng, Nhà Quốc hội (Hà Nội).")
+    a, v = extract(q, agent), extract(q, venue)
+    assert a is not None and v is not None
+    assert venue[v.start : v.end].startswith("Hội trường Diên Hồng")
+    assert v.score > a.score
+
+
+def test_bug_organisation_name_cut_at_its_lower_case_syllable() -> None:
+    """"Ban Bí thư" capitalises only "Bí": the name run stopped at "thư"."""
+    s = "Ngày 14/12/2021, Bộ Chính trị, Ban Bí thư tổ chức Hội nghị đối ngoại toàn quốc."
+    ex = extract("Ai tổ chức Hội nghị đối ngoại toàn quốc?", s)
+    assert ex is not None and s[ex.start : ex.end] == "Bộ Chính trị, Ban Bí thư"

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from hoidap.entities import gazetteer
 from hoidap.normalize import Token, fold_token, has_diacritics, strip_diacritics, tokenize
 
 KINDS = ("number", "date", "person", "place", "reason", "list", "clause")
@@ -130,6 +131,10 @@ W_ENUM = 0.3
 # ngoại Đảng, ... và đối ngoại nhân dân"): they are penalised less for it.
 W_COVERED_KIND = {"list": 0.5}
 W_LOCATIVE = 1.0
+# A place answer that names an organisation ("Bộ Chính trị", "Ban ...") with no
+# locative before it is the agent, not the venue ("Bộ Chính trị tổ chức Hội nghị"
+# answered "ở đâu?"; the examples' demo). 1.0 cancels W_LOCATIVE's lead.
+W_ORG_PLACE = 1.0
 W_COUNT = 1.0  # an enumeration of as many items as the question counts ("Ba trụ cột ...")
 ITEM_MAX = 6  # longest item of an enumeration, in syllables
 W_RATE = 0.6  # typed bonus of a percentage when the question asks for a rate
@@ -444,6 +449,11 @@ def _names(s: _Sent, place: bool) -> list[tuple[int, int, int, float]]:
                 break
             else:
                 break
+        # Organisation names capitalise only their first syllable per word: "Ban Bí
+        # thư" is one name, which the capital rule alone cut to "Ban Bí".
+        org = _org_at(s, i)
+        if org > j - i and not any(s.brk[k] for k in range(i + 1, i + org)):
+            j = i + org
         a = i
         while a > max(0, i - NAME_PREFIX) and not s.brk[a] and toks[a - 1].norm in prefix:
             a -= 1
@@ -500,6 +510,27 @@ def _enumerations(s: _Sent) -> list[tuple[int, int, int, float]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _org_names() -> tuple[frozenset[tuple[str, ...]], int]:
+    """Organisation names and heads of the entity gazetteer, and the longest in words."""
+    g = gazetteer()
+    names = frozenset(g.standalone_orgs) | frozenset(g.org_heads)
+    return names, max(map(len, names))
+
+
+def _org_at(s: _Sent, a: int) -> int:
+    """Length in tokens of the organisation name or head starting at token ``a`` (0 if none)."""
+    names, longest = _org_names()
+    norms = [t.norm for t in s.toks[a : a + longest]]
+    return next((n for n in range(len(norms), 0, -1) if tuple(norms[:n]) in names), 0)
+
+
+def _place_bonus(s: _Sent, a: int) -> float:
+    if a > 0 and s.toks[a - 1].norm in _LOCATIVE:
+        return W_LOCATIVE
+    return -W_ORG_PLACE if _org_at(s, a) else 0.0
+
+
 def _typed(s: _Sent, kind: str) -> list[tuple[float, int, int]]:
     """Candidates of the wanted type as (score, start, end)."""
     if kind == "number":
@@ -511,8 +542,7 @@ def _typed(s: _Sent, kind: str) -> list[tuple[float, int, int]]:
     else:
         cands = _names(s, kind == "place")
         if kind == "place":  # "tại Hội trường Diên Hồng": a name after a locative is a place
-            cands = [(a, b, shown, bonus + W_LOCATIVE * (a > 0 and s.toks[a - 1].norm in _LOCATIVE))
-                     for a, b, shown, bonus in cands]
+            cands = [(a, b, shown, bonus + _place_bonus(s, a)) for a, b, shown, bonus in cands]
     out = []
     for a, b, shown, bonus in cands:
         if s.cov[b] - s.cov[a] >= b - a:
@@ -577,7 +607,9 @@ def extract(question: str, sentence: str) -> Extraction | None:
     if typed:
         sc, a, b = max(typed)
         if sc >= TYPED_MIN.get(kind, -math.inf):
-            return _make(s, a, b, kind, 1.0)
+            # An organisation as the best "place" means the sentence names no venue.
+            agent = kind == "place" and _place_bonus(s, a) < 0
+            return _make(s, a, b, kind, W_FALLBACK if agent else 1.0)
     elif kind == "number":
         return None
     # Without a name in the sentence, "ai"/"ở đâu" is answered by a description
