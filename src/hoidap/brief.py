@@ -41,13 +41,11 @@ ROUGE-2 0.367 on ViMs, 0.372 on AbMuSu, against 0.402 and 0.382 out-of-fold now.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from importlib import resources
 from typing import Any
 
 from hoidap.errors import HoidapError
@@ -55,6 +53,7 @@ from hoidap.evidence import NEAR_DUPLICATE_JACCARD, cite, group_hits, jaccard
 from hoidap.models import Article, Briefing, BriefSentence, Conflict, Entity, Facts, Figure, Hit
 from hoidap.normalize import strip_diacritics, terms
 from hoidap.pipeline import statement_key
+from hoidap.shipped import trained_model
 from hoidap.store import Store
 
 # The per-sentence salience signals, in the order of ``_signals()``'s rows.
@@ -92,11 +91,7 @@ FEATURES = (*SIGNALS, *(f"z:{n}" for n in SIGNALS), *(f"{n}/articles" for n in S
 
 
 def _load_model() -> dict[str, Any]:
-    model: dict[str, Any] = json.loads(resources.files("hoidap").joinpath("data/brief_model.json")
-                                       .read_text(encoding="utf-8"))
-    if tuple(model["features"]) != FEATURES:
-        raise RuntimeError(f"brief_model.json features {model['features']} != {FEATURES}")
-    return model
+    return trained_model("brief_model.json", FEATURES)
 
 
 MODEL = _load_model()

@@ -9,24 +9,20 @@ scraped pages put one block (paragraph, caption, headline, widget) per line.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
-from typing import Any
 
 from hoidap.models import CleanedPage, Span
+from hoidap.shipped import data_json
 
 logger = logging.getLogger(__name__)
 
 
 # The long word lists live in data/clean_patterns.json (read once, here); the rules that
 # use them, and why, are described where each constant is bound below.
-_WORDS: dict[str, Any] = json.loads(
-    resources.files("hoidap").joinpath("data/clean_patterns.json").read_text(encoding="utf-8")
-)
+_WORDS = data_json("clean_patterns.json")
 
 
 # --- tuned constants -------------------------------------------------------

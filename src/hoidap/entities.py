@@ -15,16 +15,14 @@ the longest title seen, an event the first date stated with it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
-from typing import Any
 
 from hoidap.facts import explicit_date, lexicon, sentence_citation
 from hoidap.models import Article, Citation, Entity
 from hoidap.normalize import fold_token, strip_diacritics, tokenize
+from hoidap.shipped import data_json
 
 # Citations kept per entity (its mentions, one per sentence, in document order).
 MAX_CITATIONS = 20
@@ -77,9 +75,7 @@ def _phrases(items: list[str]) -> Phrases:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    raw: dict[str, Any] = json.loads(
-        resources.files("hoidap").joinpath("data/entities_gazetteer.json").read_text(encoding="utf-8")
-    )
+    raw = data_json("entities_gazetteer.json")
     return Gazetteer(
         titles=_phrases(raw["titles"]),
         weak_titles=frozenset(_key(p) for p in raw["weak_titles"]),

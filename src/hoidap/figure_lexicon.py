@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import Any
 
 from hoidap.normalize import fold_token
+from hoidap.shipped import data_json
 
 
 @dataclass(frozen=True)
@@ -48,9 +46,7 @@ def fold_phrase(p: str) -> str:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    raw: dict[str, Any] = json.loads(
-        resources.files("hoidap").joinpath("data/facts_lexicon.json").read_text(encoding="utf-8")
-    )
+    raw = data_json("facts_lexicon.json")
     f = fold_phrase
 
     def words(key: str) -> frozenset[str]:

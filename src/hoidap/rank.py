@@ -20,13 +20,11 @@ of diplomacy news still gets a top sentence, covering none of its rare terms).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from hoidap.answer import KINDS, extract, question_kind
@@ -34,6 +32,7 @@ from hoidap.index import KeywordIndex
 from hoidap.models import Hit
 from hoidap.normalize import tokenize
 from hoidap.retrieve import QUESTION_WORDS, Query, parse_query
+from hoidap.shipped import trained_model
 from hoidap.store import StoredSentence
 
 # Confidence = support * (BASE + (1 - BASE) * extraction score): a sentence
@@ -280,11 +279,7 @@ def longest_run(q: Sequence[str], s: Sequence[str]) -> int:
 @lru_cache(maxsize=1)
 def model() -> dict[str, Any]:
     """``data/rank_model.json``, read once."""
-    m: dict[str, Any] = json.loads(resources.files("hoidap").joinpath("data/rank_model.json")
-                                   .read_text(encoding="utf-8"))
-    if tuple(m["features"]) != FEATURES:
-        raise RuntimeError(f"rank_model.json features {m['features']} != {FEATURES}")
-    return m
+    return trained_model("rank_model.json", FEATURES)
 
 
 def score_with(init: float, trees: Sequence[dict[str, list[Any]]], features: Sequence[float]) -> float:
