@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,16 @@ def need_postgres() -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
+
+
+def running_server() -> Iterator[PgServer]:
+    """A fresh server for a module's fixture (``yield from running_server()``), removed after."""
+    need_postgres()
+    server = PgServer.init().start()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ from hoidap.engine import Engine
 from hoidap.pgindex import bm25, fieldnorm_table, prune, quantized_length
 from hoidap.retrieve import _clauses, parse_query
 from hoidap.settings import Settings
-from tests.pgserver import PgServer, need_postgres
+from tests.pgserver import PgServer, running_server
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUESTIONS = [q for q in (EXAMPLES / "questions.txt").read_text(encoding="utf-8").splitlines() if q.strip()]
@@ -33,12 +33,7 @@ EXTRA = ["Viet Nam co quan he ngoai giao voi bao nhieu quoc gia", "vắc xin", "
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PgServer]:
-    need_postgres()
-    server = PgServer.init().start()
-    try:
-        yield server
-    finally:
-        server.remove()
+    yield from running_server()
 
 
 def _engine(url: str, tmp: Path) -> Engine:
@@ -111,6 +106,26 @@ def test_reingest_is_a_no_op(both: tuple[Engine, Engine]) -> None:
     report = pge.ingest([EXAMPLES / "corpus"])
     assert not report.ingested and len(report.duplicates) == N_EXAMPLES
     assert pge.store.counts() == before
+
+
+def test_a_version_1_store_is_upgraded(pg: PgServer, tmp_path: Path) -> None:
+    import psycopg
+
+    from hoidap.pgstore import SCHEMA_VERSION, PgStore
+
+    url = pg.create_database("upgrade")
+    with _engine(url, tmp_path / "a") as eng:
+        eng.ingest([EXAMPLES / "corpus" / "01_bao-tin-nhanh_doi-ngoai-tien-phong.txt"])
+    with psycopg.connect(url, autocommit=True) as conn:  # as version 1 left it
+        conn.execute("ALTER TABLE hoidap.postings DROP COLUMN dno")
+        conn.execute("UPDATE hoidap.meta SET value = '1' WHERE key = 'schema_version'")
+    store = PgStore(url)
+    assert store.read("SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    store.close()
+    with _engine(url, tmp_path / "b") as eng:
+        assert eng.ingest([EXAMPLES / "corpus"]).ingested
+        assert eng.store.counts()[0] == N_EXAMPLES
+        assert eng.ask(QUESTIONS[0]).citations
 
 
 def test_cli_and_environment_select_the_store(pg: PgServer, tmp_path: Path) -> None:

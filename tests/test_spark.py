@@ -23,7 +23,7 @@ from hoidap.engine import Engine
 from hoidap.settings import Settings
 from hoidap.spark_ingest import load_partition
 from tests.conftest import EVAL, SEEDS
-from tests.pgserver import PgServer, need_postgres
+from tests.pgserver import PgServer, running_server
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -37,12 +37,7 @@ def _need_spark() -> None:
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PgServer]:
     _need_spark()
-    need_postgres()
-    server = PgServer.init().start()
-    try:
-        yield server
-    finally:
-        server.remove()
+    yield from running_server()
 
 
 def _seed_jsonl(path: Path) -> Path:

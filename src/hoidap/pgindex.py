@@ -15,9 +15,9 @@ and ``norm`` tantivy's one-byte field-length code decoded back (Lucene's
 40 are exact, longer ones rounded down to 4 significant bits.
 
 Storage: ``lexicon`` (one row per kind, field and term, with its document
-frequency), ``postings`` (one row per term and ingest batch: parallel arrays of
-keys, term frequencies and decoded field lengths, so a batch appends rows and
-never rewrites a long list) and ``field_stats`` (documents and tokens per kind
+frequency), ``postings`` (one row per term and ingest batch, and per shard when
+sharded: parallel arrays of keys, term frequencies and decoded field lengths,
+so a batch appends rows and never rewrites a long list) and ``field_stats`` (documents and tokens per kind
 and field). The store writes all three in the transaction that adds the
 articles (``postings_for``), so the index can never lag behind the store.
 """
@@ -145,17 +145,23 @@ def field_tokens(terms: str, with_bigrams: bool) -> dict[str, list[str]]:
 
 @dataclass
 class Postings:
-    """One batch's postings of one kind: (field, term) -> parallel key / tf / length lists."""
+    """One batch's postings of one kind: (field, term) -> parallel key / tf / length lists.
+
+    ``dno``: a document of the rows, stored with the postings rows as their
+    distribution key; in a sharded store (``hoidap.pgshard``) every row of a
+    ``Postings`` belongs to the shard of this document.
+    """
 
     kind: str
     lists: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = field(default_factory=dict)
     tokens: Counter[str] = field(default_factory=Counter)
     docs: int = 0
+    dno: int | None = None
 
 
-def postings_for(kind: str, rows: Iterable[tuple[int, str]]) -> Postings:
+def postings_for(kind: str, rows: Iterable[tuple[int, str]], dno: int | None = None) -> Postings:
     """The postings of ``(key, space-joined accented terms)`` rows of one kind."""
-    out = Postings(kind)
+    out = Postings(kind, dno=dno)
     with_bigrams = kind == "documents"
     for key, terms in rows:
         out.docs += 1
@@ -177,9 +183,12 @@ def postings_for(kind: str, rows: Iterable[tuple[int, str]]) -> Postings:
 # (all float8: numeric arithmetic would be several times slower). Each clause's
 # postings rows are fetched by index (OFFSET 0 keeps the planner from turning the
 # lookups into a scan of the whole table when its statistics are stale), unnested
-# and summed per key.
+# and summed per key. Each term's part is rounded to a multiple of 2^-32 first, so
+# the sum is exact whatever order the rows come in (a sharded store's come from
+# its shards in any order; summing floats in another order can change the last
+# bit of a score and with it the order of tied keys).
 _SCORE_SQL = """
-SELECT u.key, SUM(c.w * u.tf / (u.tf + c.c0 + c.c1 * u.len)) AS score
+SELECT u.key, SUM(round(c.w * u.tf / (u.tf + c.c0 + c.c1 * u.len) * 4294967296.0)) / 4294967296.0 AS score
 FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[]) AS c(tid, w, c0, c1)
 CROSS JOIN LATERAL (SELECT keys, tfs, lens FROM postings p WHERE p.tid = c.tid OFFSET 0) AS p
 CROSS JOIN LATERAL unnest(p.keys, p.tfs, p.lens) AS u(key, tf, len)

@@ -22,6 +22,7 @@ SQLite schema; everything lives in the PostgreSQL schema ``hoidap``.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ from hoidap.models import Article, DocumentInfo, Sentence
 from hoidap.pgindex import FIELD_IDS, KIND_IDS, PgIndex, Postings, postings_for
 from hoidap.store import PreparedArticle, StoredSentence
 
-SCHEMA_VERSION = 1
+# 2: postings.dno (the distribution key of a sharded store); a version 1 store is upgraded on open.
+SCHEMA_VERSION = 2
 SCHEMA = "hoidap"
 # Seconds to wait for a server before trying the URL's next host.
 CONNECT_TIMEOUT = 3
@@ -42,10 +44,34 @@ CONNECT_TIMEOUT = 3
 # articles are ~10-20 MB, and a question's 200 candidates come from ~100.
 TEXT_CACHE = 2000
 
-_DDL = """
-CREATE SCHEMA IF NOT EXISTS hoidap;
-SET search_path TO hoidap;
+# The tables kept whole in one place: term statistics (``lexicon``, ``field_stats``),
+# the sequence that numbers sentences, metadata and source links. In a sharded
+# store (``hoidap.pgshard``) they live on the coordinator.
+GLOBAL_DDL = """
 CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE SEQUENCE IF NOT EXISTS sentences_sid_seq;
+CREATE TABLE IF NOT EXISTS sources (source text PRIMARY KEY, doc_id text NOT NULL);
+-- BM25 (hoidap.pgindex): kind 0 = sentences, 1 = documents; field = index into hoidap.index.FIELDS.
+CREATE TABLE IF NOT EXISTS lexicon (
+    tid bigserial PRIMARY KEY,
+    kind smallint NOT NULL,
+    field smallint NOT NULL,
+    term text COLLATE "C" NOT NULL,
+    df bigint NOT NULL,
+    UNIQUE (kind, field, term)
+);
+CREATE TABLE IF NOT EXISTS field_stats (
+    kind smallint NOT NULL,
+    field smallint NOT NULL,
+    docs bigint NOT NULL,
+    tokens bigint NOT NULL,
+    PRIMARY KEY (kind, field)
+);
+"""
+
+# The tables that grow with the archive, all keyed by document (``dno``), which is
+# what a sharded store distributes them by: each shard holds them exactly as here.
+DOCUMENT_DDL = """
 CREATE TABLE IF NOT EXISTS documents (
     dno bigserial PRIMARY KEY,
     doc_id text NOT NULL UNIQUE,
@@ -58,7 +84,6 @@ CREATE TABLE IF NOT EXISTS documents (
     n_sentences integer NOT NULL,
     terms text NOT NULL
 );
-CREATE SEQUENCE IF NOT EXISTS sentences_sid_seq;
 CREATE TABLE IF NOT EXISTS sentences (
     sid bigint PRIMARY KEY,
     dno bigint NOT NULL REFERENCES documents(dno),
@@ -71,31 +96,20 @@ CREATE TABLE IF NOT EXISTS sentences (
 -- (x, order key): "WHERE x = ? ORDER BY key LIMIT n" reads n index entries whatever the statistics.
 CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno, idx);
 CREATE INDEX IF NOT EXISTS sentences_dup ON sentences(dup_key, sid);
-CREATE TABLE IF NOT EXISTS sources (source text PRIMARY KEY, doc_id text NOT NULL);
--- BM25 (hoidap.pgindex): kind 0 = sentences, 1 = documents; field = index into hoidap.index.FIELDS.
-CREATE TABLE IF NOT EXISTS lexicon (
-    tid bigserial PRIMARY KEY,
-    kind smallint NOT NULL,
-    field smallint NOT NULL,
-    term text COLLATE "C" NOT NULL,
-    df bigint NOT NULL,
-    UNIQUE (kind, field, term)
-);
+-- One row per term, load batch and partition; dno: one of the documents whose keys the row holds,
+-- all of them in dno's partition (the distribution key of a sharded store, hoidap.pgshard).
 CREATE TABLE IF NOT EXISTS postings (
+    dno bigint,
     tid bigint NOT NULL,
     keys bigint[] NOT NULL,
     tfs integer[] NOT NULL,
     lens integer[] NOT NULL
 );
 CREATE INDEX IF NOT EXISTS postings_tid ON postings(tid);
-CREATE TABLE IF NOT EXISTS field_stats (
-    kind smallint NOT NULL,
-    field smallint NOT NULL,
-    docs bigint NOT NULL,
-    tokens bigint NOT NULL,
-    PRIMARY KEY (kind, field)
-);
 """
+DOCUMENT_TABLES = ("documents", "sentences", "postings")
+
+_DDL = "CREATE SCHEMA IF NOT EXISTS hoidap;\nSET search_path TO hoidap;\n" + GLOBAL_DDL + DOCUMENT_DDL
 
 _DOC_COLUMNS = ("doc_id, source, title, date, outlet, original_text, clean_text, questions, credits,"
                 " n_sentences, terms")
@@ -132,6 +146,8 @@ class PgStore:
             version = row[0][0] if row else None
         if not version:
             self._create_schema()
+        elif int(version) == 1:
+            self._upgrade_from_1()
         elif int(version) != SCHEMA_VERSION:
             raise IndexUnavailableError(
                 f"store {self._where()} has schema version {version}, this hoidap reads {SCHEMA_VERSION}")
@@ -179,6 +195,14 @@ class PgStore:
                          (str(SCHEMA_VERSION),))
         conn.execute(f"SET search_path TO {SCHEMA}")
 
+    def _upgrade_from_1(self) -> None:
+        """Version 1 had no ``postings.dno``: its rows keep NULL there (an unsharded store never reads it)."""
+        conn = self._writer()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('hoidap schema'))")
+            conn.execute("ALTER TABLE postings ADD COLUMN IF NOT EXISTS dno bigint")
+            conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+
     def close(self) -> None:
         for c in (self._r, self._w):
             if c is not None:
@@ -203,8 +227,12 @@ class PgStore:
                             " ON CONFLICT DO NOTHING", ([s for s, _ in src], [d for _, d in src]))
 
     def _add_documents(self, cur: psycopg.Cursor[Any],
-                       batch: Sequence[PreparedArticle]) -> list[tuple[int, PreparedArticle]]:
-        """Insert the batch's documents not stored yet; (dno, article) of those, in batch order."""
+                       batch: Sequence[PreparedArticle]) -> list[tuple[int, int, PreparedArticle]]:
+        """Insert the batch's documents not stored yet; (dno, table, article) of those, in batch order.
+
+        ``table`` is the oid of the table the row went into: ``documents`` itself, or in
+        a sharded store (``hoidap.pgshard``) the partition, i.e. the shard, of the document.
+        """
         unique = list({p.article.doc_id: p for p in reversed(batch)}.values())[::-1]
         if not unique:
             return []
@@ -219,26 +247,37 @@ class PgStore:
                                 json.dumps(list(a.credits), ensure_ascii=False), a.n_sentences,
                                 prep.doc_terms))
         # dno follows batch order, like SQLite's rowids (it only breaks BM25 ties).
+        # The conflict is on doc_id, the only unique column not drawn from a sequence. It is not
+        # named: a sharded coordinator has no unique index on doc_id (its shards and a trigger do).
         cur.execute(f"INSERT INTO documents ({_DOC_COLUMNS}) SELECT {_DOC_COLUMNS} FROM stage_documents"
-                    " ORDER BY pos ON CONFLICT (doc_id) DO NOTHING RETURNING dno, doc_id")
-        dnos = {doc_id: int(dno) for dno, doc_id in cur.fetchall()}
-        return sorted((dnos[p.article.doc_id], p) for p in unique if p.article.doc_id in dnos)
+                    " ORDER BY pos ON CONFLICT DO NOTHING RETURNING dno, doc_id, tableoid")
+        dnos = {doc_id: (int(dno), int(table)) for dno, doc_id, table in cur.fetchall()}
+        return sorted((*dnos[p.article.doc_id], p) for p in unique if p.article.doc_id in dnos)
 
     def _add_sentences_and_postings(self, cur: psycopg.Cursor[Any],
-                                    new: list[tuple[int, PreparedArticle]]) -> None:
-        n = sum(len(p.sentence_terms) for _, p in new)
+                                    new: list[tuple[int, int, PreparedArticle]]) -> None:
+        n = sum(len(p.sentence_terms) for _, _, p in new)
         cur.execute("SELECT nextval('sentences_sid_seq') FROM generate_series(1, %s)", (n,))
         sids = iter(sorted(int(r[0]) for r in cur.fetchall()))
-        sentence_rows: list[tuple[int, str]] = []
+        # The batch's postings are written per table its documents went into: one group
+        # unless the store is sharded, where each shard gets the postings of its documents.
+        sentence_rows: dict[int, list[tuple[int, str]]] = {}
+        document_rows: dict[int, list[tuple[int, str]]] = {}
         with cur.copy('COPY sentences (sid, dno, idx, start, "end", terms, dup_key) FROM STDIN') as copy:
-            for dno, prep in new:
+            for dno, table, prep in new:
+                document_rows.setdefault(table, []).append((dno, prep.doc_terms))
+                rows = sentence_rows.setdefault(table, [])
                 for s, terms, key in zip(prep.article.sentences, prep.sentence_terms, prep.dup_keys,
                                          strict=True):
                     sid = next(sids)
                     copy.write_row((sid, dno, s.index, s.start, s.end, terms, key))
-                    sentence_rows.append((sid, terms))
-        write_postings(cur, [postings_for("sentences", sentence_rows),
-                             postings_for("documents", [(dno, p.doc_terms) for dno, p in new])])
+                    rows.append((sid, terms))
+        parts = []
+        for table, docs in document_rows.items():
+            dno = docs[0][0]  # the postings rows go where this document went
+            parts += [postings_for("sentences", sentence_rows[table], dno),
+                      postings_for("documents", docs, dno)]
+        write_postings(cur, parts)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics: after a bulk load, before autovacuum gets to it."""
@@ -342,6 +381,9 @@ class PgStore:
         return {(int(f), t): (int(tid), int(df)) for f, t, tid, df in rows}
 
 
+_NULL = "\\N"  # NULL in COPY's text format
+
+
 def _copy_text(value: str) -> str:
     """A value in COPY's text format (backslash escapes)."""
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
@@ -350,37 +392,52 @@ def _copy_text(value: str) -> str:
 def write_postings(cur: psycopg.Cursor[Any], parts: Sequence[Postings]) -> None:
     """Append a batch's postings: document frequencies into ``lexicon``, lists into ``postings``.
 
-    Lexicon rows are upserted in one sorted order, so concurrent loaders lock
-    shared terms in the same order and cannot deadlock.
+    ``parts`` may hold several ``Postings`` of one kind (one per shard): their
+    document frequencies and field statistics are summed, and each part's lists
+    become rows of their own, with the part's ``dno``. Lexicon rows are upserted
+    in one sorted order, so concurrent loaders lock shared terms in the same
+    order and cannot deadlock.
     """
-    entries = sorted(
-        ((KIND_IDS[p.kind], FIELD_IDS[f], t), lists) for p in parts for (f, t), lists in p.lists.items()
-    )
-    if entries:
+    df: Counter[tuple[int, int, str]] = Counter()
+    rows: list[tuple[tuple[int, int, str], int | None, tuple[list[int], list[int], list[int]]]] = []
+    for p in parts:
+        for (f, t), lists in p.lists.items():
+            key = (KIND_IDS[p.kind], FIELD_IDS[f], t)
+            df[key] += len(lists[0])
+            rows.append((key, p.dno, lists))
+    if rows:
+        entries = sorted(df.items())
+        rows.sort(key=lambda r: (r[0], r[1] or 0))
         # The batch's terms go in by COPY (binding 10^4-10^5 array elements as a parameter
         # cost more than the upsert), then into the lexicon in one sorted upsert.
         cur.execute('CREATE TEMP TABLE IF NOT EXISTS stage_terms (kind smallint, field smallint,'
                     ' term text COLLATE "C", df bigint) ON COMMIT DELETE ROWS')
         with cur.copy("COPY stage_terms FROM STDIN") as copy:
             for start in range(0, len(entries), 5000):
-                copy.write("".join(f"{k}\t{f}\t{_copy_text(t)}\t{len(v[0])}\n"
-                                   for (k, f, t), v in entries[start:start + 5000]))
+                copy.write("".join(f"{k}\t{f}\t{_copy_text(t)}\t{n}\n"
+                                   for (k, f, t), n in entries[start:start + 5000]))
         cur.execute(
             "INSERT INTO lexicon (kind, field, term, df) SELECT kind, field, term, df FROM stage_terms"
             " ORDER BY kind, field, term"
             " ON CONFLICT (kind, field, term) DO UPDATE SET df = lexicon.df + EXCLUDED.df"
             " RETURNING kind, field, term, tid")
         tids = {(int(k), int(f), t): int(tid) for k, f, t, tid in cur.fetchall()}
-        with cur.copy("COPY postings (tid, keys, tfs, lens) FROM STDIN") as copy:
+        with cur.copy("COPY postings (dno, tid, keys, tfs, lens) FROM STDIN") as copy:
             # COPY's text format written directly: psycopg's list adapter costs ~30 us a row.
-            for start in range(0, len(entries), 5000):
+            for start in range(0, len(rows), 5000):
                 copy.write("".join(
-                    f"{tids[key]}\t{{{','.join(map(str, keys))}}}\t{{{','.join(map(str, tfs))}}}"
-                    f"\t{{{','.join(map(str, lens))}}}\n"
-                    for key, (keys, tfs, lens) in entries[start:start + 5000]))
-    stats = [(KIND_IDS[p.kind], FIELD_IDS[f], p.docs, p.tokens[f]) for p in parts if p.docs
-             for f in p.tokens]
-    if stats:
+                    f"{_NULL if dno is None else dno}\t{tids[key]}\t{{{','.join(map(str, keys))}}}"
+                    f"\t{{{','.join(map(str, tfs))}}}\t{{{','.join(map(str, lens))}}}\n"
+                    for key, dno, (keys, tfs, lens) in rows[start:start + 5000]))
+    docs: Counter[tuple[int, int]] = Counter()
+    tokens: Counter[tuple[int, int]] = Counter()
+    for p in parts:
+        if p.docs:
+            for f, n in p.tokens.items():
+                docs[(KIND_IDS[p.kind], FIELD_IDS[f])] += p.docs
+                tokens[(KIND_IDS[p.kind], FIELD_IDS[f])] += n
+    if docs:
+        stats = [(k, f, d, tokens[(k, f)]) for (k, f), d in sorted(docs.items())]
         cur.execute(
             "INSERT INTO field_stats SELECT * FROM unnest(%s::smallint[], %s::smallint[], %s::bigint[],"
             " %s::bigint[]) ORDER BY 1, 2"
