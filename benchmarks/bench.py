@@ -292,8 +292,8 @@ def tantivy_plan(index: Path) -> Any:
             cl = [(tantivy.Occur.Should,
                    q.boost_query(q.term_query(schema, f, t), w) if w != 1.0 else q.term_query(schema, f, t))
                   for f, t, w in clauses if bigrams or not f.endswith("2")]
-            if cl:
-                hits = searcher.search(q.boolean_query(cl), k).hits
+            if cl:  # count=False, as hoidap sends it: no count of every match
+                hits = searcher.search(q.boolean_query(cl), k, count=False).hits
                 searcher.fast_field_values("id", [a for _, a in hits])
 
     return run

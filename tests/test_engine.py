@@ -121,3 +121,46 @@ def test_stray_syllable_matches_do_not_answer_gold_price(seeded_index: Path, que
     # every matched syllable was a stray one, no phrase of the question matched.
     with Engine(seeded_index) as eng:
         assert eng.ask(question).answer is None
+
+
+def _news(i: int) -> RawDocument:
+    return RawDocument(source=f"tin-{i}.txt",
+                       text=f"Tin số {i}\n\nHà Nội tổ chức hội nghị lần thứ {i} về kinh tế số và chuyển đổi số. "
+                            f"Có {i * 7 + 3} doanh nghiệp tham dự hội nghị năm nay.")
+
+
+def test_ingest_holds_one_keyword_writer_and_releases_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hoidap.engine
+    from hoidap.settings import Settings
+
+    monkeypatch.setattr(hoidap.engine, "KEYWORD_COMMIT_ARTICLES", 3)
+    docs = [_news(i) for i in range(20)]
+    with Engine(tmp_path, Settings(batch_size=2)) as eng:
+        held: list[bool] = []
+        sync = eng.index.sync
+
+        def spy(*rows: object) -> tuple[int, int]:
+            held.append(eng.index.sentences._writer is not None and eng.index.documents._writer is not None)
+            return sync(*rows)  # type: ignore[arg-type]
+
+        eng.index.sync = spy  # type: ignore[method-assign]
+        assert eng.ingest_documents(docs[:10]).ok
+        assert len(held) > 2 and all(held)  # several commits, one writer
+        assert eng.index.sentences._writer is None and eng.index.documents._writer is None
+        assert eng.index.documents.num_docs() == 10
+        assert eng.index.sentences.num_docs() == eng.store.counts()[1]
+    # An ingest that fails half-way drops its writer too: the next engine can write.
+    with Engine(tmp_path) as eng:
+        def stop(source: str) -> None:
+            if source == "tin-14.txt":
+                raise RuntimeError("stop")
+
+        with pytest.raises(RuntimeError):
+            eng.ingest_documents(docs[10:], progress=stop)
+        assert eng.index.sentences._writer is None and eng.index.documents._writer is None
+    with Engine(tmp_path) as eng:
+        assert eng.ingest_documents(docs[10:]).ok
+        assert eng.index.documents.num_docs() == eng.store.counts()[0] == 20
+        assert eng.index.sentences.num_docs() == eng.store.counts()[1]
+        by_source = {d.source: d.doc_id for d in eng.documents()}
+        assert eng.search("hội nghị lần thứ 17", 1)[0].doc_id == by_source["tin-17.txt"]

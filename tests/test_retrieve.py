@@ -55,3 +55,49 @@ def test_vectors_are_computed_once(hybrid: Engine, tmp_path: Path) -> None:
 def test_unknown_retriever_is_refused(tmp_path: Path) -> None:
     with pytest.raises(HoidapError, match="unknown retriever"):
         Engine(settings=Settings().with_(index_dir=tmp_path, retriever="bm26"))
+
+
+class _RowsOnlyStore:
+    """The documents of sentences read from their whole rows, as search did before it read only dno."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def sentence_documents(self, sids: list[int]) -> dict[int, int]:
+        return {r.sid: r.dno for r in self._inner.sentences(sids)}  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def test_search_reads_text_of_returned_hits_only_and_ranks_as_with_whole_rows(tmp_path: Path) -> None:
+    docs = DOCS + [
+        RawDocument(source=f"c{i}.txt", text=f"Tin {i}\n\nViệt Nam tiếp nhận thêm {i} triệu liều vắc xin. "
+                                             f"Hà Nội tổ chức hội nghị ngoại giao lần {i}.")
+        for i in range(12)
+    ]
+    with Engine(tmp_path) as eng:
+        assert eng.ingest_documents(docs).ok
+        calls: list[int] = []
+        sentences = eng.store.sentences
+
+        def counted(sids: list[int]) -> list:  # type: ignore[type-arg]
+            calls.append(len(sids))
+            return sentences(sids)
+
+        eng.store.sentences = counted  # type: ignore[method-assign]
+        for question in ("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?", "vac xin Ha Noi", "không khí lạnh"):
+            for k in (1, 3, 50):
+                calls.clear()
+                light = search(eng.index, eng.store, question, k)
+                assert calls == [len(light)] and len(light) <= k
+                whole = search(eng.index, _RowsOnlyStore(eng.store), question, k)  # type: ignore[arg-type]
+                assert light == whole and light
+
+
+def test_sentence_documents_maps_existing_sentences_to_their_document(tmp_path: Path) -> None:
+    with Engine(tmp_path) as eng:
+        assert eng.ingest_documents(DOCS).ok
+        rows = eng.store.sentences([1, 2, 3, 4])
+        assert eng.store.sentence_documents([4, 1, 999]) == {r.sid: r.dno for r in rows if r.sid in (1, 4)}
+        assert eng.store.sentence_documents([]) == {}

@@ -7,6 +7,7 @@ keyword index; question -> retrieve -> evidence -> answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -117,6 +118,15 @@ class Engine:
         self, items: Iterable[RawDocument | FileFailure], progress: Progress | None = None
     ) -> IngestReport:
         """Index already-read documents; failures are passed through into the report."""
+        # KeywordIndex.writing: one tantivy writer for the whole ingest (PgIndex has none).
+        writing = getattr(self.index, "writing", None)
+        with writing() if writing is not None else contextlib.nullcontext():
+            report = self._ingest_documents(items, progress)
+        if self.settings.embed:
+            self.embed(progress)
+        return report
+
+    def _ingest_documents(self, items: Iterable[RawDocument | FileFailure], progress: Progress | None) -> IngestReport:
         ingested: list[str] = []
         duplicates: list[str] = []
         failed: list[FileFailure] = []
@@ -152,8 +162,6 @@ class Engine:
                 if due:
                     indexed_at, unindexed = time.monotonic(), 0
         self._flush(batch, sources, catch_up=bool(batch or sources) or unindexed > 0)
-        if self.settings.embed:
-            self.embed(progress)
         return IngestReport(tuple(ingested), tuple(duplicates), tuple(failed), tuple(notes))
 
     def _flush(self, batch: list[PreparedArticle], sources: list[tuple[str, str]],

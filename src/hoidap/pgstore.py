@@ -340,6 +340,11 @@ class PgStore:
         by_sid = {s.sid: s for s in self._sentences("s.sid = ANY(%s::bigint[])", (list(sids),))}
         return [by_sid[i] for i in sids if i in by_sid]
 
+    def sentence_documents(self, sids: Sequence[int]) -> dict[int, int]:
+        if not sids:
+            return {}
+        return dict(self.read("SELECT sid, dno FROM sentences WHERE sid = ANY(%s::bigint[])", (list(sids),)))
+
     def sentences_of(self, doc_id: str) -> list[StoredSentence]:
         return self._sentences("d.doc_id = %s ORDER BY s.idx", (doc_id,))
 

@@ -130,9 +130,11 @@ def search(index: KeywordIndex, store: Store, question: str, k: int,
     doc_hits = index.documents.search(clauses, DOCUMENT_CANDIDATES)
     s_norm = _normalised({h.key: h.score for h in sent_hits})
     d_norm = _normalised({h.key: h.score for h in doc_hits})
-    rows = {r.sid: r for r in store.sentences([h.key for h in sent_hits])}
-    fused = {sid: (1 - DOCUMENT_WEIGHT) * s_norm.get(sid, 0.0) + DOCUMENT_WEIGHT * d_norm.get(r.dno, 0.0)
-             for sid, r in rows.items()}
+    # Fusion needs only each candidate's document; the rows (text, offsets) are
+    # read for the k sentences returned, not for all 200 candidates.
+    dno = store.sentence_documents([h.key for h in sent_hits])
+    fused = {sid: (1 - DOCUMENT_WEIGHT) * s_norm.get(sid, 0.0) + DOCUMENT_WEIGHT * d_norm.get(d, 0.0)
+             for sid, d in dno.items()}
     if dense is not None and retriever != "bm25":
         vectors = dict(dense.search(question, HYBRID_CANDIDATES))
         if retriever == "dense":
@@ -140,9 +142,11 @@ def search(index: KeywordIndex, store: Store, question: str, k: int,
         else:
             best = sorted(fused, key=lambda sid: (-fused[sid], sid))[:HYBRID_CANDIDATES]
             fused = score_fusion({sid: fused[sid] for sid in best}, vectors, dense_weight)
-        missing = [sid for sid in fused if sid not in rows]
-        rows.update({r.sid: r for r in store.sentences(missing)})
-    scored = sorted(((score, rows[sid]) for sid, score in fused.items() if sid in rows),
-                    key=lambda pair: (-pair[0], pair[1].sid))
-    return [Hit(r.sid, r.doc_id, r.start, r.end, r.text, score, r.dup_key,
-                s_norm.get(r.sid, 0.0), d_norm.get(r.dno, 0.0), r.index) for score, r in scored[:k]]
+        dno.update(store.sentence_documents([sid for sid in fused if sid not in dno]))
+    # Only sentences the store has (the keyword index never runs ahead of it, but
+    # vectors may), best first, ties by sentence number.
+    top = sorted((sid for sid in fused if sid in dno), key=lambda sid: (-fused[sid], sid))[:k]
+    rows = {r.sid: r for r in store.sentences(top)}
+    return [Hit(r.sid, r.doc_id, r.start, r.end, r.text, fused[sid], r.dup_key,
+                s_norm.get(sid, 0.0), d_norm.get(r.dno, 0.0), r.index)
+            for sid in top if (r := rows.get(sid)) is not None]
