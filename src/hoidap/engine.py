@@ -7,7 +7,6 @@ keyword index; question -> retrieve -> evidence -> answer.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -118,9 +117,7 @@ class Engine:
         self, items: Iterable[RawDocument | FileFailure], progress: Progress | None = None
     ) -> IngestReport:
         """Index already-read documents; failures are passed through into the report."""
-        # KeywordIndex.writing: one tantivy writer for the whole ingest (PgIndex has none).
-        writing = getattr(self.index, "writing", None)
-        with writing() if writing is not None else contextlib.nullcontext():
+        with self.index.writing():  # one tantivy writer for the whole ingest
             report = self._ingest_documents(items, progress)
         if self.settings.embed:
             self.embed(progress)

@@ -29,6 +29,7 @@ import time
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -291,3 +292,8 @@ class PgIndex:
     def reload(self) -> None:
         self.sentences.reload()
         self.documents.reload()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Nothing to hold: the store writes postings in each batch's own transaction."""
+        yield
