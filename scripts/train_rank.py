@@ -116,7 +116,7 @@ def collect() -> list[dict[str, Any]]:
                 "features": [list(c.features) for c in cands],
                 "label": [int(any(contains(c.sentence.text, a) for a in q["answers"])) for c in cands],
                 "f1": [max(f1_score(c.span, a) for a in q["answers"]) for c in cands],
-                "answers": [int(rank.confidence(c.support, c.extraction) >= settings.min_confidence)
+                "answers": [int(rank.confidence(c.support, c.extraction) >= settings.min_support)
                             for c in cands],
             })
         engine.close()

@@ -142,15 +142,6 @@ def combine_support(cov: float, pairs: float, query: Query) -> float:
     return value
 
 
-def support(question: str, text: str, index: KeywordIndex) -> float:
-    """How much of the question ``text`` states (0..1): the basis of confidence."""
-    qt = question_terms(question, index)
-    toks = tokenize(text)
-    plain = [t.plain for t in toks]
-    return combine_support(term_coverage(qt, {t.norm for t in toks}, set(plain)),
-                           pair_coverage(qt, set(zip(plain, plain[1:], strict=False))), qt.query)
-
-
 def confidence(support_: float, extraction: float) -> float:
     """The hand-set confidence the calibrated one replaced (kept as one of its features)."""
     return min(1.0, support_ * (EXTRACTION_BASE + (1 - EXTRACTION_BASE) * extraction))
