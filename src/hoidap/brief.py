@@ -90,11 +90,7 @@ SIGNALS = (
 FEATURES = (*SIGNALS, *(f"z:{n}" for n in SIGNALS), *(f"{n}/articles" for n in SIGNALS))
 
 
-def _load_model() -> dict[str, Any]:
-    return trained_model("brief_model.json", FEATURES)
-
-
-MODEL = _load_model()
+MODEL = trained_model("brief_model.json", FEATURES)
 # A query's words dominate the other features when the user asked for a topic
 # (a fixed weight: no training data has queries).
 W_QUERY = 2.0

@@ -16,6 +16,7 @@ from typing import Any
 
 from hoidap.errors import HoidapError
 from hoidap.models import Answer
+from hoidap.settings import RETRIEVERS
 
 log = logging.getLogger("hoidap")
 
@@ -52,11 +53,10 @@ def _progress(desc: str) -> Any:
 
 def cmd_ingest_spark(args: argparse.Namespace) -> int:
     """``--engine spark``: the same stages as a Spark job (hoidap.spark_ingest)."""
-    import os
-
+    from hoidap.settings import Settings
     from hoidap.spark_ingest import run
 
-    store = args.store or os.environ.get("HOIDAP_STORE") or None
+    store = args.store or Settings().store
     r = run(args.paths, store, args.index, master=args.spark_master, partitions=args.partitions)
     obj = {"read": r.read, "ingested": r.ingested, "duplicates": r.duplicates, "failed": r.failed,
            "stored": r.stored_after, "seconds": r.seconds,
@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--doc-questions", action="store_true",
                     help="also answer every question found in the documents' [question] lines")
     sp.add_argument("--json", action="store_true", help="one JSON object per question")
-    sp.add_argument("--retriever", choices=("bm25", "dense", "hybrid"),
+    sp.add_argument("--retriever", choices=RETRIEVERS,
                     help="bm25 (default), or with vectors from 'ingest --dense': dense or hybrid")
     sp.set_defaults(func=cmd_ask)
 
@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     sp.add_argument("--json", action="store_true", help="one JSON object per retriever (a line each)")
     sp.add_argument("--limit", type=int, help="only the first N questions")
-    sp.add_argument("--retriever", nargs="+", choices=("bm25", "dense", "hybrid"), default=["bm25"],
+    sp.add_argument("--retriever", nargs="+", choices=RETRIEVERS, default=["bm25"],
                     help="one row per retriever, on one index (dense/hybrid: pip install 'hoidap[dense]')")
     sp.add_argument("--index", help="build the evaluation index here, or reuse it (keeps the vectors; "
                                     "default: a temporary one)")

@@ -32,8 +32,8 @@ from hoidap.models import (
 )
 from hoidap.parallel import prepare_many
 from hoidap.pgdense import open_dense
-from hoidap.retrieve import RETRIEVERS, search
-from hoidap.settings import Settings
+from hoidap.retrieve import search
+from hoidap.settings import RETRIEVERS, Settings
 from hoidap.store import PreparedArticle, SQLiteStore, Store
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from hoidap.dense import score_fusion
+from hoidap.dense import ranked, score_fusion
 from hoidap.index import KeywordIndex
 from hoidap.models import Hit
 from hoidap.normalize import has_diacritics, strip_diacritics, tokenize
+from hoidap.settings import RETRIEVERS
 from hoidap.store import Store
 
 # Weight of the diacritic-free field when the query has marks. Low enough that
@@ -35,7 +36,6 @@ DOCUMENT_WEIGHT = 0.7
 # Candidates each side brings to hybrid fusion (benchmarks/dense_retrieval.py measured
 # the fusion weight with 100; more would change the min-max normalisation).
 HYBRID_CANDIDATES = 100
-RETRIEVERS = ("bm25", "dense", "hybrid")
 
 # Question words, matched on diacritic-free syllables: they say what kind of
 # answer is wanted, not what the topic is, so they stay out of the query (and
@@ -140,12 +140,12 @@ def search(index: KeywordIndex, store: Store, question: str, k: int,
         if retriever == "dense":
             fused = vectors
         else:
-            best = sorted(fused, key=lambda sid: (-fused[sid], sid))[:HYBRID_CANDIDATES]
+            best = ranked(fused)[:HYBRID_CANDIDATES]
             fused = score_fusion({sid: fused[sid] for sid in best}, vectors, dense_weight)
         dno.update(store.sentence_documents([sid for sid in fused if sid not in dno]))
     # Only sentences the store has (the keyword index never runs ahead of it, but
     # vectors may), best first, ties by sentence number.
-    top = sorted((sid for sid in fused if sid in dno), key=lambda sid: (-fused[sid], sid))[:k]
+    top = [sid for sid in ranked(fused) if sid in dno][:k]
     rows = {r.sid: r for r in store.sentences(top)}
     return [Hit(r.sid, r.doc_id, r.start, r.end, r.text, fused[sid], r.dup_key,
                 s_norm.get(sid, 0.0), d_norm.get(r.dno, 0.0), r.index)

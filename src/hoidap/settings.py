@@ -12,6 +12,8 @@ from pathlib import Path
 
 ENV_INDEX = "HOIDAP_INDEX"
 ENV_STORE = "HOIDAP_STORE"
+# The values of Settings.retriever (see there).
+RETRIEVERS = ("bm25", "dense", "hybrid")
 
 
 def default_index_dir() -> Path:
