@@ -215,7 +215,7 @@ class PgDense:
         import psycopg
 
         conn = self.store._writer()
-        if not conn.execute(f"SELECT pg_try_advisory_lock({_WRITER_LOCK})").fetchone()[0]:  # type: ignore[index]
+        if not conn.execute(f"SELECT pg_try_advisory_lock({_WRITER_LOCK})").fetchall()[0][0]:
             log.info("sentence vectors are being written by another process; skipping")
             return 0
         try:
@@ -236,7 +236,7 @@ class PgDense:
             with conn.transaction():
                 conn.execute(f"TRUNCATE {TABLE}")
                 conn.execute("DELETE FROM meta WHERE key = 'dense'")
-        start = int(conn.execute(f"SELECT coalesce(max(sid), 0) FROM {TABLE}").fetchone()[0])  # type: ignore[index]
+        start = int(conn.execute(f"SELECT coalesce(max(sid), 0) FROM {TABLE}").fetchall()[0][0])
         done = 0
         last = start
         write_meta = old is None  # with the first batch, in its transaction

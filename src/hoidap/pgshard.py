@@ -127,7 +127,7 @@ def create_sharded_schema(coordinator_url: str, shard_urls: Sequence[str]) -> No
         conn.execute("ALTER TABLE documents ALTER COLUMN dno SET DEFAULT nextval('documents_dno_seq')")
         conn.execute("ALTER SEQUENCE documents_dno_seq OWNED BY documents.dno")
         conn.execute(_CLAIM_DDL)
-        version = int(conn.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
+        version = int(conn.execute("SHOW server_version_num").fetchall()[0][0])
         for i, url in enumerate(shard_urls):
             params = {k: str(v) for k, v in conninfo_to_dict(url).items()}
             mapping = {k: params.pop(k) for k in _MAPPING_OPTIONS if k in params}
