@@ -278,20 +278,25 @@ def tantivy_plan(index: Path) -> Any:
     """
     import tantivy
 
-    from hoidap.retrieve import DOCUMENT_CANDIDATES, SENTENCE_CANDIDATES, _clauses, parse_query
+    from hoidap.index import KeywordIndex
+    from hoidap.retrieve import DOCUMENT_CANDIDATES, SENTENCE_CANDIDATES, plan
+    from hoidap.settings import Settings
 
+    # The clauses come from hoidap's plan (its frequency lookups included); the
+    # searches run on indexes opened here, through tantivy-py alone.
+    planner = KeywordIndex(index / "keyword")
+    share = Settings().max_term_share
     parts = []
     for kind, k in (("sentences", SENTENCE_CANDIDATES), ("documents", DOCUMENT_CANDIDATES)):
         ix = tantivy.Index.open(str(index / "keyword" / kind))
-        parts.append((ix.schema, ix.searcher(), k, kind == "documents"))
+        parts.append((ix.schema, ix.searcher(), k))
     q = tantivy.Query
 
     def run(question: str) -> None:
-        clauses = _clauses(parse_query(question))
-        for schema, searcher, k, bigrams in parts:
+        for (schema, searcher, k), clauses in zip(parts, plan(planner, question, share), strict=True):
             cl = [(tantivy.Occur.Should,
                    q.boost_query(q.term_query(schema, f, t), w) if w != 1.0 else q.term_query(schema, f, t))
-                  for f, t, w in clauses if bigrams or not f.endswith("2")]
+                  for f, t, w in clauses]
             if cl:  # count=False, as hoidap sends it: no count of every match
                 hits = searcher.search(q.boolean_query(cl), k, count=False).hits
                 searcher.fast_field_values("id", [a for _, a in hits])

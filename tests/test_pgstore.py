@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from hoidap.engine import Engine
-from hoidap.pgindex import bm25, fieldnorm_table, prune, quantized_length
+from hoidap.pgindex import bm25, fieldnorm_table, quantized_length
 from hoidap.retrieve import _clauses, parse_query
 from hoidap.settings import Settings
 from tests.pgserver import PgServer, running_server
@@ -60,14 +60,6 @@ def test_fieldnorm_table_is_tantivys() -> None:
     assert quantized_length(59) == 56 and quantized_length(60) == 60
     # tf 1 in an average-length document: the tf part is (K1 + 1) / (1 + K1) = 1, the score the idf.
     assert bm25(1, 10, 10.0, 1, 10) == pytest.approx(math.log(1 + 9.5 / 1.5))
-
-
-def test_prune_drops_frequent_terms_but_never_all() -> None:
-    clauses = [("acc", "của", 1.0), ("acc", "vắc", 1.0), ("plain", "vac", 0.3)]
-    df = {("acc", "của"): 900, ("acc", "vắc"): 5, ("plain", "vac"): 7}
-    assert prune(clauses, df, 1000, 0.01) == clauses[1:]
-    assert prune(clauses[:1], df, 1000, 0.01) == clauses[:1]  # the rarest clause stays
-    assert prune(clauses, df, 1000, 1.0) == clauses
 
 
 def test_bm25_scores_equal_tantivys(both: tuple[Engine, Engine]) -> None:

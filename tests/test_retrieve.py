@@ -10,7 +10,7 @@ import pytest
 from hoidap.engine import Engine
 from hoidap.errors import HoidapError
 from hoidap.models import RawDocument
-from hoidap.retrieve import search
+from hoidap.retrieve import plan, prune, search
 from hoidap.settings import Settings
 
 DOCS = [
@@ -101,3 +101,31 @@ def test_sentence_documents_maps_existing_sentences_to_their_document(tmp_path: 
         rows = eng.store.sentences([1, 2, 3, 4])
         assert eng.store.sentence_documents([4, 1, 999]) == {r.sid: r.dno for r in rows if r.sid in (1, 4)}
         assert eng.store.sentence_documents([]) == {}
+
+
+def test_prune_drops_frequent_terms_but_never_all() -> None:
+    clauses = [("acc", "của", 1.0), ("acc", "vắc", 1.0), ("plain", "vac", 0.3)]
+    dfs = [900, 5, 7]
+    assert prune(clauses, dfs, 1000, 0.01, min_postings=0) == clauses[1:]
+    assert prune(clauses[:1], dfs[:1], 1000, 0.01, min_postings=0) == clauses[:1]  # the rarest clause stays
+    assert prune(clauses, dfs, 1000, 1.0, min_postings=0) == clauses
+    assert prune(clauses, dfs, 1000, 0.01) == clauses  # short posting lists are never pruned
+
+
+def test_plan_prunes_each_index_by_its_own_frequencies(tmp_path: Path) -> None:
+    docs = [RawDocument(source=f"{i}.txt", text=f"Tin {i}\n\nViệt Nam dự hội nghị số {i}. Trời mưa.")
+            for i in range(4)]
+    docs.append(RawDocument(source="x.txt", text="Ngoại giao\n\nViệt Nam có quan hệ với 189 quốc gia."))
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        assert eng.ingest_documents(docs).ok
+        question = "Việt Nam có quan hệ với bao nhiêu quốc gia?"
+        sentences, documents = plan(eng.index, question)
+        assert not any(f.endswith("2") for f, _, _ in sentences)  # no bigrams in the sentence index
+        assert ("acc2", "việt_nam", 0.5) in documents
+        # "việt" is in all 5 documents but 5 of 10 sentences: a 0.6 share drops it from the document query only.
+        pruned_s, pruned_d = plan(eng.index, question, 0.6, min_postings=0)
+        assert ("acc", "việt", 1.0) in pruned_s and ("acc", "việt", 1.0) not in pruned_d
+        assert ("acc", "quan", 1.0) in pruned_d
+        # A share no term passes keeps the rarest (here all, in every document), never an empty query.
+        assert plan(eng.index, "Việt Nam", 0.01, min_postings=0)[1] == plan(eng.index, "Việt Nam")[1]
+        assert plan(eng.index, question, 0.01) == plan(eng.index, question)  # a small collection: exact

@@ -205,7 +205,7 @@ class Engine:
 
     def _search(self, q: str, k: int) -> list[Hit]:
         return search(self.index, self.store, q, k, self.dense, self.settings.retriever,
-                      self.settings.dense_weight)
+                      self.settings.dense_weight, self.settings.max_term_share)
 
     def ask(self, question: str) -> Answer:
         """A short answer with cited sentences, or ``answer=None`` when the collection does not say."""

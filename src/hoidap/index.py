@@ -168,6 +168,11 @@ class _Part:
     def doc_freq(self, field: str, term: str) -> int:
         return int(self.searcher.doc_freq(field, term))
 
+    def doc_freqs(self, pairs: list[tuple[str, str]]) -> list[int]:
+        """``doc_freq`` of each (field, term), from one searcher."""
+        searcher = self.searcher
+        return [int(searcher.doc_freq(f, t)) for f, t in pairs]
+
 
 class KeywordIndex:
     """``DIR/keyword/``: the sentence and document BM25 indexes plus a manifest."""

@@ -59,6 +59,7 @@ class KeywordPart(Protocol):
     def search(self, weighted_terms: list[tuple[str, str, float]], k: int) -> list[KeywordHit]: ...
     def num_docs(self) -> int: ...
     def doc_freq(self, field: str, term: str) -> int: ...
+    def doc_freqs(self, pairs: list[tuple[str, str]]) -> list[int]: ...
     def max_key(self) -> int: ...
     def reload(self) -> None: ...
 
@@ -112,23 +113,6 @@ def idf(df: int, n: int) -> float:
 def bm25(tf: int, length: int, avgdl: float, df: int, n: int) -> float:
     """One term's BM25 in one document (Robertson & Zaragoza 2009, eq. 3.15, tantivy's constants)."""
     return idf(df, n) * (K1 + 1) * tf / (tf + K1 * (1 - B + B * quantized_length(length) / avgdl))
-
-
-def prune(clauses: list[tuple[str, str, float]], df: dict[tuple[str, str], int], n: int,
-          max_share: float) -> list[tuple[str, str, float]]:
-    """Drop the clauses whose term is in more than ``max_share`` of the ``n`` rows, keeping the rarest.
-
-    Exhaustive scoring reads every posting of every query term, so a term in
-    most sentences costs most of a query's time while its idf adds almost
-    nothing (idf(0.01 n) = 4.6, idf(0.5 n) = 0.7). Measured on 20,000 VietNews
-    articles (benchmarks/pg_scale.py): sentence search p50 1.3 s -> 9 ms at 0.01.
-    To keep both stores equal, the same rule must be applied to tantivy's clauses.
-    """
-    kept = [c for c in clauses if df.get((c[0], c[1]), 0) <= max_share * n]
-    if kept or not clauses:
-        return kept
-    rarest = min(df.get((c[0], c[1]), 0) for c in clauses)
-    return [c for c in clauses if df.get((c[0], c[1]), 0) == rarest]
 
 
 # -- postings of a batch ---------------------------------------------------------------
@@ -207,8 +191,6 @@ class PgPart:
         self.kind = kind
         self.kind_id = KIND_IDS[kind]
         self.with_bigrams = kind == "documents"
-        # Frequent-term pruning (``prune``): None = off, the default, as in tantivy.
-        self.max_term_share: float | None = None
         # Statistics as of the last refresh: like a tantivy searcher, one
         # question is scored and ranked against one consistent snapshot.
         self._docs = -1
@@ -244,6 +226,13 @@ class PgPart:
         self._lookup([(field_name, term)])
         return self._terms[(field_name, term)][1]
 
+    def doc_freqs(self, pairs: list[tuple[str, str]]) -> list[int]:
+        """``doc_freq`` of each (field, term), the missing ones looked up in one query."""
+        if self._docs < 0:
+            self.reload()
+        self._lookup(pairs)
+        return [self._terms[p][1] for p in pairs]
+
     def max_key(self) -> int:
         return 0  # postings are written with the rows: there is never anything to catch up
 
@@ -257,9 +246,6 @@ class PgPart:
         if not weighted_terms or n <= 0:
             return []
         self._lookup([(f, t) for f, t, _ in weighted_terms])
-        if self.max_term_share is not None:
-            weighted_terms = prune(weighted_terms, {p: v[1] for p, v in self._terms.items()}, n,
-                                   self.max_term_share)
         tids, ws, c1s = [], [], []
         for f, t, w in weighted_terms:
             tid, df = self._terms[(f, t)]
