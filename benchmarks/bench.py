@@ -47,7 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,11 @@ WARMUP = 30
 # question at 500k articles: without a budget it alone would take an hour.
 QUERY_BUDGET_S = 90.0
 MIN_QUESTIONS = 100
+# Sweeps over the timed questions; a question's time is its fastest sweep, so a
+# pause of the shared machine (another process, a page-cache miss) counts only if
+# it hits every sweep. With one sweep, two runs hours apart gave ratios against the
+# sub-millisecond peers (bm25s, tantivy, Lucene) and p99s that moved 15-73%.
+PASSES = 3
 # Articles whose stages are timed one by one to split the prepare time.
 STAGE_SAMPLE = 3000
 # Targets of issue 7, checked in the table.
@@ -144,6 +149,25 @@ def budgeted(qs: list[Any], budget: float, minimum: int) -> Iterator[Any]:
         if i >= minimum and time.perf_counter() - start > budget:
             return
         yield q
+
+
+def timed(fn: Callable[[Any], Any], qs: list[Any]) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of each question asked (``budgeted``): its fastest of ``PASSES`` sweeps."""
+    lat: list[float] = []
+    cpu: list[float] = []
+    asked: list[Any] = []
+    for sweep in range(PASSES):
+        for i, q in enumerate(budgeted(qs, QUERY_BUDGET_S, MIN_QUESTIONS) if sweep == 0 else asked):
+            t, c = time.perf_counter(), time.process_time()
+            fn(q)
+            ms, cpu_ms = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+            if sweep == 0:
+                asked.append(q)
+                lat.append(ms)
+                cpu.append(cpu_ms)
+            else:
+                lat[i], cpu[i] = min(lat[i], ms), min(cpu[i], cpu_ms)
+    return lat, cpu
 
 
 def run_child(args: list[str], log_file: Path) -> dict[str, Any]:
@@ -251,13 +275,8 @@ def child_query(index: Path, qfile: Path) -> dict[str, Any]:
             eng.search(q, 10)
         plan = tantivy_plan(index)
         for name, fn in (("search", lambda q: eng.search(q, 10)), ("ask", eng.ask), ("tantivy_plan", plan)):
-            lat, cpu = [], []
             try:
-                for q in budgeted(qs, QUERY_BUDGET_S, MIN_QUESTIONS):
-                    t, c = time.perf_counter(), time.process_time()
-                    fn(q)
-                    lat.append((time.perf_counter() - t) * 1000)
-                    cpu.append((time.process_time() - c) * 1000)
+                lat, cpu = timed(fn, qs)
             except Exception as e:  # ask is being reworked elsewhere: report search anyway
                 log.error("%s failed: %s: %s", name, type(e).__name__, e)
                 out[name] = {"p50": math.nan, "p99": math.nan, "mean": math.nan, "error": repr(e)}
@@ -322,12 +341,7 @@ def child_peer(name: str, index: Path, folder: Path, qfile: Path) -> dict[str, A
     build_s, build_cpu_s = time.perf_counter() - t, time.process_time() - c
     for q in budgeted(qs[:WARMUP], QUERY_BUDGET_S / 10, 5):
         peer.search(q, 10)
-    lat, cpu = [], []
-    for q in budgeted(qs, QUERY_BUDGET_S, MIN_QUESTIONS):
-        t, c = time.perf_counter(), time.process_time()
-        peer.search(q, 10)
-        lat.append((time.perf_counter() - t) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
+    lat, cpu = timed(lambda q: peer.search(q, 10), qs)
     size = peer.size_bytes()
     peer.close()
     shutil.rmtree(folder, ignore_errors=True)
