@@ -73,11 +73,20 @@ def test_bm25_scores_equal_tantivys(both: tuple[Engine, Engine]) -> None:
                 assert e.doc_freq(f, t) == p.doc_freq(f, t), (part, f, t)
             a, b = e.search(clauses, 50), p.search(clauses, 50)
             assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-4), (part, q)
+            within = [h.key for h in a[::2]]  # retrieval's filter: sentences of the best documents
+            assert ([h.score for h in e.search(clauses, 50, within=within)]
+                    == pytest.approx([h.score for h in p.search(clauses, 50, within=within)], rel=1e-4)), (part, q)
             # The same keys with the same scores, up to the order of equal scores at the cut-off.
             theirs = {h.key: h.score for h in b}
             for h in a:
                 if h.score > a[-1].score * (1 + 1e-4):
                     assert theirs.get(h.key) == pytest.approx(h.score, rel=1e-4), (part, q, h)
+
+
+def test_document_sentences_equal(both: tuple[Engine, Engine]) -> None:
+    emb, pge = both
+    dnos = [1, 2, 3, 10**9]
+    assert emb.store.document_sentences(dnos) == pge.store.document_sentences(dnos) != {}
 
 
 def test_same_answers_and_citations(both: tuple[Engine, Engine]) -> None:

@@ -66,6 +66,10 @@ class _RowsOnlyStore:
     def sentence_documents(self, sids: list[int]) -> dict[int, int]:
         return {r.sid: r.dno for r in self._inner.sentences(sids)}  # type: ignore[attr-defined]
 
+    def document_sentences(self, dnos: list[int]) -> dict[int, int]:
+        doc_ids = self._inner.doc_ids(dnos)  # type: ignore[attr-defined]
+        return {r.sid: r.dno for d in dnos for r in self._inner.sentences_of(doc_ids[d])}  # type: ignore[attr-defined]
+
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
 
@@ -101,6 +105,23 @@ def test_sentence_documents_maps_existing_sentences_to_their_document(tmp_path: 
         rows = eng.store.sentences([1, 2, 3, 4])
         assert eng.store.sentence_documents([4, 1, 999]) == {r.sid: r.dno for r in rows if r.sid in (1, 4)}
         assert eng.store.sentence_documents([]) == {}
+
+
+def test_document_sentences_and_a_sentence_search_within_them(tmp_path: Path) -> None:
+    with Engine(tmp_path) as eng:
+        assert eng.ingest_documents(DOCS).ok
+        rows = eng.store.sentences([1, 2, 3, 4])
+        first = rows[0].dno
+        assert eng.store.document_sentences([first, 999]) == {r.sid: r.dno for r in rows if r.dno == first}
+        assert eng.store.document_sentences([]) == {}
+        clauses = [("acc", "việt", 1.0), ("acc", "nhiệt", 1.0), ("acc", "hà", 1.0)]
+        everywhere = eng.index.sentences.search(clauses, 10)
+        assert {r.dno for r in eng.store.sentences([h.key for h in everywhere])} == {rows[0].dno, rows[-1].dno}
+        within = list(eng.store.document_sentences([first]))
+        inside = eng.index.sentences.search(clauses, 10, within=within)
+        # The same BM25 scores (the filter adds nothing), only the given sentences.
+        assert inside == [h for h in everywhere if h.key in within] and inside
+        assert eng.index.sentences.search(clauses, 10, within=[]) == []
 
 
 def test_prune_drops_frequent_terms_but_never_all() -> None:

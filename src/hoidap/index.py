@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +138,9 @@ class _Part:
         self.index.reload()
         self.searcher = self.index.searcher()
 
-    def search(self, weighted_terms: list[tuple[str, str, float]], k: int) -> list[KeywordHit]:
-        """BM25 over (field, term, weight) clauses; ``k`` best keys."""
+    def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
+               within: Sequence[int] | None = None) -> list[KeywordHit]:
+        """BM25 over (field, term, weight) clauses; ``k`` best keys (among ``within``'s, if given)."""
         q = tantivy.Query
         if not self.with_bigrams:
             weighted_terms = [c for c in weighted_terms if c[0] not in BIGRAM_FIELDS]
@@ -151,8 +152,11 @@ class _Part:
         # One searcher for the whole call: a concurrent reload() swaps
         # self.searcher, and addresses are only valid in the searcher that found them.
         searcher = self.searcher
-        if not clauses or searcher.num_docs == 0:
+        if not clauses or searcher.num_docs == 0 or (within is not None and not within):
             return []
+        if within is not None:
+            # A filter, not a scoring clause: boost 0 adds nothing to the BM25 sum.
+            clauses.append((tantivy.Occur.Must, q.boost_query(q.term_set_query(self.schema, "id", list(within)), 0.0)))
         # count=False: counting every match makes tantivy visit all of them; without
         # it the top k are the same (500 benchmark questions, 22,644 articles) and a
         # sentence search is ~10% faster.

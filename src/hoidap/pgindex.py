@@ -56,7 +56,8 @@ FIELD_IDS = {f: i for i, f in enumerate(FIELDS)}
 class KeywordPart(Protocol):
     """What retrieval and ranking ask of one keyword index (sentences or documents)."""
 
-    def search(self, weighted_terms: list[tuple[str, str, float]], k: int) -> list[KeywordHit]: ...
+    def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
+               within: Sequence[int] | None = None) -> list[KeywordHit]: ...
     def num_docs(self) -> int: ...
     def doc_freq(self, field: str, term: str) -> int: ...
     def doc_freqs(self, pairs: list[tuple[str, str]]) -> list[int]: ...
@@ -177,6 +178,7 @@ SELECT u.key, SUM(round(c.w * u.tf / (u.tf + c.c0 + c.c1 * u.len) * 4294967296.0
 FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[]) AS c(tid, w, c0, c1)
 CROSS JOIN LATERAL (SELECT keys, tfs, lens FROM postings p WHERE p.tid = c.tid OFFSET 0) AS p
 CROSS JOIN LATERAL unnest(p.keys, p.tfs, p.lens) AS u(key, tf, len)
+{where}
 GROUP BY u.key
 ORDER BY score DESC, u.key
 LIMIT %s
@@ -236,7 +238,8 @@ class PgPart:
     def max_key(self) -> int:
         return 0  # postings are written with the rows: there is never anything to catch up
 
-    def search(self, weighted_terms: list[tuple[str, str, float]], k: int) -> list[KeywordHit]:
+    def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
+               within: Sequence[int] | None = None) -> list[KeywordHit]:
         """BM25 over (field, term, weight) clauses, as ``hoidap.index._Part.search``."""
         if not self.with_bigrams:
             weighted_terms = [c for c in weighted_terms if c[0] not in BIGRAM_FIELDS]
@@ -256,7 +259,12 @@ class PgPart:
             c1s.append(K1 * B / (self._tokens.get(f, 0) / n or 1.0))
         if not tids:
             return []
-        rows = self.store.read(_SCORE_SQL, (tids, ws, [K1 * (1 - B)] * len(tids), c1s, k))
+        params: tuple[object, ...] = (tids, ws, [K1 * (1 - B)] * len(tids), c1s)
+        if within is None:
+            rows = self.store.read(_SCORE_SQL.format(where=""), (*params, k))
+        else:
+            rows = self.store.read(_SCORE_SQL.format(where="WHERE u.key = ANY(%s::bigint[])"),
+                                   (*params, list(within), k))
         return [KeywordHit(int(key), float(score)) for key, score in rows]
 
 

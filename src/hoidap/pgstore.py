@@ -345,6 +345,11 @@ class PgStore:
             return {}
         return dict(self.read("SELECT sid, dno FROM sentences WHERE sid = ANY(%s::bigint[])", (list(sids),)))
 
+    def document_sentences(self, dnos: Sequence[int]) -> dict[int, int]:
+        if not dnos:
+            return {}
+        return dict(self.read("SELECT sid, dno FROM sentences WHERE dno = ANY(%s::bigint[])", (list(dnos),)))
+
     def sentences_of(self, doc_id: str) -> list[StoredSentence]:
         return self._sentences("d.doc_id = %s ORDER BY s.idx", (doc_id,))
 
