@@ -1,9 +1,10 @@
 """Retrieval: from a question to ranked sentences.
 
-Two BM25 searches (sentences, and whole documents) are fused: a sentence's
-score is a weighted sum of its own normalised BM25 and its document's, because
-a question is usually answered by one sentence of the article that matches it
-as a whole. Diacritic-free queries search the ``plain`` field only; queries
+Two BM25 searches are fused: whole documents first, then the sentences of the
+best documents; a sentence's score is a weighted sum of its own normalised BM25
+and its document's, because a question is usually answered by one sentence of
+the article that matches it as a whole. Frequent terms are left out of a query
+where they cost time and say little (``prune``). Diacritic-free queries search the ``plain`` field only; queries
 with diacritics search the accented field and, with a lower weight, the plain
 one, so exact-diacritic matches rank first but unmarked text is still found.
 """
