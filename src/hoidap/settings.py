@@ -66,8 +66,9 @@ class Settings:
     # share of the sentences (or of the documents), and in more than 10,000 of
     # them, is left out of that index's query; the rarest term always stays.
     # None keeps every term. ViNewsQA's 500 articles asked inside 500,000
-    # VietNews ones: evidence@1 0.713 (None), 0.710 (0.1), 0.694 (0.05), 0.640
-    # (0.02); search p50 51 -> 24 ms at 0.1 (benchmarks/bench.py, 2 cores).
+    # VietNews ones: evidence@1 0.722 (None) / 0.720 (0.1), F1 0.430 / 0.425;
+    # search p50 17.9 -> 6.6 ms, ask p50 25.2 -> 13.8 ms there (2 cores; 0.05 and
+    # 0.02 cost 2 and 7 points of evidence@1 with the earlier plan, measured alike).
     # Smaller collections are unchanged: no term there has 10,000 postings.
     max_term_share: float | None = 0.1
     # How many sentences retrieval hands to answer extraction.
