@@ -291,7 +291,7 @@ def tantivy_plan(index: Path) -> Any:
     """hoidap's own two keyword queries, sent to its tantivy indexes with tantivy-py directly.
 
     The same plan ``retrieve.search`` runs (``retrieve.plan``'s clauses; the 50 best
-    documents, then the 200 best sentences among theirs, found in the store), keys
+    documents, then the 200 best sentences of theirs, a filter on the ``doc`` field), keys
     from the fast field, nothing else: no fusion, no rows. hoidap ``search`` over this
     is the cost of hoidap's own layer, on the same queries and the same index.
     """
@@ -300,34 +300,35 @@ def tantivy_plan(index: Path) -> Any:
     from hoidap.index import KeywordIndex
     from hoidap.retrieve import DOCUMENT_CANDIDATES, SENTENCE_CANDIDATES, plan
     from hoidap.settings import Settings
-    from hoidap.store import SQLiteStore
 
     # The clauses come from hoidap's plan (its frequency lookups included); the
     # searches run on indexes opened here, through tantivy-py alone.
     planner = KeywordIndex(index / "keyword")
-    store = SQLiteStore(index / "hoidap.sqlite", read_only=True)
     share = Settings().max_term_share
     opened = {kind: tantivy.Index.open(str(index / "keyword" / kind)) for kind in ("sentences", "documents")}
     schemas = {kind: ix.schema for kind, ix in opened.items()}
     searchers = {kind: ix.searcher() for kind, ix in opened.items()}
     q = tantivy.Query
 
-    def query(kind: str, clauses: list[tuple[str, str, float]], k: int, within: list[int] | None) -> list[int]:
+    def query(kind: str, clauses: list[tuple[str, str, float]], k: int, documents: list[int] | None) -> list[int]:
         schema, searcher = schemas[kind], searchers[kind]
         cl = [(tantivy.Occur.Should,
                q.boost_query(q.term_query(schema, f, t), w) if w != 1.0 else q.term_query(schema, f, t))
               for f, t, w in clauses]
-        if not cl or within == []:
+        if not cl or documents == []:
             return []
-        if within is not None:
-            cl.append((tantivy.Occur.Must, q.boost_query(q.term_set_query(schema, "id", within), 0.0)))
-        hits = searcher.search(q.boolean_query(cl), k, count=False).hits  # count=False, as hoidap sends it
+        query = q.boolean_query(cl)
+        if documents is not None:  # as hoidap.index._Part.search builds it
+            query = q.boolean_query([
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.Must, q.boost_query(q.term_set_query(schema, "doc", documents), 0.0))])
+        hits = searcher.search(query, k, count=False).hits  # count=False, as hoidap sends it
         return [int(v or 0) for v in searcher.fast_field_values("id", [a for _, a in hits])]
 
     def run(question: str) -> None:
         sentence_clauses, document_clauses = plan(planner, question, share)
         documents = query("documents", document_clauses, DOCUMENT_CANDIDATES, None)
-        query("sentences", sentence_clauses, SENTENCE_CANDIDATES, list(store.document_sentences(documents)))
+        query("sentences", sentence_clauses, SENTENCE_CANDIDATES, documents)
 
     return run
 

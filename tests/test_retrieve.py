@@ -117,11 +117,13 @@ def test_document_sentences_and_a_sentence_search_within_them(tmp_path: Path) ->
         clauses = [("acc", "việt", 1.0), ("acc", "nhiệt", 1.0), ("acc", "hà", 1.0)]
         everywhere = eng.index.sentences.search(clauses, 10)
         assert {r.dno for r in eng.store.sentences([h.key for h in everywhere])} == {rows[0].dno, rows[-1].dno}
-        within = list(eng.store.document_sentences([first]))
-        inside = eng.index.sentences.search(clauses, 10, within=within)
-        # The same BM25 scores (the filter adds nothing), only the given sentences.
+        within = eng.store.document_sentences([first])
+        inside = eng.index.sentences.search(clauses, 10, documents=[first])
+        # The same BM25 scores (the filter adds nothing), only the given document's sentences.
         assert inside == [h for h in everywhere if h.key in within] and inside
-        assert eng.index.sentences.search(clauses, 10, within=[]) == []
+        assert eng.index.sentences.search(clauses, 10, documents=[]) == []
+        assert eng.index.documents.search(clauses, 10, documents=[first]) == [
+            h for h in eng.index.documents.search(clauses, 10) if h.key == first]
 
 
 def test_prune_drops_frequent_terms_but_never_all() -> None:

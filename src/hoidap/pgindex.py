@@ -57,7 +57,7 @@ class KeywordPart(Protocol):
     """What retrieval and ranking ask of one keyword index (sentences or documents)."""
 
     def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
-               within: Sequence[int] | None = None) -> list[KeywordHit]: ...
+               documents: Sequence[int] | None = None) -> list[KeywordHit]: ...
     def num_docs(self) -> int: ...
     def doc_freq(self, field: str, term: str) -> int: ...
     def doc_freqs(self, pairs: list[tuple[str, str]]) -> list[int]: ...
@@ -72,7 +72,7 @@ class KeywordSearch(Protocol):
     sentences: KeywordPart
     documents: KeywordPart
 
-    def sync(self, sentence_rows: Iterator[tuple[int, str]] | None = None,
+    def sync(self, sentence_rows: Iterator[tuple[int, int, str]] | None = None,
              document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]: ...
     def reload(self) -> None: ...
 
@@ -184,6 +184,41 @@ ORDER BY score DESC, u.key
 LIMIT %s
 """
 
+# Scores are summed in units of 2^-32 (``_SCORE_SQL``).
+SCORE_UNIT = 4294967296.0
+
+Clause = tuple[str, str, float, float]  # (field, term, w, c1) as _SCORE_SQL gets them; c0 is fixed
+
+
+def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int,
+               with_bigrams: bool = False) -> list[KeywordHit]:
+    """The ``k`` best of ``(key, terms)`` rows by BM25 computed from their own tokens.
+
+    The same arithmetic as ``_SCORE_SQL`` over postings, in the same order (PostgreSQL's
+    float8 and Python's float are both IEEE doubles, and both round a float half to
+    even), so the scores are equal to the bit; rows matching no clause are left out.
+    """
+    c0 = K1 * (1 - B)
+    by_field: dict[str, list[tuple[str, float, float]]] = {}
+    for f, t, w, c1 in clauses:
+        by_field.setdefault(f, []).append((t, w, c1))
+    scored = []
+    for key, terms in rows:
+        tokens = field_tokens(terms, with_bigrams)
+        total, matched = 0.0, False
+        for f, terms_of_field in by_field.items():
+            toks = tokens.get(f, [])
+            tfs, length = Counter(toks), quantized_length(len(toks))
+            for t, w, c1 in terms_of_field:
+                tf = tfs.get(t, 0)
+                if tf:
+                    total += round(w * tf / (tf + c0 + c1 * length) * SCORE_UNIT)
+                    matched = True
+        if matched:
+            scored.append((-(total / SCORE_UNIT), key))
+    scored.sort()
+    return [KeywordHit(int(key), -neg) for neg, key in scored[:k]]
+
 
 class PgPart:
     """One kind (sentences or documents) of the PostgreSQL keyword index."""
@@ -239,7 +274,7 @@ class PgPart:
         return 0  # postings are written with the rows: there is never anything to catch up
 
     def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
-               within: Sequence[int] | None = None) -> list[KeywordHit]:
+               documents: Sequence[int] | None = None) -> list[KeywordHit]:
         """BM25 over (field, term, weight) clauses, as ``hoidap.index._Part.search``."""
         if not self.with_bigrams:
             weighted_terms = [c for c in weighted_terms if c[0] not in BIGRAM_FIELDS]
@@ -249,7 +284,7 @@ class PgPart:
         if not weighted_terms or n <= 0:
             return []
         self._lookup([(f, t) for f, t, _ in weighted_terms])
-        tids, ws, c1s = [], [], []
+        tids, ws, c1s, kept = [], [], [], []
         for f, t, w in weighted_terms:
             tid, df = self._terms[(f, t)]
             if df == 0:
@@ -257,14 +292,22 @@ class PgPart:
             tids.append(tid)
             ws.append(w * idf(df, n) * (K1 + 1))
             c1s.append(K1 * B / (self._tokens.get(f, 0) / n or 1.0))
-        if not tids:
+            kept.append((f, t))
+        if not tids or (documents is not None and not documents):
             return []
+        if documents is not None and self.kind == "sentences":
+            # The sentences of a few documents (~800 for retrieval's 50) are scored from
+            # their own terms: ~100 KB read, where the postings of the query's terms run
+            # to millions of entries at 500,000 articles.
+            rows = self.store.read("SELECT sid, terms FROM sentences WHERE dno = ANY(%s::bigint[])",
+                                   (list(documents),))
+            return score_rows(rows, [(f, t, w, c1) for (f, t), w, c1 in zip(kept, ws, c1s, strict=True)], k)
         params: tuple[object, ...] = (tids, ws, [K1 * (1 - B)] * len(tids), c1s)
-        if within is None:
+        if documents is None:
             rows = self.store.read(_SCORE_SQL.format(where=""), (*params, k))
         else:
             rows = self.store.read(_SCORE_SQL.format(where="WHERE u.key = ANY(%s::bigint[])"),
-                                   (*params, list(within), k))
+                                   (*params, list(documents), k))
         return [KeywordHit(int(key), float(score)) for key, score in rows]
 
 
@@ -278,7 +321,7 @@ class PgIndex:
         self.sentences = PgPart(store, "sentences")
         self.documents = PgPart(store, "documents")
 
-    def sync(self, sentence_rows: Iterator[tuple[int, str]] | None = None,
+    def sync(self, sentence_rows: Iterator[tuple[int, int, str]] | None = None,
              document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]:
         self.reload()  # the store wrote postings in the same transaction as the rows
         return 0, 0

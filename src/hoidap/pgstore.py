@@ -356,8 +356,8 @@ class PgStore:
     def same_statement(self, dup_key: str, limit: int) -> list[StoredSentence]:
         return self._sentences("s.dup_key = %s ORDER BY s.sid LIMIT %s", (dup_key, int(limit)))
 
-    def sentences_after(self, sid: int) -> Iterator[tuple[int, str]]:
-        yield from self.read("SELECT sid, terms FROM sentences WHERE sid > %s ORDER BY sid", (sid,))
+    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str]]:
+        yield from self.read("SELECT sid, dno, terms FROM sentences WHERE sid > %s ORDER BY sid", (sid,))
 
     def documents_after(self, dno: int) -> Iterator[tuple[int, str]]:
         yield from self.read("SELECT dno, terms FROM documents WHERE dno > %s ORDER BY dno", (dno,))

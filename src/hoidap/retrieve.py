@@ -187,8 +187,9 @@ def search(index: KeywordIndex, store: Store, question: str, k: int,
     # 0.720, evidence@5 0.765 -> 0.781); on ViNewsQA alone evidence@1 is unchanged.
     # Fusion needs only each candidate's document, which this lookup gives; the rows
     # (text, offsets) are read for the k sentences returned.
-    dno = store.document_sentences([h.key for h in doc_hits])
-    sent_hits = index.sentences.search(sent_clauses, SENTENCE_CANDIDATES, within=list(dno))
+    best = [h.key for h in doc_hits]
+    dno = store.document_sentences(best)
+    sent_hits = index.sentences.search(sent_clauses, SENTENCE_CANDIDATES, documents=best)
     s_norm = _normalised({h.key: h.score for h in sent_hits})
     d_norm = _normalised({h.key: h.score for h in doc_hits})
     fused = {sid: (1 - DOCUMENT_WEIGHT) * s_norm.get(sid, 0.0) + DOCUMENT_WEIGHT * d_norm.get(d, 0.0)
