@@ -16,9 +16,9 @@ tantivy splits on whitespace only, because the tokens are already normalised by
 
 The index is derived data. It is append-only and keyed by the store's
 sentence/document numbers, and each row carries its document's number (``doc``:
-a document's own), so a search can be kept within some documents; tantivy commits are atomic, so after a kill it
-holds exactly the rows up to its largest key, and ``sync`` adds what the store
-has beyond that. ``manifest.json`` records the format version and fields.
+a document's own), so a search can be kept within some documents. tantivy
+commits are atomic, so after a kill it holds exactly the rows up to its largest
+key, and ``sync`` adds what the store has beyond that. ``manifest.json`` records the format version and fields.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 # tantivy's BM25 parameters (src/query/bm25.rs: K1 = 1.2, B = 0.75), fixed there.
 K1 = 1.2
 B = 0.75
+C0 = K1 * (1 - B)  # the length-free part of K1 * (1 - B + B * len / avgdl)
 KIND_IDS = {"sentences": 0, "documents": 1}
 # How long a reader keeps the collection statistics before reading them again
 # (one query saved per search): other processes' ingests are seen within this,
@@ -187,24 +188,22 @@ LIMIT %s
 # Scores are summed in units of 2^-32 (``_SCORE_SQL``).
 SCORE_UNIT = 4294967296.0
 
-Clause = tuple[str, str, float, float]  # (field, term, w, c1) as _SCORE_SQL gets them; c0 is fixed
+Clause = tuple[str, str, float, float]  # (field, term, w, c1) as _SCORE_SQL gets them, with C0
 
 
-def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int,
-               with_bigrams: bool = False) -> list[KeywordHit]:
-    """The ``k`` best of ``(key, terms)`` rows by BM25 computed from their own tokens.
+def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int) -> list[KeywordHit]:
+    """The ``k`` best of sentence ``(key, terms)`` rows by BM25 computed from their own tokens.
 
     The same arithmetic as ``_SCORE_SQL`` over postings, in the same order (PostgreSQL's
     float8 and Python's float are both IEEE doubles, and both round a float half to
     even), so the scores are equal to the bit; rows matching no clause are left out.
     """
-    c0 = K1 * (1 - B)
     by_field: dict[str, list[tuple[str, float, float]]] = {}
     for f, t, w, c1 in clauses:
         by_field.setdefault(f, []).append((t, w, c1))
     scored = []
     for key, terms in rows:
-        tokens = field_tokens(terms, with_bigrams)
+        tokens = field_tokens(terms, with_bigrams=False)
         total, matched = 0.0, False
         for f, terms_of_field in by_field.items():
             toks = tokens.get(f, [])
@@ -212,7 +211,7 @@ def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int,
             for t, w, c1 in terms_of_field:
                 tf = tfs.get(t, 0)
                 if tf:
-                    total += round(w * tf / (tf + c0 + c1 * length) * SCORE_UNIT)
+                    total += round(w * tf / (tf + C0 + c1 * length) * SCORE_UNIT)
                     matched = True
         if matched:
             scored.append((-(total / SCORE_UNIT), key))
@@ -302,7 +301,7 @@ class PgPart:
             rows = self.store.read("SELECT sid, terms FROM sentences WHERE dno = ANY(%s::bigint[])",
                                    (list(documents),))
             return score_rows(rows, [(f, t, w, c1) for (f, t), w, c1 in zip(kept, ws, c1s, strict=True)], k)
-        params: tuple[object, ...] = (tids, ws, [K1 * (1 - B)] * len(tids), c1s)
+        params: tuple[object, ...] = (tids, ws, [C0] * len(tids), c1s)
         if documents is None:
             rows = self.store.read(_SCORE_SQL.format(where=""), (*params, k))
         else:

@@ -4,9 +4,10 @@ Two BM25 searches are fused: whole documents first, then the sentences of the
 best documents; a sentence's score is a weighted sum of its own normalised BM25
 and its document's, because a question is usually answered by one sentence of
 the article that matches it as a whole. Frequent terms are left out of a query
-where they cost time and say little (``prune``). Diacritic-free queries search the ``plain`` field only; queries
-with diacritics search the accented field and, with a lower weight, the plain
-one, so exact-diacritic matches rank first but unmarked text is still found.
+where they cost time and say little (``prune``). Diacritic-free queries search
+the ``plain`` field only; queries with diacritics search the accented field and,
+with a lower weight, the plain one, so exact-diacritic matches rank first but
+unmarked text is still found.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hoidap.dense import ranked, score_fusion
-from hoidap.index import BIGRAM_FIELDS, KeywordIndex, _Part
+from hoidap.index import BIGRAM_FIELDS, KeywordIndex
 from hoidap.models import Hit
 from hoidap.normalize import has_diacritics, strip_diacritics, tokenize
+from hoidap.pgindex import KeywordPart
 from hoidap.settings import RETRIEVERS
 from hoidap.store import Store
 
@@ -133,7 +135,7 @@ def prune(clauses: list[Clause], dfs: list[int], n: int, max_share: float,
     return [c for c, df in zip(clauses, dfs, strict=True) if df == rarest]
 
 
-def _pruned(part: _Part, clauses: list[Clause], max_share: float | None, min_postings: int) -> list[Clause]:
+def _pruned(part: KeywordPart, clauses: list[Clause], max_share: float | None, min_postings: int) -> list[Clause]:
     if max_share is None or not clauses:
         return clauses
     dfs = part.doc_freqs([(f, t) for f, t, _ in clauses])
