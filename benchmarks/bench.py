@@ -319,9 +319,8 @@ def tantivy_plan(index: Path) -> Any:
             return []
         query = q.boolean_query(cl)
         if documents is not None:  # as hoidap.index._Part.search builds it
-            query = q.boolean_query([
-                (tantivy.Occur.Must, query),
-                (tantivy.Occur.Must, q.boost_query(q.term_set_query(schema, "doc", documents), 0.0))])
+            within = q.boolean_query([(tantivy.Occur.Should, q.term_query(schema, "doc", d)) for d in documents])
+            query = q.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, q.boost_query(within, 0.0))])
         hits = searcher.search(query, k, count=False).hits  # count=False, as hoidap sends it
         return [int(v or 0) for v in searcher.fast_field_values("id", [a for _, a in hits])]
 

@@ -264,7 +264,7 @@ def run_cluster(item: tuple[str, int, list[tuple[str, str]], list[str], dict[str
             if model is None:
                 b = eng.brief(max_words=budget, with_facts=False)
             else:  # what Engine.brief does, with the fold's model
-                b = brief.build(brief.choose_articles(eng.store, None, None), eng.store, max_words=budget,
+                b = brief.build(brief.choose_articles(eng.store, None, None), eng.store, eng.index, max_words=budget,
                                 with_facts=False, model=model)
             return " ".join(s.text for s in b.sentences)
 

@@ -133,7 +133,7 @@ def test_ingest_holds_one_keyword_writer_and_releases_it(tmp_path: Path, monkeyp
     import hoidap.engine
     from hoidap.settings import Settings
 
-    monkeypatch.setattr(hoidap.engine, "KEYWORD_COMMIT_ARTICLES", 3)
+    monkeypatch.setattr(hoidap.engine, "KEYWORD_COMMIT_SECONDS", 0.0)  # a commit every batch
     docs = [_news(i) for i in range(20)]
     with Engine(tmp_path, Settings(batch_size=2)) as eng:
         held: list[bool] = []

@@ -49,7 +49,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hoidap.errors import HoidapError
-from hoidap.evidence import NEAR_DUPLICATE_JACCARD, cite, group_hits, jaccard
+from hoidap.evidence import NEAR_DUPLICATE_JACCARD, Statements, cite, group_hits, jaccard
 from hoidap.models import Article, Briefing, BriefSentence, Conflict, Entity, Facts, Figure, Hit
 from hoidap.normalize import strip_diacritics, terms
 from hoidap.pipeline import statement_key
@@ -342,7 +342,7 @@ def facts_of(articles: Sequence[Article]) -> Facts:
     return Facts(tuple(figures), tuple(extract_entities(articles)), tuple(compare(figures)))
 
 
-def build(articles: Sequence[Article], store: Store, *, query: str | None = None,
+def build(articles: Sequence[Article], store: Store, statements: Statements, *, query: str | None = None,
           max_sentences: int | None = None, max_words: int | None = None,
           with_facts: bool = True, model: dict[str, Any] | None = None) -> Briefing:
     """The briefing of ``articles`` (see the module docstring).
@@ -367,7 +367,7 @@ def build(articles: Sequence[Article], store: Store, *, query: str | None = None
     near = [hits[k] for k, c in enumerate(cands) if k not in set(chosen)
             and any(_same_statement(c, cands[i]) for i in chosen)]
     groups = [g for g in group_hits(heads + near) if g[0].sentence_id in set(chosen)]
-    cited = cite(groups, store, len(groups))
+    cited = cite(groups, store, statements, len(groups))
     sentences = tuple(BriefSentence(c.sentence, (c,), c.date) for c in cited)
     facts = facts_of(ordered) if with_facts else Facts()
     return Briefing(sentences, facts.figures, facts.entities, facts.conflicts,

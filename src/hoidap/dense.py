@@ -147,7 +147,7 @@ def store_rows(store: Store, after: int, context: str = CONTEXT,
     """
     last = after
     while True:
-        sids = [sid for sid, _, _ in islice(store.sentences_after(last), chunk)]
+        sids = [row[0] for row in islice(store.sentences_after(last), chunk)]
         if not sids:
             return
         rows = store.sentences(sids)

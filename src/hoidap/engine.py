@@ -38,13 +38,15 @@ from hoidap.store import PreparedArticle, SQLiteStore, Store
 
 log = logging.getLogger(__name__)
 
-# The keyword index commits every this many articles or seconds of an ingest,
-# and at its end; SQLite still commits every batch. A tantivy commit plus the
-# merges it starts cost ~0.4 s whatever its size, so committing every 64-article
-# batch spent half of the ingest there (benchmarks/bench.py, profiled). Readers
-# see new articles at the next commit; a kill loses nothing (caught up on open).
-KEYWORD_COMMIT_ARTICLES = 2048
-KEYWORD_COMMIT_SECONDS = 10.0
+# The keyword index commits every this many seconds of an ingest, and at its
+# end; SQLite still commits every batch. A tantivy commit plus the merges it
+# starts cost ~0.4 s whatever its size, and every commit makes a segment that
+# later merges copy again: committing every 2,048 articles, a 500,000-article
+# ingest ran at 717 articles/s and left 14 sentence segments; every 30 s (with
+# index.WRITER_HEAP_BYTES 64 -> 256 MB, measured together) 865 articles/s and 9
+# segments, and search p50 4.8 -> 4.2 ms (benchmarks/bench.py). Readers see new
+# articles at the next commit; a kill loses nothing (caught up on open).
+KEYWORD_COMMIT_SECONDS = 30.0
 
 Progress = Callable[[str], None]
 
@@ -153,8 +155,7 @@ class Engine:
             ingested.append(doc_id)
             if len(batch) >= self.settings.batch_size:
                 unindexed += len(batch)
-                due = (unindexed >= KEYWORD_COMMIT_ARTICLES
-                       or time.monotonic() - indexed_at >= KEYWORD_COMMIT_SECONDS)
+                due = time.monotonic() - indexed_at >= KEYWORD_COMMIT_SECONDS
                 self._flush(batch, sources, catch_up=due)
                 if due:
                     indexed_at, unindexed = time.monotonic(), 0
@@ -220,13 +221,13 @@ class Engine:
         if (choice is None or choice.support < self.settings.min_support
                 or choice.confidence < self.settings.min_confidence):
             conf = choice.confidence if choice else 0.0
-            cited = cite(by_document(groups), self.store, self.settings.max_citations) if choice else ()
+            cited = cite(by_document(groups), self.store, self.index, self.settings.max_citations) if choice else ()
             return Answer(q, None, round(conf, 4), cited, rank.question_kind(q))
         # The sentence the answer came from is cited first.
         chosen = next((g for g in groups if any(h.sentence_id == choice.hit.sentence_id for h in g)),
                       [choice.hit])
         ordered = by_document([chosen] + [g for g in groups if g is not chosen])
-        cited = cite(ordered, self.store, self.settings.max_citations)
+        cited = cite(ordered, self.store, self.index, self.settings.max_citations)
         return Answer(q, choice.text, round(choice.confidence, 4), cited, choice.kind)
 
     def ask_many(self, questions: Iterable[str]) -> list[Answer]:
@@ -246,7 +247,7 @@ class Engine:
         q = self._check(query) if query is not None else None
         hits = self._search(q, briefing.QUERY_HITS) if q else None
         articles = briefing.choose_articles(self.store, docs, hits)
-        return briefing.build(articles, self.store, query=q, max_sentences=max_sentences,
+        return briefing.build(articles, self.store, self.index, query=q, max_sentences=max_sentences,
                               max_words=max_words, with_facts=with_facts)
 
     def facts(self, docs: Sequence[str] | None = None) -> Facts:

@@ -8,6 +8,7 @@ documents that state it in ``also``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from hoidap.models import Citation, Hit, SourceRef
 from hoidap.normalize import tokenize
@@ -18,8 +19,14 @@ from hoidap.store import Store
 # ("trên 220" vs "hơn 220" stays distinct only when more words change) while
 # keeping sentences that merely share a topic apart.
 NEAR_DUPLICATE_JACCARD = 0.8
-# Extra sources looked up in the store for one statement (exact copies).
+# Extra sources looked up for one statement (exact copies).
 MAX_SAME_STATEMENT = 20
+
+
+class Statements(Protocol):
+    """Where the copies of a statement are found: the keyword index (``KeywordIndex``, ``PgIndex``)."""
+
+    def same_statement(self, dup_key: str, limit: int) -> list[int]: ...
 
 
 def _term_set(text: str) -> frozenset[str]:
@@ -61,10 +68,12 @@ def by_document(groups: Sequence[Sequence[Hit]]) -> list[Sequence[Hit]]:
     return first + rest
 
 
-def cite(groups: Sequence[Sequence[Hit]], store: Store, limit: int) -> tuple[Citation, ...]:
+def cite(groups: Sequence[Sequence[Hit]], store: Store, statements: Statements,
+         limit: int) -> tuple[Citation, ...]:
     """One citation per group (its best sentence), other sources of the statement in ``also``."""
     chosen = list(groups[:limit])
-    extra = {g[0].sentence_id: store.same_statement(g[0].dup_key, MAX_SAME_STATEMENT) for g in chosen}
+    extra = {g[0].sentence_id: store.sentences(statements.same_statement(g[0].dup_key, MAX_SAME_STATEMENT))
+             for g in chosen}
     doc_ids = {h.doc_id for g in chosen for h in g} | {s.doc_id for v in extra.values() for s in v}
     info = store.infos(sorted(doc_ids))
     out = []

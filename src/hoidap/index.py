@@ -16,7 +16,9 @@ tantivy splits on whitespace only, because the tokens are already normalised by
 
 The index is derived data. It is append-only and keyed by the store's
 sentence/document numbers, and each row carries its document's number (``doc``:
-a document's own), so a search can be kept within some documents. tantivy
+a document's own), so a search can be kept within some documents. A sentence
+also carries its dup key (``dup``) so the copies of a statement are found here
+(``same_statement``) rather than through a B-tree in the store. tantivy
 commits are atomic, so after a kill it holds exactly the rows up to its largest
 key, and ``sync`` adds what the store has beyond that. ``manifest.json`` records the format version and fields.
 """
@@ -41,13 +43,17 @@ log = logging.getLogger(__name__)
 FORMAT = "hoidap-keyword"
 # 3: the ``doc`` field (a search within documents filtered 770 sentence keys at
 # 500,000 articles: 1.1 ms of a 2.1 ms sentence query; 50 document keys cost ~0.1 ms).
-VERSION = 3
+# 4: the ``dup`` field (sentences only). Its SQLite index took 35-60% of the
+# store's write time and grew with the collection; tantivy appends it to segments.
+VERSION = 4
 FIELDS = ("acc", "plain", "acc2", "plain2")
 BIGRAM_FIELDS = frozenset({"acc2", "plain2"})
 KINDS = ("sentences", "documents")
-# tantivy's indexing memory budget. 64 MB keeps peak memory modest on the
-# 24 GiB machine while letting a batch of a few hundred articles fit in one segment.
-WRITER_HEAP_BYTES = 64_000_000
+# tantivy's indexing memory budget per index (two during an ingest). A full
+# budget writes a segment; 256 MB holds the ~30 s between the commits of an
+# ingest (engine.KEYWORD_COMMIT_SECONDS), so each commit makes about one segment
+# and merges copy less: 500,000 articles ingested 717 -> 865 articles/s.
+WRITER_HEAP_BYTES = 256_000_000
 # tantivy BM25 uses k1=1.2, b=0.75 (Lucene defaults); not configurable from Python.
 
 
@@ -61,6 +67,7 @@ def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_unsigned_field("id", stored=True, indexed=True, fast=True)
     sb.add_unsigned_field("doc", stored=False, indexed=True, fast=False)
+    sb.add_unsigned_field("dup", stored=False, indexed=True, fast=False)
     for f in FIELDS:
         sb.add_text_field(f, stored=False, tokenizer_name="whitespace", index_option="freq")
     return sb.build()
@@ -70,6 +77,11 @@ def bigrams(terms: list[str]) -> str:
     """Adjacent-term pairs joined by "_" ("việt nam" -> "việt_nam"), space-separated."""
     # map/join in C: this runs over every document's terms twice per ingest.
     return " ".join(map("_".join, zip(terms, terms[1:], strict=False)))
+
+
+def dup_number(dup_key: str) -> int:
+    """The u64 a hex dup key (``pipeline.statement_key``, 16 hex digits) is indexed as."""
+    return int(dup_key, 16)
 
 
 class _Part:
@@ -97,16 +109,18 @@ class _Part:
         value = agg["m"]["value"]
         return int(value) if value is not None else 0
 
-    def add(self, rows: Iterable[tuple[int, int, str]]) -> int:
-        """Add (key, document number, space-joined accented terms) rows; commit once at the end."""
+    def add(self, rows: Iterable[tuple[int, int, str, str]]) -> int:
+        """Add (key, document number, space-joined accented terms, dup key or "") rows; commit once at the end."""
         held = self._writer is not None
         writer = self._writer if self._writer is not None else self._new_writer()
         n = 0
         try:
-            for key, dno, terms in rows:
+            for key, dno, terms, dup in rows:
                 doc = tantivy.Document()
                 doc.add_unsigned("id", key)
                 doc.add_unsigned("doc", dno)
+                if dup:
+                    doc.add_unsigned("dup", dup_number(dup))
                 plain = strip_diacritics(terms)
                 doc.add_text("acc", terms)
                 doc.add_text("plain", plain)
@@ -163,10 +177,11 @@ class _Part:
         if documents is not None:
             # A filter, not a scoring clause: boost 0 adds nothing to the BM25 sum. The
             # terms go in as one required clause, else a row of the documents matching
-            # none of them would be returned too, with score 0.
-            query = q.boolean_query([
-                (tantivy.Occur.Must, query),
-                (tantivy.Occur.Must, q.boost_query(q.term_set_query(self.schema, "doc", list(documents)), 0.0))])
+            # none of them would be returned too, with score 0. The filter is a union
+            # of term queries: tantivy's term_set_query of the same 50 keys cost 0.65 ms
+            # against 0.19 (500,000 articles, 14 segments), the same rows and scores.
+            within = q.boolean_query([(tantivy.Occur.Should, q.term_query(self.schema, "doc", d)) for d in documents])
+            query = q.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, q.boost_query(within, 0.0))])
         # count=False: counting every match makes tantivy visit all of them; without
         # it the top k are the same (500 benchmark questions, 22,644 articles) and a
         # sentence search is ~10% faster.
@@ -175,6 +190,14 @@ class _Part:
         # (a block decompression each) was a third of the index time of a search.
         keys = searcher.fast_field_values("id", [addr for _, addr in hits])
         return [KeywordHit(int(key or 0), float(score)) for (score, _), key in zip(hits, keys, strict=True)]
+
+    def with_dup(self, dup_key: str, limit: int) -> list[int]:
+        """The ``limit`` smallest keys of rows with this dup key, in order."""
+        query = tantivy.Query.term_query(self.schema, "dup", dup_number(dup_key))
+        # Ordered by the id fast field, a hit's "score" is its key.
+        hits = self.searcher.search(query, limit, count=False, order_by_field="id",
+                                    order=tantivy.Order.Asc).hits
+        return [int(key) for key, _ in hits]
 
     def num_docs(self) -> int:
         return int(self.searcher.num_docs)
@@ -210,15 +233,19 @@ class KeywordIndex:
         self.sentences = _Part(root / "sentences", with_bigrams=False)
         self.documents = _Part(root / "documents", with_bigrams=True)
 
-    def sync(self, sentence_rows: Iterator[tuple[int, int, str]] | None = None,
+    def sync(self, sentence_rows: Iterator[tuple[int, int, str, str]] | None = None,
              document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]:
-        """Append rows the store has beyond what the index holds: (sid, dno, terms) and (dno, terms).
+        """Append rows the store has beyond what the index holds: (sid, dno, terms, dup key) and (dno, terms).
 
         Returns (sentences, documents) added.
         """
         ns = self.sentences.add(sentence_rows) if sentence_rows is not None else 0
-        nd = self.documents.add((d, d, t) for d, t in document_rows) if document_rows is not None else 0
+        nd = self.documents.add((d, d, t, "") for d, t in document_rows) if document_rows is not None else 0
         return ns, nd
+
+    def same_statement(self, dup_key: str, limit: int) -> list[int]:
+        """Ids of the first ``limit`` sentences with this dup key (the same words), in order."""
+        return self.sentences.with_dup(dup_key, limit) if dup_key else []
 
     def reload(self) -> None:
         self.sentences.reload()

@@ -73,8 +73,9 @@ class KeywordSearch(Protocol):
     sentences: KeywordPart
     documents: KeywordPart
 
-    def sync(self, sentence_rows: Iterator[tuple[int, int, str]] | None = None,
+    def sync(self, sentence_rows: Iterator[tuple[int, int, str, str]] | None = None,
              document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]: ...
+    def same_statement(self, dup_key: str, limit: int) -> list[int]: ...
     def reload(self) -> None: ...
 
 
@@ -317,13 +318,18 @@ class PgIndex:
         # root: only a place for the server's reload stamps, which never change
         # here (every query reads the database's committed state).
         self.root = root
+        self.store = store
         self.sentences = PgPart(store, "sentences")
         self.documents = PgPart(store, "documents")
 
-    def sync(self, sentence_rows: Iterator[tuple[int, int, str]] | None = None,
+    def sync(self, sentence_rows: Iterator[tuple[int, int, str, str]] | None = None,
              document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]:
         self.reload()  # the store wrote postings in the same transaction as the rows
         return 0, 0
+
+    def same_statement(self, dup_key: str, limit: int) -> list[int]:
+        """Sentence ids sharing ``dup_key``, in order: the store's own index on it answers."""
+        return self.store.same_statement(dup_key, limit)
 
     def reload(self) -> None:
         self.sentences.reload()

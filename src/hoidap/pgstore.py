@@ -353,11 +353,14 @@ class PgStore:
     def sentences_of(self, doc_id: str) -> list[StoredSentence]:
         return self._sentences("d.doc_id = %s ORDER BY s.idx", (doc_id,))
 
-    def same_statement(self, dup_key: str, limit: int) -> list[StoredSentence]:
-        return self._sentences("s.dup_key = %s ORDER BY s.sid LIMIT %s", (dup_key, int(limit)))
+    def same_statement(self, dup_key: str, limit: int) -> list[int]:
+        """The first ``limit`` sentence ids with this dup key, in order (for ``PgIndex.same_statement``)."""
+        rows = self.read("SELECT sid FROM sentences WHERE dup_key = %s ORDER BY sid LIMIT %s", (dup_key, int(limit)))
+        return [int(sid) for (sid,) in rows]
 
-    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str]]:
-        yield from self.read("SELECT sid, dno, terms FROM sentences WHERE sid > %s ORDER BY sid", (sid,))
+    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str, str]]:
+        yield from self.read(
+            "SELECT sid, dno, terms, dup_key FROM sentences WHERE sid > %s ORDER BY sid", (sid,))
 
     def documents_after(self, dno: int) -> Iterator[tuple[int, str]]:
         yield from self.read("SELECT dno, terms FROM documents WHERE dno > %s ORDER BY dno", (dno,))

@@ -23,8 +23,8 @@ from hoidap.models import Article, DocumentInfo, Sentence
 SCHEMA_VERSION = 1
 # Page cache (KiB) and WAL checkpoint interval (pages) of a connection once it
 # writes. SQLite's defaults (2 MiB, 1,000 pages) made an ingest re-read index
-# pages of sentences(dup_key) (random hashes) and checkpoint every ~4 MB; with
-# these, writing a 10,000-article shard took ~25% less CPU in SQLiteStore.add
+# pages of sentences(dup_key) (random hashes; that index is gone, see _SCHEMA)
+# and checkpoint every ~4 MB; with these, writing a 10,000-article shard took ~25% less CPU in SQLiteStore.add
 # (benchmarks/bench.py articles, profiled with py-spy). Readers keep the
 # defaults: a bigger cache did not speed up their searches, and there are
 # several reader processes.
@@ -54,8 +54,11 @@ CREATE TABLE IF NOT EXISTS sentences (
     terms TEXT NOT NULL,              -- normalised terms, space-joined
     dup_key TEXT NOT NULL             -- equal for sentences that say the same thing
 );
+-- No index on dup_key: the keyword index answers "the copies of this statement"
+-- (hoidap.index.KeywordIndex.same_statement). Kept here, its random keys made
+-- each sentence dirty a B-tree page of its own, and ingest per article slowed
+-- by a third from 22,644 to 100,000 articles (benchmarks/bench.py).
 CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno);
-CREATE INDEX IF NOT EXISTS sentences_dup ON sentences(dup_key);
 CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
 """
 
@@ -96,9 +99,8 @@ class Store(Protocol):
     def sentences_of(self, doc_id: str) -> list[StoredSentence]: ...
     def sentence_documents(self, sids: Sequence[int]) -> dict[int, int]: ...
     def document_sentences(self, dnos: Sequence[int]) -> dict[int, int]: ...
-    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str]]: ...
+    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str, str]]: ...
     def documents_after(self, dno: int) -> Iterator[tuple[int, str]]: ...
-    def same_statement(self, dup_key: str, limit: int) -> list[StoredSentence]: ...
     def doc_ids(self, dnos: Sequence[int]) -> dict[int, str]: ...
     def infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]: ...
     def counts(self) -> tuple[int, int]: ...
@@ -142,6 +144,8 @@ class SQLiteStore:
             self._writing = True
             self.db.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
             self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            # Written before the keyword index held dup keys (v4), the store has this index: drop it.
+            self.db.execute("DROP INDEX IF EXISTS sentences_dup")
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -242,12 +246,10 @@ class SQLiteStore:
         """Every sentence of a document, in order (the answer ranker reads them all)."""
         return self._sentences("d.doc_id = ? ORDER BY s.idx", (doc_id,))
 
-    def same_statement(self, dup_key: str, limit: int) -> list[StoredSentence]:
-        return self._sentences(f"s.dup_key = ? ORDER BY s.sid LIMIT {int(limit)}", (dup_key,))
-
-    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str]]:
-        """(sid, dno, terms) of the sentences numbered above ``sid``, in order."""
-        yield from self.db.execute("SELECT sid, dno, terms FROM sentences WHERE sid > ? ORDER BY sid", (sid,))
+    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str, str]]:
+        """(sid, dno, terms, dup_key) of the sentences numbered above ``sid``, in order."""
+        yield from self.db.execute(
+            "SELECT sid, dno, terms, dup_key FROM sentences WHERE sid > ? ORDER BY sid", (sid,))
 
     def documents_after(self, dno: int) -> Iterator[tuple[int, str]]:
         yield from self.db.execute("SELECT dno, terms FROM documents WHERE dno > ? ORDER BY dno", (dno,))

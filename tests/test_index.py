@@ -1,0 +1,69 @@
+"""The keyword index: rows, the dup field, and rebuilding an older format from the store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from hoidap.engine import Engine
+from hoidap.index import KeywordIndex
+from hoidap.models import RawDocument
+from hoidap.pipeline import statement_key
+from hoidap.settings import Settings
+
+SAID = "Việt Nam có quan hệ ngoại giao với 189 quốc gia."
+DOCS = [
+    RawDocument(source=f"{outlet}.txt", text=f"Ngoại giao {i}\n\n{SAID} Hội nghị số {i} diễn ra tại Hà Nội.")
+    for i, outlet in enumerate(["vnexpress", "tuoitre", "thanhnien"])
+]
+
+
+def test_same_statement_returns_the_smallest_sentence_ids_in_order(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keyword")
+    a, b = statement_key("việt nam có"), statement_key("hà nội")
+    rows = [(7, 3, "việt nam có", a), (2, 1, "việt nam có", a), (5, 2, "hà nội", b), (9, 4, "việt nam có", a)]
+    index.sync(iter(rows), iter([(1, "x")]))
+    assert index.same_statement(a, 20) == [2, 7, 9]
+    assert index.same_statement(a, 2) == [2, 7]
+    assert index.same_statement(b, 20) == [5]
+    assert index.same_statement(statement_key("không có"), 20) == []
+    assert index.same_statement("", 20) == []  # a document row carries no dup key
+
+
+def test_syndicated_copies_are_cited_from_the_keyword_index(tmp_path: Path) -> None:
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        assert eng.ingest_documents(DOCS).ok
+        top = eng.ask("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?").citations[0]
+    assert {top.source, *(r.source for r in top.also)} == {d.source for d in DOCS}
+
+
+def test_ingest_scaling_store_keeps_no_btree_on_dup_keys(tmp_path: Path) -> None:
+    """Guards the ingest slowdown at scale: each sentence's random dup key dirtied a page of
+    sentences(dup_key), ingest per article 35% slower at 100,000 articles than at 22,644."""
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        assert eng.ingest_documents(DOCS[:1]).ok
+    db = sqlite3.connect(tmp_path / "hoidap.sqlite")
+    db.execute("CREATE INDEX sentences_dup ON sentences(dup_key)")  # as an older hoidap made it
+    db.commit()
+    db.close()
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        assert eng.ingest_documents(DOCS[1:]).ok
+    db = sqlite3.connect(tmp_path / "hoidap.sqlite")
+    indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    db.close()
+    assert "sentences_dup" not in indexes
+
+
+def test_an_older_keyword_index_is_rebuilt_with_dup_keys(tmp_path: Path) -> None:
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        assert eng.ingest_documents(DOCS).ok
+        key = eng.store.sentences([1])[0].dup_key
+        expected = eng.index.same_statement(key, 20)
+    assert len(expected) == 3
+    manifest = tmp_path / "keyword" / "manifest.json"
+    meta = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**meta, "version": 3}))
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        assert json.loads(manifest.read_text())["version"] > 3
+        assert eng.index.same_statement(key, 20) == expected
