@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from hoidap.engine import Engine
@@ -36,23 +35,6 @@ def test_syndicated_copies_are_cited_from_the_keyword_index(tmp_path: Path) -> N
         assert eng.ingest_documents(DOCS).ok
         top = eng.ask("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?").citations[0]
     assert {top.source, *(r.source for r in top.also)} == {d.source for d in DOCS}
-
-
-def test_ingest_scaling_store_keeps_no_btree_on_dup_keys(tmp_path: Path) -> None:
-    """Guards the ingest slowdown at scale: each sentence's random dup key dirtied a page of
-    sentences(dup_key), ingest per article 35% slower at 100,000 articles than at 22,644."""
-    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
-        assert eng.ingest_documents(DOCS[:1]).ok
-    db = sqlite3.connect(tmp_path / "hoidap.sqlite")
-    db.execute("CREATE INDEX sentences_dup ON sentences(dup_key)")  # as an older hoidap made it
-    db.commit()
-    db.close()
-    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
-        assert eng.ingest_documents(DOCS[1:]).ok
-    db = sqlite3.connect(tmp_path / "hoidap.sqlite")
-    indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    db.close()
-    assert "sentences_dup" not in indexes
 
 
 def test_an_older_keyword_index_is_rebuilt_with_dup_keys(tmp_path: Path) -> None:

@@ -56,8 +56,8 @@ CREATE TABLE IF NOT EXISTS sentences (
 );
 -- No index on dup_key: the keyword index answers "the copies of this statement"
 -- (hoidap.index.KeywordIndex.same_statement). Kept here, its random keys made
--- each sentence dirty a B-tree page of its own, and ingest per article slowed
--- by a third from 22,644 to 100,000 articles (benchmarks/bench.py).
+-- each sentence dirty a B-tree page of its own, and the store's write time per
+-- article grew by a third from 22,644 to 100,000 articles (benchmarks/bench.py).
 CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno);
 CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
 """
