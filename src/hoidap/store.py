@@ -23,11 +23,11 @@ from hoidap.models import Article, DocumentInfo, Sentence
 SCHEMA_VERSION = 1
 # Page cache (KiB) and WAL checkpoint interval (pages) of a connection once it
 # writes. SQLite's defaults (2 MiB, 1,000 pages) made an ingest re-read index
-# pages of sentences(dup_key) (random hashes; that index is gone, see _SCHEMA)
-# and checkpoint every ~4 MB; with these, writing a 10,000-article shard took ~25% less CPU in SQLiteStore.add
-# (benchmarks/bench.py articles, profiled with py-spy). Readers keep the
-# defaults: a bigger cache did not speed up their searches, and there are
-# several reader processes.
+# pages of sentences(dup_key) (random hashes; that index has since gone, see
+# _SCHEMA) and checkpoint every ~4 MB; with these, writing a 10,000-article shard
+# took ~25% less CPU in SQLiteStore.add (benchmarks/bench.py articles, profiled
+# with py-spy). Readers keep the defaults: a bigger cache did not speed up their
+# searches, and there are several reader processes.
 WRITE_CACHE_KIB = 64 * 1024
 WAL_CHECKPOINT_PAGES = 10_000
 
