@@ -124,21 +124,22 @@ class PgServer:
     def db_url(self, db: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
-    def _configure(self) -> None:
-        conf = dict(SETTINGS, port=str(self.port), unix_socket_directories=f"'{self.data}'")
+    def _configure(self, extra: dict[str, str] | None = None) -> None:
+        conf = dict(SETTINGS, **(extra or {}), port=str(self.port), unix_socket_directories=f"'{self.data}'")
         with open(self.data / "postgresql.auto.conf", "a", encoding="utf-8") as f:
             f.writelines(f"{k} = {v}\n" for k, v in conf.items())
 
     @classmethod
-    def init(cls) -> PgServer:
-        """A new cluster (not started): trust authentication, only reachable on 127.0.0.1."""
+    def init(cls, settings: dict[str, str] | None = None) -> PgServer:
+        """A new cluster (not started): trust authentication, only reachable on 127.0.0.1;
+        ``settings`` override SETTINGS."""
         bindir = bin_dir()
         assert bindir is not None
         root = _new_dir()
         server = cls(root / "data", free_port())
         _run([str(bindir / "initdb"), "-D", str(server.data), "-U", "postgres", "--auth=trust",
               "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
-        server._configure()
+        server._configure(settings)
         return server
 
     def start(self) -> PgServer:

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from hoidap.engine import Engine
 from hoidap.errors import HoidapError
 from hoidap.ingest import read_all
 from hoidap.models import RawDocument
-from hoidap.pgindex import KIND_IDS
+from hoidap.pgindex import KEY_DTYPE, KIND_IDS
 from hoidap.pipeline import prepare
 from hoidap.retrieve import _clauses, parse_query
 from hoidap.settings import Settings
@@ -96,7 +97,8 @@ def test_rows_are_spread_over_both_shards(stores: Stores) -> None:
     for url in stores.shards:
         dnos = {d for d, in _rows(url, "SELECT dno FROM hoidap.documents")}
         sids = {s for s, in _rows(url, "SELECT sid FROM hoidap.sentences")}
-        postings = _rows(url, "SELECT dno, tid, keys FROM hoidap.postings")
+        postings = [(dno, tid, np.frombuffer(keys, KEY_DTYPE).tolist())
+                    for dno, tid, keys in _rows(url, "SELECT dno, tid, keys FROM hoidap.postings")]
         assert dnos and sids and postings, url
         totals.update(documents=len(dnos), sentences=len(sids), postings=len(postings))
         # Distributed by document: a shard holds its documents' sentences and postings.
@@ -124,7 +126,7 @@ def test_a_document_and_its_sentences_are_joined_on_their_shard(stores: Stores) 
 
 
 def test_term_statistics_are_global(stores: Stores) -> None:
-    per_shard = [dict(_rows(url, "SELECT tid, sum(cardinality(keys))::bigint FROM hoidap.postings GROUP BY tid"))
+    per_shard = [dict(_rows(url, "SELECT tid, sum(n)::bigint FROM hoidap.postings GROUP BY tid"))
                  for url in stores.shards]
     lexicon = dict(_rows(stores.coordinator, "SELECT tid, df FROM hoidap.lexicon"))
     assert lexicon == {t: sum(s.get(t, 0) for s in per_shard) for t in lexicon}
@@ -187,3 +189,21 @@ def test_create_refuses_an_existing_store(stores: Stores) -> None:
 
     with pytest.raises(HoidapError, match="already"):
         create_sharded_schema(stores.coordinator, stores.shards)
+
+
+def test_compact_keeps_each_shards_postings_on_its_shard(stores: Stores) -> None:
+    """Compaction merges a term's rows per shard (grouped by partition), never across shards."""
+    store = stores.sharded.store
+    clauses = [_clauses(parse_query(q)) for q in QUESTIONS + EXTRA]
+    before = [stores.sharded.index.documents.search(c, 50) for c in clauses]
+    assert store.compact() > 0  # type: ignore[attr-defined]
+    kinds = dict(_rows(stores.coordinator, "SELECT tid, kind FROM hoidap.lexicon"))
+    for url in stores.shards:
+        dnos = {d for d, in _rows(url, "SELECT dno FROM hoidap.documents")}
+        rows = _rows(url, "SELECT dno, tid, keys FROM hoidap.postings")
+        assert len(rows) == len({tid for _, tid, _ in rows}), url  # one row per term on each shard
+        for dno, tid, keys in rows:
+            assert dno in dnos
+            if kinds[tid] == KIND_IDS["documents"]:
+                assert set(np.frombuffer(keys, KEY_DTYPE).tolist()) <= dnos, (url, tid)
+    assert [stores.sharded.index.documents.search(c, 50) for c in clauses] == before

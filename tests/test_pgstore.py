@@ -126,20 +126,33 @@ def test_reingest_is_a_no_op(both: tuple[Engine, Engine]) -> None:
     assert pge.store.counts() == before
 
 
-def test_a_version_1_store_is_upgraded(pg: PgServer, tmp_path: Path) -> None:
+# Version 1 had no postings.dno; 2 kept postings as integer arrays (bigint[] keys, ...).
+OLD_POSTINGS = {1: "tid bigint NOT NULL, keys bigint[] NOT NULL, tfs integer[] NOT NULL, lens integer[] NOT NULL",
+                2: "dno bigint, tid bigint NOT NULL, keys bigint[] NOT NULL, tfs integer[] NOT NULL,"
+                   " lens integer[] NOT NULL"}
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_store_is_upgraded_by_rebuilding_its_postings(pg: PgServer, tmp_path: Path, version: int) -> None:
     import psycopg
 
     from hoidap.pgstore import SCHEMA_VERSION, PgStore
 
-    url = pg.create_database("upgrade")
+    url = pg.create_database(f"upgrade{version}")
     with _engine(url, tmp_path / "a") as eng:
         eng.ingest([EXAMPLES / "corpus" / "01_bao-tin-nhanh_doi-ngoai-tien-phong.txt"])
-    with psycopg.connect(url, autocommit=True) as conn:  # as version 1 left it
-        conn.execute("ALTER TABLE hoidap.postings DROP COLUMN dno")
-        conn.execute("UPDATE hoidap.meta SET value = '1' WHERE key = 'schema_version'")
+        expected = {q: eng.ask(q).answer for q in QUESTIONS}
+        stats = eng.store.read("SELECT kind, field, term, df FROM lexicon ORDER BY 1, 2, 3")  # type: ignore[attr-defined]
+    with psycopg.connect(url, autocommit=True) as conn:  # as that version left it
+        conn.execute("DROP TABLE hoidap.postings")
+        conn.execute(f"CREATE TABLE hoidap.postings ({OLD_POSTINGS[version]})")
+        conn.execute("UPDATE hoidap.meta SET value = %s WHERE key = 'schema_version'", (str(version),))
     store = PgStore(url)
     assert store.read("SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert store.read("SELECT kind, field, term, df FROM lexicon ORDER BY 1, 2, 3") == stats
     store.close()
+    with _engine(url, tmp_path / "c") as eng:
+        assert {q: eng.ask(q).answer for q in QUESTIONS} == expected
     with _engine(url, tmp_path / "b") as eng:
         assert eng.ingest([EXAMPLES / "corpus"]).ingested
         assert eng.store.counts()[0] == N_EXAMPLES
@@ -175,10 +188,28 @@ def test_concurrent_ingests_store_each_article_once(pg: PgServer, tmp_path: Path
     with _engine(url, tmp_path / "pg") as eng:
         assert eng.store.counts()[0] == 60
         rows = eng.store.read(  # type: ignore[attr-defined]
-            "SELECT count(*) FROM lexicon l WHERE df <> (SELECT sum(cardinality(keys)) FROM postings p"
-            " WHERE p.tid = l.tid)")
+            "SELECT count(*) FROM lexicon l WHERE df <> (SELECT sum(n) FROM postings p WHERE p.tid = l.tid)")
         assert rows[0][0] == 0
         assert eng.ask("Tỉnh số 17 xuất khẩu bao nhiêu tấn gạo?").citations[0].sentence.count("17")
+
+
+def test_compact_merges_each_terms_rows_into_one_and_keeps_every_score(pg: PgServer, tmp_path: Path) -> None:
+    url = pg.create_database("compact")
+    with _engine(url, tmp_path / "c") as eng:
+        for path in sorted((EXAMPLES / "corpus").iterdir()):  # one load batch per article
+            eng.ingest([path])
+        store = eng.store
+        rows = "SELECT count(*), count(DISTINCT tid) FROM postings"
+        before_rows = store.read(rows)[0]  # type: ignore[attr-defined]
+        assert before_rows[0] > before_rows[1]
+        clauses = [_clauses(parse_query(q)) for q in QUESTIONS + EXTRA]
+        expected = [(eng.index.documents.search(c, 50), eng.index.sentences.search(c, 100)) for c in clauses]
+        assert store.compact(chunk=500) > 0  # type: ignore[attr-defined]
+        assert store.read(rows)[0] == (before_rows[1], before_rows[1])  # type: ignore[attr-defined]
+        assert store.read(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM lexicon l WHERE df <> (SELECT sum(n) FROM postings p WHERE p.tid = l.tid)") == [(0,)]
+        assert [(eng.index.documents.search(c, 50), eng.index.sentences.search(c, 100)) for c in clauses] == expected
+        assert store.compact() == 0  # type: ignore[attr-defined]
 
 
 def test_reads_continue_from_the_replica_when_the_primary_stops(pg: PgServer, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ MAX_SAME_STATEMENT = 20
 class Statements(Protocol):
     """Where the copies of a statement are found: the keyword index (``KeywordIndex``, ``PgIndex``)."""
 
-    def same_statement(self, dup_key: str, limit: int) -> list[int]: ...
+    def same_statements(self, dup_keys: Sequence[str], limit: int) -> dict[str, list[int]]: ...
 
 
 def _term_set(text: str) -> frozenset[str]:
@@ -72,8 +72,10 @@ def cite(groups: Sequence[Sequence[Hit]], store: Store, statements: Statements,
          limit: int) -> tuple[Citation, ...]:
     """One citation per group (its best sentence), other sources of the statement in ``also``."""
     chosen = list(groups[:limit])
-    extra = {g[0].sentence_id: store.sentences(statements.same_statement(g[0].dup_key, MAX_SAME_STATEMENT))
-             for g in chosen}
+    # One lookup and one read for all the groups (each is a round trip in PostgreSQL).
+    copies = statements.same_statements([g[0].dup_key for g in chosen], MAX_SAME_STATEMENT)
+    rows = {s.sid: s for s in store.sentences(sorted({i for sids in copies.values() for i in sids}))}
+    extra = {g[0].sentence_id: [rows[i] for i in copies.get(g[0].dup_key, []) if i in rows] for g in chosen}
     doc_ids = {h.doc_id for g in chosen for h in g} | {s.doc_id for v in extra.values() for s in v}
     info = store.infos(sorted(doc_ids))
     out = []

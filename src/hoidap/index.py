@@ -247,6 +247,10 @@ class KeywordIndex:
         """Ids of the first ``limit`` sentences with this dup key (the same words), in order."""
         return self.sentences.with_dup(dup_key, limit) if dup_key else []
 
+    def same_statements(self, dup_keys: Sequence[str], limit: int) -> dict[str, list[int]]:
+        """``same_statement`` of each key."""
+        return {k: self.same_statement(k, limit) for k in dict.fromkeys(dup_keys)}
+
     def reload(self) -> None:
         self.sentences.reload()
         self.documents.reload()

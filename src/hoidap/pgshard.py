@@ -29,8 +29,8 @@ Limits of postgres_fdw (PostgreSQL 15), not of the layout: a batch commits on
 each shard separately, without two-phase commit, so a failure between two
 shards' commits can leave part of a batch on one shard (Citus commits with
 2PC); each row sent to a shard by COPY is one round trip (PostgreSQL 16
-batches them); and the coordinator sums postings itself rather than each
-shard summing its own.
+batches them); and the client scores the postings the shards send rather
+than each shard scoring its own.
 """
 
 from __future__ import annotations

@@ -27,22 +27,27 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
 from hoidap.models import Article, DocumentInfo, Sentence
-from hoidap.pgindex import FIELD_IDS, KIND_IDS, PgIndex, Postings, postings_for
+from hoidap.pgindex import FIELD_IDS, KIND_IDS, FieldPostings, PgIndex, Postings, postings_for
 from hoidap.store import PreparedArticle, StoredSentence
 
-# 2: postings.dno (the distribution key of a sharded store); a version 1 store is upgraded on open.
-SCHEMA_VERSION = 2
+# 2: postings.dno (the distribution key of a sharded store).
+# 3: postings as bytea arrays (keys u4, tfs u2, fieldnorm codes u1) with their length n; a version
+#    1 or 2 store rebuilds its postings from its rows when opened (``PgStore._rebuild_postings``).
+SCHEMA_VERSION = 3
 SCHEMA = "hoidap"
 # Seconds to wait for a server before trying the URL's next host.
 CONNECT_TIMEOUT = 3
 # Original texts kept by a reader (sentences are cut from them): ~2,000 news
 # articles are ~10-20 MB, and a question's 200 candidates come from ~100.
 TEXT_CACHE = 2000
+# Terms merged per transaction by ``PgStore.compact``: ~10-50 MB of postings, a few seconds.
+COMPACT_CHUNK = 20_000
 
 # The tables kept whole in one place: term statistics (``lexicon``, ``field_stats``),
 # the sequence that numbers sentences, metadata and source links. In a sharded
@@ -96,14 +101,17 @@ CREATE TABLE IF NOT EXISTS sentences (
 -- (x, order key): "WHERE x = ? ORDER BY key LIMIT n" reads n index entries whatever the statistics.
 CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno, idx);
 CREATE INDEX IF NOT EXISTS sentences_dup ON sentences(dup_key, sid);
--- One row per term, load batch and partition; dno: one of the documents whose keys the row holds,
--- all of them in dno's partition (the distribution key of a sharded store, hoidap.pgshard).
+-- One row per term, load batch and partition until PgStore.compact merges a term's rows; dno: one
+-- of the documents whose keys the row holds, all of them in dno's partition (the distribution key
+-- of a sharded store, hoidap.pgshard). keys, tfs, norms: n little-endian u4, u2 and u1 values
+-- (hoidap.pgindex.KEY_DTYPE, TF_DTYPE, CODE_DTYPE).
 CREATE TABLE IF NOT EXISTS postings (
     dno bigint,
     tid bigint NOT NULL,
-    keys bigint[] NOT NULL,
-    tfs integer[] NOT NULL,
-    lens integer[] NOT NULL
+    n integer NOT NULL,
+    keys bytea NOT NULL,
+    tfs bytea NOT NULL,
+    norms bytea NOT NULL
 );
 CREATE INDEX IF NOT EXISTS postings_tid ON postings(tid);
 """
@@ -140,14 +148,15 @@ class PgStore:
         self._w: psycopg.Connection[Any] | None = None
         # Stored documents never change, so cached original texts never go stale.
         self._texts: dict[int, str] = {}
+        self._last_sentences: tuple[tuple[int, ...], list[tuple[int, str]]] = ((), [])
         version = None
         if self.read("SELECT to_regclass('hoidap.meta') IS NOT NULL")[0][0]:
             row = self.read("SELECT value FROM meta WHERE key = 'schema_version'")
             version = row[0][0] if row else None
         if not version:
             self._create_schema()
-        elif int(version) == 1:
-            self._upgrade_from_1()
+        elif int(version) in (1, 2):
+            self._rebuild_postings()
         elif int(version) != SCHEMA_VERSION:
             raise IndexUnavailableError(
                 f"store {self._where()} has schema version {version}, this hoidap reads {SCHEMA_VERSION}")
@@ -171,13 +180,16 @@ class PgStore:
             self._w = self._connect(write=True)
         return self._w
 
-    def read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read query; if the server went away (primary stopped), once more on a new connection."""
+    def read(self, sql: str, args: Sequence[Any] = (), binary: bool = False) -> list[tuple[Any, ...]]:
+        """Run a read query; if the server went away (primary stopped), once more on a new connection.
+
+        ``binary``: results in PostgreSQL's binary format (bytea without hex decoding).
+        """
         for attempt in (0, 1):
             if self._r is None or self._r.closed or self._r.broken:
                 self._r = self._connect(write=False)
             try:
-                return self._r.execute(sql, tuple(args)).fetchall()
+                return self._r.execute(sql, tuple(args), binary=binary).fetchall()
             except psycopg.OperationalError as e:
                 self._r.close()
                 self._r = None
@@ -195,13 +207,34 @@ class PgStore:
                          (str(SCHEMA_VERSION),))
         conn.execute(f"SET search_path TO {SCHEMA}")
 
-    def _upgrade_from_1(self) -> None:
-        """Version 1 had no ``postings.dno``: its rows keep NULL there (an unsharded store never reads it)."""
+    def _rebuild_postings(self, batch: int = 2000) -> None:
+        """Versions 1 and 2 kept postings as integer arrays: rebuild them, and the term
+        statistics, from the stored rows (as the embedded index rebuilds from SQLite).
+
+        One transaction: a reader sees the old index or the new one. A sharded store
+        (``hoidap.pgshard``) is not upgraded here: create it anew and ingest again.
+        """
         conn = self._writer()
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('hoidap schema'))")
-            conn.execute("ALTER TABLE postings ADD COLUMN IF NOT EXISTS dno bigint")
-            conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('hoidap schema'))")
+            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row and int(row[0]) == SCHEMA_VERSION:
+                return  # another process upgraded it while this one waited
+            cur.execute("DROP TABLE postings")
+            cur.execute(DOCUMENT_DDL)
+            cur.execute("TRUNCATE lexicon, field_stats")
+            last_dno = 0
+            while True:
+                docs = cur.execute("SELECT dno, terms FROM documents WHERE dno > %s ORDER BY dno LIMIT %s",
+                                   (last_dno, batch)).fetchall()
+                if not docs:
+                    break
+                last_dno = docs[-1][0]
+                sents = cur.execute("SELECT sid, terms FROM sentences WHERE dno >= %s AND dno <= %s ORDER BY sid",
+                                    (docs[0][0], last_dno)).fetchall()
+                write_postings(cur, [postings_for("sentences", sents, docs[0][0]),
+                                     postings_for("documents", docs, docs[0][0])])
+            cur.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         for c in (self._r, self._w):
@@ -348,15 +381,34 @@ class PgStore:
     def document_sentences(self, dnos: Sequence[int]) -> dict[int, int]:
         if not dnos:
             return {}
-        return dict(self.read("SELECT sid, dno FROM sentences WHERE dno = ANY(%s::bigint[])", (list(dnos),)))
+        rows = self.read("SELECT sid, dno, terms FROM sentences WHERE dno = ANY(%s::bigint[])", (list(dnos),))
+        # Retrieval asks next for these sentences' terms (sentence_terms): one round trip for both.
+        self._last_sentences = (tuple(dnos), [(sid, terms) for sid, _, terms in rows])
+        return {sid: dno for sid, dno, _ in rows}
+
+    def sentence_terms(self, dnos: Sequence[int]) -> list[tuple[int, str]]:
+        """(sid, terms) of the sentences of these documents."""
+        if self._last_sentences[0] == tuple(dnos):
+            return self._last_sentences[1]
+        return [(int(sid), terms) for sid, terms in
+                self.read("SELECT sid, terms FROM sentences WHERE dno = ANY(%s::bigint[])", (list(dnos),))]
 
     def sentences_of(self, doc_id: str) -> list[StoredSentence]:
         return self._sentences("d.doc_id = %s ORDER BY s.idx", (doc_id,))
 
-    def same_statement(self, dup_key: str, limit: int) -> list[int]:
-        """The first ``limit`` sentence ids with this dup key, in order (for ``PgIndex.same_statement``)."""
-        rows = self.read("SELECT sid FROM sentences WHERE dup_key = %s ORDER BY sid LIMIT %s", (dup_key, int(limit)))
-        return [int(sid) for (sid,) in rows]
+    def same_statements(self, dup_keys: Sequence[str], limit: int) -> dict[str, list[int]]:
+        """Each key's first ``limit`` sentence ids, in order (for ``PgIndex.same_statements``)."""
+        keys = [k for k in dict.fromkeys(dup_keys) if k]
+        out: dict[str, list[int]] = {k: [] for k in keys}
+        if keys:
+            for key, sid in self.read(
+                    "SELECT q.key, s.sid FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL"
+                    " (SELECT sid FROM sentences WHERE dup_key = q.key ORDER BY sid LIMIT %s) AS s",
+                    (keys, int(limit))):
+                out[key].append(int(sid))
+        for sids in out.values():
+            sids.sort()
+        return out
 
     def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str, str]]:
         yield from self.read(
@@ -375,6 +427,41 @@ class PgStore:
         """(documents, sentences) stored, from the BM25 statistics (no full-table count)."""
         docs = {k: d for k, d in self.read("SELECT kind, docs FROM field_stats WHERE field = 0")}
         return int(docs.get(KIND_IDS["documents"], 0)), int(docs.get(KIND_IDS["sentences"], 0))
+
+    # -- BM25 (hoidap.pgindex) -------------------------------------------
+    def postings(self, tids: Sequence[int]) -> list[tuple[int, int, bytes, bytes, bytes]]:
+        """Every postings row ``(tid, n, keys, tfs, norms)`` of these terms.
+
+        One index lookup per term (OFFSET 0 keeps the planner from turning them into a
+        scan of the whole table when its statistics are stale, as during a first load).
+        """
+        if not tids:
+            return []
+        return self.read("SELECT p.tid, p.n, p.keys, p.tfs, p.norms FROM unnest(%s::bigint[]) AS q(tid)"
+                         " CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.tid = q.tid OFFSET 0) AS p",
+                         (list(tids),), binary=True)
+
+    def compact(self, chunk: int = COMPACT_CHUNK) -> int:
+        """Merge each term's postings rows into one (per shard); returns the terms merged.
+
+        A load writes one row per term and batch: at 500,000 articles a frequent term
+        has hundreds, each an index lookup and a row to send per question. Each chunk
+        of terms is one transaction, so readers always see every posting once, and
+        loads may run meanwhile (rows they add later stay separate until the next
+        compaction). Keys keep no order within a row (scoring does not need one).
+        """
+        tids = [int(t) for t, in self._writer().execute(
+            "SELECT tid FROM postings GROUP BY tid HAVING count(*) > 1 ORDER BY tid").fetchall()]
+        conn = self._writer()
+        for start in range(0, len(tids), chunk):
+            with conn.transaction():
+                conn.execute(
+                    "WITH old AS (DELETE FROM postings WHERE tid = ANY(%s::bigint[]) RETURNING tableoid, *)"
+                    " INSERT INTO postings (dno, tid, n, keys, tfs, norms)"
+                    " SELECT min(dno), tid, sum(n), string_agg(keys, ''::bytea ORDER BY dno, keys),"
+                    " string_agg(tfs, ''::bytea ORDER BY dno, keys), string_agg(norms, ''::bytea ORDER BY dno, keys)"
+                    " FROM old GROUP BY tableoid, tid", (tids[start:start + chunk],))
+        return len(tids)
 
     # -- BM25 statistics (hoidap.pgindex) --------------------------------
     def field_stats(self, kind: int) -> tuple[int, dict[str, int]]:
@@ -411,37 +498,30 @@ def write_postings(cur: psycopg.Cursor[Any], parts: Sequence[Postings]) -> None:
     in one sorted order, so concurrent loaders lock shared terms in the same
     order and cannot deadlock.
     """
-    df: Counter[tuple[int, int, str]] = Counter()
-    rows: list[tuple[tuple[int, int, str], int | None, tuple[list[int], list[int], list[int]]]] = []
-    for p in parts:
-        for (f, t), lists in p.lists.items():
-            key = (KIND_IDS[p.kind], FIELD_IDS[f], t)
-            df[key] += len(lists[0])
-            rows.append((key, p.dno, lists))
-    if rows:
-        entries = sorted(df.items())
-        rows.sort(key=lambda r: (r[0], r[1] or 0))
+    fields = [(KIND_IDS[p.kind], FIELD_IDS[fp.field], p, fp) for p in parts for fp in p.fields if fp.terms]
+    if fields:
         # The batch's terms go in by COPY (binding 10^4-10^5 array elements as a parameter
-        # cost more than the upsert), then into the lexicon in one sorted upsert.
+        # cost more than the upsert), then into the lexicon in one sorted upsert (summed:
+        # a sharded batch has a term once per shard).
         cur.execute('CREATE TEMP TABLE IF NOT EXISTS stage_terms (kind smallint, field smallint,'
                     ' term text COLLATE "C", df bigint) ON COMMIT DELETE ROWS')
         with cur.copy("COPY stage_terms FROM STDIN") as copy:
-            for start in range(0, len(entries), 5000):
-                copy.write("".join(f"{k}\t{f}\t{_copy_text(t)}\t{n}\n"
-                                   for (k, f, t), n in entries[start:start + 5000]))
+            for kind, fid, _, fp in fields:
+                terms = fp.terms if "\\" not in "".join(fp.terms) else [_copy_text(t) for t in fp.terms]
+                copy.write("".join([f"{kind}\t{fid}\t{t}\t{n}\n"
+                                    for t, n in zip(terms, np.diff(fp.starts).tolist(), strict=True)]))
         cur.execute(
-            "INSERT INTO lexicon (kind, field, term, df) SELECT kind, field, term, df FROM stage_terms"
-            " ORDER BY kind, field, term"
+            "INSERT INTO lexicon (kind, field, term, df) SELECT kind, field, term, sum(df) FROM stage_terms"
+            " GROUP BY kind, field, term ORDER BY kind, field, term"
             " ON CONFLICT (kind, field, term) DO UPDATE SET df = lexicon.df + EXCLUDED.df"
             " RETURNING kind, field, term, tid")
-        tids = {(int(k), int(f), t): int(tid) for k, f, t, tid in cur.fetchall()}
-        with cur.copy("COPY postings (dno, tid, keys, tfs, lens) FROM STDIN") as copy:
-            # COPY's text format written directly: psycopg's list adapter costs ~30 us a row.
-            for start in range(0, len(rows), 5000):
-                copy.write("".join(
-                    f"{_NULL if dno is None else dno}\t{tids[key]}\t{{{','.join(map(str, keys))}}}"
-                    f"\t{{{','.join(map(str, tfs))}}}\t{{{','.join(map(str, lens))}}}\n"
-                    for key, dno, (keys, tfs, lens) in rows[start:start + 5000]))
+        tids: dict[tuple[int, int], dict[str, int]] = {}
+        for k, f, t, tid in cur.fetchall():
+            tids.setdefault((int(k), int(f)), {})[t] = int(tid)
+        with cur.copy("COPY postings (dno, tid, n, keys, tfs, norms) FROM STDIN") as copy:
+            for kind, fid, p, fp in fields:
+                of_field = tids[(kind, fid)]
+                _copy_postings(copy, _NULL if p.dno is None else str(p.dno), [of_field[t] for t in fp.terms], fp)
     docs: Counter[tuple[int, int]] = Counter()
     tokens: Counter[tuple[int, int]] = Counter()
     for p in parts:
@@ -457,6 +537,24 @@ def write_postings(cur: psycopg.Cursor[Any], parts: Sequence[Postings]) -> None:
             " ON CONFLICT (kind, field) DO UPDATE SET docs = field_stats.docs + EXCLUDED.docs,"
             " tokens = field_stats.tokens + EXCLUDED.tokens",
             tuple(list(c) for c in zip(*stats, strict=True)))
+
+
+def _copy_postings(copy: psycopg.Copy, dno: str, tids: list[int], fp: FieldPostings) -> None:
+    """One field's lists as rows in COPY's text format, written directly (psycopg's adapters
+    cost ~30 us a row); bytea in hex, ``\\x...`` with its backslash escaped."""
+    kb, tb, cb = fp.keys.tobytes(), fp.tfs.tobytes(), fp.codes.tobytes()
+    ks, ts = fp.keys.itemsize, fp.tfs.itemsize
+    starts = fp.starts.tolist()
+    lines: list[str] = []
+    for i, tid in enumerate(tids):
+        a, b = starts[i], starts[i + 1]
+        lines.append(f"{dno}\t{tid}\t{b - a}\t\\\\x{kb[a * ks:b * ks].hex()}"
+                     f"\t\\\\x{tb[a * ts:b * ts].hex()}\t\\\\x{cb[a:b].hex()}\n")
+        if len(lines) >= 5000:
+            copy.write("".join(lines))
+            lines.clear()
+    if lines:
+        copy.write("".join(lines))
 
 
 def open_postgres(url: str, root: Path) -> tuple[PgStore, PgIndex]:
