@@ -320,7 +320,7 @@ def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int) -
     equal to the bit; rows matching no clause are left out. Vectorised over the rows
     (one token-to-clause lookup per token, then numpy; the plain field from the
     accented tokens' cached plain forms): the ~720 sentences of retrieval's 50
-    documents took 22 ms with a Counter per row, 4 ms this way.
+    documents at 500,000 articles took 8 ms with a Counter per row, 4.4 ms this way.
     """
     rows = list(rows)
     if not rows or not clauses:
