@@ -336,11 +336,18 @@ def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int) -
                  np.fromiter(map(len, plain_rows), dtype=np.int64, count=len(rows)))
     else:
         plain = (flat, counts)
+    def layout(n_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's quantized length, and each token's row."""
+        return (_lengths()[np.searchsorted(fieldnorm_table(), n_tokens, side="right") - 1],
+                np.repeat(np.arange(len(rows)), n_tokens))
+
+    acc_layout = layout(counts)
+    layouts = {"acc": acc_layout, "plain": acc_layout if plain[1] is counts else layout(plain[1])}
     sums = np.zeros(len(rows))
     matched = np.zeros(len(rows), dtype=bool)
     for fname in dict.fromkeys(f for f, _, _, _ in clauses):
-        tokens, lengths_n = (flat, counts) if fname == "acc" else plain
-        lengths = _lengths()[np.searchsorted(fieldnorm_table(), lengths_n, side="right") - 1]
+        tokens = flat if fname == "acc" else plain[0]
+        lengths, row_of = layouts[fname]
         column = {t: j for j, t in enumerate(dict.fromkeys(t for f, t, _, _ in clauses if f == fname))}
         if fname == "acc" or tokens is not flat:
             lookup = column
@@ -349,7 +356,6 @@ def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int) -
         # map() over dict.get runs in C: a generator cost 3x as much (22,000 tokens a field).
         ids = np.fromiter(map(lookup.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         hit = ids >= 0
-        row_of = np.repeat(np.arange(len(rows)), lengths_n)
         tf_matrix = np.bincount(row_of[hit] * len(column) + ids[hit],
                                 minlength=len(rows) * len(column)).reshape(len(rows), len(column))
         for f, t, w, c1 in clauses:

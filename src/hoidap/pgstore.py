@@ -388,10 +388,11 @@ class PgStore:
 
     def sentence_terms(self, dnos: Sequence[int]) -> list[tuple[int, str]]:
         """(sid, terms) of the sentences of these documents."""
-        if self._last_sentences[0] == tuple(dnos):
-            return self._last_sentences[1]
-        return [(int(sid), terms) for sid, terms in
-                self.read("SELECT sid, terms FROM sentences WHERE dno = ANY(%s::bigint[])", (list(dnos),))]
+        if not dnos:
+            return []
+        if self._last_sentences[0] != tuple(dnos):
+            self.document_sentences(dnos)
+        return self._last_sentences[1]
 
     def sentences_of(self, doc_id: str) -> list[StoredSentence]:
         return self._sentences("d.doc_id = %s ORDER BY s.idx", (doc_id,))
@@ -450,9 +451,9 @@ class PgStore:
         loads may run meanwhile (rows they add later stay separate until the next
         compaction). Keys keep no order within a row (scoring does not need one).
         """
-        tids = [int(t) for t, in self._writer().execute(
-            "SELECT tid FROM postings GROUP BY tid HAVING count(*) > 1 ORDER BY tid").fetchall()]
         conn = self._writer()
+        tids = [int(t) for t, in conn.execute(
+            "SELECT tid FROM postings GROUP BY tid HAVING count(*) > 1 ORDER BY tid").fetchall()]
         for start in range(0, len(tids), chunk):
             with conn.transaction():
                 conn.execute(
