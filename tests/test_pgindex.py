@@ -8,14 +8,21 @@ with tantivy (tests/test_pgstore.py) rests on both.
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
+import numpy as np
 import pytest
 
+from hoidap import pgindex
 from hoidap.index import KeywordHit
 from hoidap.pgindex import (
     C0,
     IMPACT_TFS,
     KIND_IDS,
+    SCORE_UNIT,
     FieldPostings,
+    field_tokens,
     postings_for,
     quantized_length,
     score_postings,
@@ -74,6 +81,61 @@ def test_a_token_of_marks_alone_counts_in_the_accented_field_only() -> None:
     clauses = [("plain", "viet", 1.0, 0.1), ("acc", "việt", 2.0, 0.1)]
     from_postings, from_rows = _both(rows, clauses, 5)
     assert from_postings == from_rows and len(from_rows) == 2
+
+
+def _reference(rows: list[tuple[int, str]], clauses: list[tuple[str, str, float, float]],
+               k: int) -> list[KeywordHit]:
+    """BM25 by the definition: each row split into its fields (field_tokens), a Counter per field."""
+    scored = []
+    for key, terms in rows:
+        fields = field_tokens(terms, with_bigrams=False)
+        counts = {f: Counter(toks) for f, toks in fields.items()}
+        parts = [round(w * tf / (tf + C0 + c1 * quantized_length(len(fields[f]))) * SCORE_UNIT)
+                 for f, t, w, c1 in clauses if (tf := counts[f][t])]
+        if parts:
+            scored.append((-sum(parts), key))
+    return [KeywordHit(key, -neg / SCORE_UNIT) for neg, key in sorted(scored)[:k]]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_score_rows_tokenizes_odd_rows_as_split_does(seed: int) -> None:
+    """score_rows finds tokens in the joined code points, not by split(): rows with other
+    whitespace, doubled or edge spaces, empty rows and tokens of marks alone must still
+    give the tokens, lengths and scores of field_tokens."""
+    rng = random.Random(seed)
+    words = ["hà", "nội", "việt", "nam", "hoà", "hòa", "đối", "ngoại", "2021", "a", "an",
+             "\u0301", "\u0300\u0301", "x\x01y"]  # marks alone; a control character inside a token
+    odd = ["\xa0", "\t", "  ", "\n", "\u2003"]
+
+    def row() -> str:
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 30)))
+        if rng.random() < 0.3:
+            text = text.replace(" ", rng.choice(odd), 1)
+        return rng.choice(["", " "]) + text + rng.choice(["", " "])
+
+    rows = [(rng.randint(0, 10**6), row()) for _ in range(rng.randint(1, 40))]
+    clauses = [(rng.choice(["acc", "plain"]), rng.choice(words + ["viet", "hoa", "a b", ""]),
+                rng.random() * 5, rng.random() * 0.1) for _ in range(rng.randint(1, 8))]
+    assert score_rows(rows, clauses, 10) == _reference(rows, clauses, 10)
+
+
+def test_long_lists_are_read_only_where_the_rare_terms_matched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MaxScore: once the rare term's documents outscore anything the frequent term alone can
+    give, the frequent term's list is scored only at those documents, and the result is the
+    exhaustive one."""
+    rows = [(k, "phổ biến" + (" hiếm" if k % 100 == 0 else "")) for k in range(5000)]
+    clauses = [("acc", "hiếm", 9.0, 0.05), ("acc", "phổ", 1.0, 0.05), ("acc", "biến", 0.5, 0.05)]
+    sizes: list[int] = []
+    parts = pgindex._parts
+
+    def counted(w: float, c1: float, tfs: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        sizes.append(len(tfs))
+        return parts(w, c1, tfs, codes)
+
+    monkeypatch.setattr(pgindex, "_parts", counted)
+    from_postings, from_rows = _both(rows, clauses, 10)
+    assert from_postings == from_rows == _reference(rows, clauses, 10)
+    assert sizes[:3] == [50, 50, 50]  # the rare list, then the two long ones at its 50 documents
 
 
 def test_kind_ids_are_stable() -> None:

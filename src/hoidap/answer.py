@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from hoidap.entities import gazetteer
-from hoidap.normalize import Token, fold_token, has_diacritics, strip_diacritics, tokenize
+from hoidap.normalize import (
+    Token,
+    fold_token,
+    has_diacritics,
+    strip_diacritics,
+    tokenize,
+    tokens_of,
+)
 
 KINDS = ("number", "date", "person", "place", "reason", "list", "clause")
 
@@ -237,7 +244,7 @@ class _Sent:
     position between tokens (length n + 1)."""
 
     text: str
-    toks: list[Token]
+    toks: tuple[Token, ...]
     cap: list[bool]  # starts with a capital that is not just sentence-initial
     brk: list[bool]  # a clause boundary lies before position i
     nxt_cut: list[int]  # first boundary after position i
@@ -314,7 +321,7 @@ _RATE = frozenset(("tỷ lệ", "tỉ lệ", "phần trăm", "ty le", "ti le", "
 def _analyse(question: str, sentence: str) -> tuple[str, _Sent]:
     plain, qk, kind, lo, hi = _question(question)
     stop = _STOP_PLAIN if plain else STOPWORDS
-    st = tokenize(sentence)
+    st = tokens_of(sentence)
     sk = [t.plain if plain else t.norm for t in st]
     n, m = len(st), len(qk)
     strength, qidx = _align(sk, qk, lo, hi, stop)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hoidap.models import Citation, Hit, SourceRef
-from hoidap.normalize import tokenize
+from hoidap.normalize import tokens_of
 from hoidap.store import Store
 
 # Two sentences whose diacritic-free term sets overlap this much (Jaccard) say
@@ -30,7 +30,7 @@ class Statements(Protocol):
 
 
 def _term_set(text: str) -> frozenset[str]:
-    return frozenset(t.plain for t in tokenize(text))
+    return frozenset(t.plain for t in tokens_of(text))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -162,6 +162,13 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def tokens_of(text: str) -> tuple[Token, ...]:
+    """``tokenize(text)``, remembered: answering a question reads each candidate sentence
+    up to three times (grouping the hits, ranking, extracting the span)."""
+    return tuple(tokenize(text))
+
+
 def terms(text: str) -> list[str]:
     """The normalised (accented) terms of a text, in order."""
     # findall + map: no match objects, and the cached fold called from C (hot in ingest).

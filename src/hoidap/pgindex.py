@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -249,6 +249,14 @@ def _parts(w: float, c1: float, tfs: np.ndarray, codes: np.ndarray) -> np.ndarra
     return parts
 
 
+def _bound(w: float, c1: float, tfs: np.ndarray, codes: np.ndarray) -> float:
+    """A clause's largest part over its postings, in SCORE_UNITs, plus one: the part grows
+    with tf and shrinks with length, and the unit absorbs a last-bit difference of the
+    rounding (``_parts``)."""
+    tf, length = float(tfs.max()), float(_lengths()[int(codes.min())])
+    return float(np.rint(w * tf / (tf + C0 + c1 * length) * SCORE_UNIT)) + 1.0
+
+
 def score_postings(rows: Sequence[tuple[int, int, bytes, bytes, bytes]], clauses: Sequence[tuple[int, float, float]],
                    k: int, documents: Sequence[int] | None = None) -> list[KeywordHit]:
     """The ``k`` best keys of postings rows ``(tid, n, keys, tfs, codes)`` by BM25, ties by key.
@@ -257,33 +265,61 @@ def score_postings(rows: Sequence[tuple[int, int, bytes, bytes, bytes]], clauses
     boolean query. The same arithmetic, in the same order, as ``score_rows`` (IEEE
     doubles; numpy's ``rint`` and Python's ``round`` both round half to even), so
     the two agree to the bit.
+
+    Exact MaxScore (Turtle & Flood 1995): lists are scored shortest first (the rare
+    terms), and once the bounds of the lists left sum below the k-th best sum so far,
+    a key none of the scored lists holds can no longer reach the k best, so the
+    long lists (the frequent terms) are read only at the keys already found. At
+    500,000 articles that skips ~80% of a median question's 240,000 postings and
+    score_postings went 4.4 -> ~1.5 ms. A key is in a term's postings once (each
+    batch lists it once and documents are never added twice), which the in-place
+    sums rely on.
     """
     by_tid: dict[int, list[tuple[int, int, bytes, bytes, bytes]]] = {}
     for r in rows:
         if r[1]:
             by_tid.setdefault(r[0], []).append(r)
-    keys_of, parts_of = [], []
+    inside = None if documents is None else np.asarray(documents, dtype=np.int64)
+    lists = []
     for tid, w, c1 in clauses:
-        lists = by_tid.get(tid, [])
-        if not lists:
+        found = by_tid.get(tid, [])
+        if not found:
             continue
-        keys_of += [np.frombuffer(r[2], KEY_DTYPE) for r in lists]
-        tfs = np.concatenate([np.frombuffer(r[3], TF_DTYPE) for r in lists])
-        parts_of.append(_parts(w, c1, tfs, np.concatenate([np.frombuffer(r[4], CODE_DTYPE) for r in lists])))
-    if not keys_of:
+        keys = np.concatenate([np.frombuffer(r[2], KEY_DTYPE) for r in found]).astype(np.intp)
+        tfs = np.concatenate([np.frombuffer(r[3], TF_DTYPE) for r in found])
+        codes = np.concatenate([np.frombuffer(r[4], CODE_DTYPE) for r in found])
+        if inside is not None:
+            keep = np.isin(keys, inside)
+            keys, tfs, codes = keys[keep], tfs[keep], codes[keep]
+        if len(keys):
+            lists.append((keys, tfs, codes, w, c1))
+    if not lists:
         return []
-    keys, parts = np.concatenate(keys_of).astype(np.int64), np.concatenate(parts_of)
-    if documents is not None:
-        inside = np.isin(keys, np.asarray(documents, dtype=np.int64))
-        keys, parts = keys[inside], parts[inside]
-        if not len(keys):
-            return []
-    # Sums per key by bincount over the key range: a few MB for 500,000 documents,
-    # against a sort of every posting for np.unique (~20x slower at 10^6 postings).
-    base = int(keys.min())
-    sums = np.bincount(keys - base, weights=parts)
-    found = np.flatnonzero(sums)  # every part is >= 1 unit: a key found has a positive sum
-    return _top(found + base, sums[found], k)
+    lists.sort(key=lambda entry: len(entry[0]))
+    bounds = [_bound(w, c1, tfs, codes) for _, tfs, codes, w, c1 in lists]
+    size = max(int(entry[0].max()) for entry in lists) + 1
+    sums, seen = np.zeros(size), np.zeros(size, dtype=bool)
+    found_keys: list[np.ndarray] = []
+    scored, left, bound_scored = len(lists), sum(bounds), 0.0
+    for i, (keys, tfs, codes, w, c1) in enumerate(lists):
+        sums[keys] += _parts(w, c1, tfs, codes)
+        new = keys[~seen[keys]]
+        seen[new] = True
+        found_keys.append(new)
+        left -= bounds[i]
+        bound_scored += bounds[i]
+        # The k-th best sum is at most bound_scored: compare with it only when that could pass.
+        if i + 1 < len(lists) and left < bound_scored:
+            found_keys = [np.concatenate(found_keys)]
+            if len(found_keys[0]) >= k and left < np.partition(sums[found_keys[0]], -k)[-k]:
+                scored = i + 1
+                break
+    for keys, tfs, codes, w, c1 in lists[scored:]:
+        at = np.flatnonzero(seen[keys])
+        sums[keys[at]] += _parts(w, c1, tfs[at], codes[at])
+    keys = np.concatenate(found_keys)
+    keys = keys[sums[keys] > 0]  # as a bincount would: every part is >= 1 unit in practice
+    return _top(keys, sums[keys], k)
 
 
 def _top(keys: np.ndarray, sums: np.ndarray, k: int) -> list[KeywordHit]:
@@ -299,65 +335,126 @@ def _top(keys: np.ndarray, sums: np.ndarray, k: int) -> list[KeywordHit]:
 Clause = tuple[str, str, float, float]  # (field, term, w, c1), with C0: see SCORE_UNIT
 
 
-_PLAIN: dict[str, str] = {}
+# Tokens of sentence rows are matched by a 64-bit polynomial hash of their code
+# points (mod 2^64, numpy's wrapping arithmetic) plus their length: a question's
+# ~800 sentences hold ~30,000 tokens, and splitting them into Python strings and
+# looking each up took 4 of score_rows' 5 ms at 500,000 articles. Two different
+# tokens of equal length share a hash with probability ~2^-64 (an odd multiplier;
+# the known weak inputs of such hashes are thousands of characters long).
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
+_HASH_INVERSE = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
+_SPACE, _NEWLINE = 32, 10
+_powers: list[np.ndarray] = []  # [base^i, base^-i] for i < their length, grown as needed
 
 
-def _plain(token: str) -> str:
-    """A token without marks, remembered: a question's sentences hold ~3,000 distinct tokens,
-    mostly the same few thousand syllables question after question."""
-    plain = _PLAIN.get(token)
-    if plain is None:
-        if len(_PLAIN) > 500_000:
-            _PLAIN.clear()
-        plain = _PLAIN[token] = strip_diacritics(token)
-    return plain
+def _hash_powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    if not _powers or len(_powers[0]) < n:
+        size = max(n, 2 * len(_powers[0]) if _powers else 4096)
+        _powers[:] = [np.cumprod(np.r_[np.uint64(1), np.full(size - 1, b, dtype=np.uint64)])
+                      for b in (_HASH_BASE, _HASH_INVERSE)]
+    return _powers[0], _powers[1]
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """The tokens of rows joined by newlines: each one's hash, length and row."""
+
+    hashes: np.ndarray
+    lengths: np.ndarray
+    rows: np.ndarray
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+
+
+def _tokens(codes: np.ndarray) -> _Tokens:
+    """Maximal runs of code points other than space and newline (``str.split()`` on text
+    whose only whitespace they are), with the newline-separated row of each."""
+    n = len(codes)
+    gap = (codes == _SPACE) | (codes == _NEWLINE)
+    inside = np.r_[False, ~gap, False]
+    edges = np.flatnonzero(inside[1:] != inside[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    powers, inverses = _hash_powers(n + 1)
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(codes.astype(np.uint64) * powers[:n], out=prefix[1:])
+    hashes = (prefix[ends] - prefix[starts]) * inverses[starts]
+    rows = np.cumsum(codes == _NEWLINE)[starts] if len(starts) else starts
+    return _Tokens(hashes, ends - starts, rows)
+
+
+def _term_hash(term: str) -> int:
+    codes = _code_points(term)
+    powers, _ = _hash_powers(len(codes) + 1)
+    return int(np.sum(codes.astype(np.uint64) * powers[: len(codes)], dtype=np.uint64))
+
+
+@lru_cache(maxsize=1)
+def _plain_code_table() -> np.ndarray:
+    """Code point -> its plain code point (strip_diacritics) below U+2000, which holds every
+    Vietnamese letter; 0 where stripping removes the character or gives several."""
+    table = np.zeros(0x2000, dtype="<u4")
+    for code in range(0x2000):
+        plain = strip_diacritics(chr(code))
+        table[code] = ord(plain) if len(plain) == 1 else 0
+    return table
+
+
+def _plain_codes(codes: np.ndarray, text: str) -> np.ndarray:
+    """The code points of ``strip_diacritics(text)``: a table lookup when every character
+    maps to one, else the text stripped (a token of marks alone then drops out)."""
+    table = _plain_code_table()
+    if not len(codes) or int(codes.max()) < len(table):
+        plain = table[codes] if len(codes) else codes
+        if not len(plain) or int(plain.min()) > 0:
+            return plain
+    return _code_points(strip_diacritics(text))
+
+
+def _term_frequencies(tokens: _Tokens, n_rows: int, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A rows x terms matrix of how often each term is a token of each row, and each
+    row's number of tokens."""
+    counts = np.bincount(tokens.rows, minlength=n_rows)
+    wanted = np.asarray([_term_hash(t) for t in terms], dtype=np.uint64)
+    order = np.argsort(wanted)
+    at = np.minimum(np.searchsorted(wanted[order], tokens.hashes), len(terms) - 1)
+    column = order[at]
+    lengths = np.asarray([len(t) for t in terms], dtype=np.int64)
+    hit = (wanted[column] == tokens.hashes) & (lengths[column] == tokens.lengths)
+    tf = np.bincount(tokens.rows[hit] * len(terms) + column[hit],
+                     minlength=n_rows * len(terms)).reshape(n_rows, len(terms))
+    return tf, counts
 
 
 def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int) -> list[KeywordHit]:
     """The ``k`` best of sentence ``(key, terms)`` rows by BM25 computed from their own tokens.
 
     The same arithmetic as ``score_postings``, in the same order, so the scores are
-    equal to the bit; rows matching no clause are left out. Vectorised over the rows
-    (one token-to-clause lookup per token, then numpy; the plain field from the
-    accented tokens' cached plain forms): the ~720 sentences of retrieval's 50
-    documents at 500,000 articles took 8 ms with a Counter per row, 4.4 ms this way.
+    equal to the bit; rows matching no clause are left out. Tokens are found and
+    matched with numpy over the rows' code points (``_tokens``): the ~800 sentences
+    of retrieval's 50 documents at 500,000 articles took 8 ms with a Counter per
+    row, 4.9 ms with one dict lookup per token, and ~1.5 ms this way.
     """
     rows = list(rows)
+    # A term that is not one token matches nothing, as in the postings.
+    clauses = [c for c in clauses if c[1].split() == [c[1]]]
     if not rows or not clauses:
         return []
     keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    split = [r[1].split() for r in rows]
-    flat = list(chain.from_iterable(split))
-    counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-    plain_of = {t: _plain(t) for t in set(flat)}
-    if "" in plain_of.values():  # a token of marks alone: it is not in the plain field (field_tokens)
-        plain_rows = [strip_diacritics(r[1]).split() for r in rows]
-        plain = ([t for toks in plain_rows for t in toks],
-                 np.fromiter(map(len, plain_rows), dtype=np.int64, count=len(rows)))
-    else:
-        plain = (flat, counts)
-    def layout(n_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's quantized length, and each token's row."""
-        return (_lengths()[np.searchsorted(fieldnorm_table(), n_tokens, side="right") - 1],
-                np.repeat(np.arange(len(rows)), n_tokens))
-
-    acc_layout = layout(counts)
-    layouts = {"acc": acc_layout, "plain": acc_layout if plain[1] is counts else layout(plain[1])}
+    texts = [r[1] for r in rows]
+    if not " ".join(texts).isprintable():  # whitespace other than spaces: split() decides the tokens
+        texts = [" ".join(t.split()) for t in texts]
+    joined = "\n".join(texts)
+    acc_codes = _code_points(joined)
+    plain_codes = _plain_codes(acc_codes, joined) if any(c[0] == "plain" for c in clauses) else acc_codes
     sums = np.zeros(len(rows))
     matched = np.zeros(len(rows), dtype=bool)
     for fname in dict.fromkeys(f for f, _, _, _ in clauses):
-        tokens = flat if fname == "acc" else plain[0]
-        lengths, row_of = layouts[fname]
         column = {t: j for j, t in enumerate(dict.fromkeys(t for f, t, _, _ in clauses if f == fname))}
-        if fname == "acc" or tokens is not flat:
-            lookup = column
-        else:  # accented tokens straight to the plain field's columns
-            lookup = {t: column[p] for t, p in plain_of.items() if p in column}
-        # map() over dict.get runs in C: a generator cost 3x as much (22,000 tokens a field).
-        ids = np.fromiter(map(lookup.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        hit = ids >= 0
-        tf_matrix = np.bincount(row_of[hit] * len(column) + ids[hit],
-                                minlength=len(rows) * len(column)).reshape(len(rows), len(column))
+        tf_matrix, counts = _term_frequencies(_tokens(acc_codes if fname == "acc" else plain_codes),
+                                              len(rows), list(column))
+        lengths = _lengths()[np.searchsorted(fieldnorm_table(), counts, side="right") - 1]
         for f, t, w, c1 in clauses:
             if f == fname:
                 tf = tf_matrix[:, column[t]].astype(np.float64)

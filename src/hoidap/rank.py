@@ -30,7 +30,7 @@ from typing import Any
 from hoidap.answer import KINDS, extract, question_kind
 from hoidap.index import KeywordIndex
 from hoidap.models import Hit
-from hoidap.normalize import tokenize
+from hoidap.normalize import tokenize, tokens_of
 from hoidap.retrieve import QUESTION_WORDS, Query, parse_query
 from hoidap.shipped import trained_model
 from hoidap.store import StoredSentence
@@ -193,7 +193,7 @@ def candidates(question: str, sentences: Sequence[StoredSentence], bm25: dict[in
     rows = []
     for s in sentences:
         text = s.text
-        toks = tokenize(text)
+        toks = tokens_of(text)
         plain = [t.plain for t in toks]
         have = set(plain)
         cov = term_coverage(qt, {t.norm for t in toks}, have)
