@@ -4,6 +4,7 @@ old-style questions, absent types, and the tuning metric on ViQuAD."""
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from types import ModuleType
 
 import pytest
 
+from hoidap import answer as answer_module
 from hoidap.answer import Extraction, extract, question_kind
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
@@ -274,3 +276,49 @@ def test_bug_organisation_name_cut_at_its_lower_case_syllable() -> None:
     s = "Ngày 14/12/2021, Bộ Chính trị, Ban Bí thư tổ chức Hội nghị đối ngoại toàn quốc."
     ex = extract("Ai tổ chức Hội nghị đối ngoại toàn quốc?", s)
     assert ex is not None and s[ex.start : ex.end] == "Bộ Chính trị, Ban Bí thư"
+
+
+def _align_on_the_grid(sk: list[str], qk: tuple[str, ...], lo: int, hi: int,
+                       stop: frozenset[str]) -> tuple[list[float], list[int]]:
+    """_align as first written, over the whole n x m grid: the definition it must keep."""
+    n, m = len(sk), len(qk)
+    fwd = [[0] * (m + 2) for _ in range(n + 2)]
+    bwd = [[0] * (m + 2) for _ in range(n + 2)]
+    for i in range(n):
+        for j in range(m):
+            if sk[i] == qk[j] and not lo <= j < hi:
+                fwd[i + 1][j + 1] = fwd[i][j] + 1
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            if fwd[i + 1][j + 1]:
+                bwd[i + 1][j + 1] = bwd[i + 2][j + 2] + 1
+    strength, qidx, runs = [0.0] * n, [-1] * n, [0] * n
+    for i in range(n):
+        for j in range(m):
+            if fwd[i + 1][j + 1]:
+                total = fwd[i + 1][j + 1] + bwd[i + 1][j + 1] - 1
+                if total == 1 and sk[i] in stop:
+                    continue
+                st = 1.0 if total > 1 else answer_module.W_UNIGRAM
+                if st > strength[i] or (st == strength[i] and abs(j - lo) < abs(qidx[i] - lo)):
+                    strength[i], qidx[i], runs[i] = st, j, total
+    best: dict[int, int] = {}
+    for i in range(n):
+        if qidx[i] >= 0:
+            best[qidx[i]] = max(best.get(qidx[i], 0), runs[i])
+    for i in range(n):
+        if qidx[i] >= 0 and runs[i] < best[qidx[i]]:
+            strength[i] *= answer_module.W_REPEAT
+    return strength, qidx
+
+
+def test_align_over_the_matches_equals_the_grid() -> None:
+    rng = random.Random(5)
+    words = ["đối", "ngoại", "việt", "nam", "của", "và", "năm"]
+    for _ in range(3000):
+        sk = [rng.choice(words) for _ in range(rng.randint(0, 25))]
+        qk = tuple(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        lo = rng.randint(0, len(qk))
+        hi = rng.randint(lo, len(qk))
+        stop = frozenset(rng.sample(words, 2))
+        assert answer_module._align(sk, qk, lo, hi, stop) == _align_on_the_grid(sk, qk, lo, hi, stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,6 +57,15 @@ def test_score_with_walks_the_tree() -> None:
             "right": [2, -1, -1], "value": [0.0, -1.0, 2.0]}
     assert rank.score_with(0.25, [tree], [0.5]) == 0.25 - 1.0  # equal to the threshold goes left
     assert rank.score_with(0.25, [tree], [0.9]) == 0.25 + 2.0
+    assert rank.scores(rank.forest(0.25, [tree]), [[0.5], [0.9]]) == [0.25 - 1.0, 0.25 + 2.0]
+
+
+def test_scores_walk_every_tree_at_once_and_equal_score_with_to_the_bit() -> None:
+    m = rank.model()
+    rng = random.Random(3)
+    rows = [[rng.choice([0.0, 1.0, rng.random(), rng.gauss(0, 3), float(rng.randint(0, 20))])
+             for _ in rank.FEATURES] for _ in range(200)]
+    assert rank.scores(rank.model_forest(), rows) == [rank.score_with(m["init"], m["trees"], r) for r in rows]
 
 
 def _article(engine: Engine, text: str) -> list[StoredSentence]:

