@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from hoidap import pgindex
 from hoidap.engine import Engine
-from hoidap.pgindex import bm25, fieldnorm_table, quantized_length
-from hoidap.retrieve import _clauses, parse_query
+from hoidap.pgindex import PgIndex, bm25, fieldnorm_table, quantized_length
+from hoidap.retrieve import _clauses, parse_query, plan
 from hoidap.settings import Settings
 from tests.pgserver import PgServer, running_server
 
@@ -116,6 +117,30 @@ def test_same_answers_and_citations(both: tuple[Engine, Engine]) -> None:
     doc = emb.documents()[0].doc_id
     assert emb.document(doc) == pge.document(doc)
     assert emb.store.counts() == pge.store.counts()
+
+
+def test_a_question_reads_both_kinds_terms_in_one_lexicon_query(both: tuple[Engine, Engine], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    emb, pge = both
+    index = PgIndex(pge.store, tmp_path)  # type: ignore[arg-type]
+    queries: list[int] = []
+    lookup = pge.store.lookup_terms  # type: ignore[attr-defined]
+    monkeypatch.setattr(pge.store, "lookup_terms", lambda keys: queries.append(len(keys)) or lookup(keys))
+    question = "hội nghị đối ngoại toàn quốc lần thứ ba"
+    assert plan(index, question, 0.1) == plan(emb.index, question, 0.1)
+    assert len(queries) == 1
+
+
+def test_a_full_term_cache_is_emptied_before_a_lookup_not_after(both: tuple[Engine, Engine], tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """PgPart._lookup filled its cache and then emptied it when over its bound, so the
+    doc_freqs reading it next raised KeyError (found in review, 2026-11-24)."""
+    emb, pge = both
+    monkeypatch.setattr(pgindex, "TERM_CACHE", 3)
+    part = PgIndex(pge.store, tmp_path).documents  # type: ignore[arg-type]
+    pairs = [("acc", "hội"), ("acc", "nghị"), ("acc", "ngoại"), ("acc", "giao")]
+    for _ in range(2):
+        assert part.doc_freqs(pairs) == emb.index.documents.doc_freqs(pairs) != [0, 0, 0, 0]
 
 
 def test_reingest_is_a_no_op(both: tuple[Engine, Engine]) -> None:

@@ -59,6 +59,9 @@ KIND_IDS = {"sentences": 0, "documents": 1}
 # sees its own ingests at once (``sync`` reloads).
 STATS_SECONDS = 1.0
 FIELD_IDS = {f: i for i, f in enumerate(FIELDS)}
+# Terms (field, term -> id, document frequency) a reader keeps per kind: a server's
+# questions reuse most of their words, and 200,000 entries take ~40 MB.
+TERM_CACHE = 200_000
 
 
 class KeywordPart(Protocol):
@@ -477,6 +480,9 @@ class PgPart:
         self._loaded = 0.0
         self._tokens: dict[str, int] = {}
         self._terms: dict[tuple[str, str], tuple[int, int]] = {}  # (field, term) -> (tid, df)
+        # The other kind, whose missing terms are looked up in the same query (a question
+        # asks the documents and then the sentences for the same words): set by PgIndex.
+        self.sibling: PgPart | None = None
 
     def reload(self) -> None:
         self._loaded = time.monotonic()
@@ -485,15 +491,29 @@ class PgPart:
             self._terms.clear()
         self._docs, self._tokens = docs, tokens
 
-    def _lookup(self, pairs: Sequence[tuple[str, str]]) -> None:
+    def _missing(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The pairs not in the cache, which is emptied first when they would overfill it."""
         missing = [p for p in dict.fromkeys(pairs) if p not in self._terms]
+        if len(self._terms) + len(missing) > TERM_CACHE:  # a long-running server: keep it bounded
+            self._terms.clear()
+            missing = list(dict.fromkeys(pairs))
+        return missing
+
+    def _lookup(self, pairs: Sequence[tuple[str, str]]) -> None:
+        missing = self._missing(pairs)
         if not missing:
             return
-        found = self.store.lookup_terms(self.kind_id, [(FIELD_IDS[f], t) for f, t in missing])
-        for f, t in missing:
-            self._terms[(f, t)] = found.get((FIELD_IDS[f], t), (0, 0))
-        if len(self._terms) > 200_000:  # a long-running server: keep the cache bounded
-            self._terms.clear()
+        parts = [(self, missing)]
+        if (other := self.sibling) is not None:
+            if other._docs < 0:
+                other.reload()  # first, or its first reload would empty what is read for it now
+            theirs = other._missing([p for p in pairs if other.with_bigrams or p[0] not in BIGRAM_FIELDS])
+            if theirs:
+                parts.append((other, theirs))
+        found = self.store.lookup_terms([(part.kind_id, FIELD_IDS[f], t) for part, ps in parts for f, t in ps])
+        for part, ps in parts:
+            for f, t in ps:
+                part._terms[(f, t)] = found.get((part.kind_id, FIELD_IDS[f], t), (0, 0))
 
     def num_docs(self) -> int:
         if self._docs < 0:
@@ -581,6 +601,7 @@ class PgIndex:
         self.store = store
         self.sentences = PgPart(store, "sentences")
         self.documents = PgPart(store, "documents")
+        self.sentences.sibling, self.documents.sibling = self.documents, self.sentences
 
     def sync(self, sentence_rows: Iterator[tuple[int, int, str, str]] | None = None,
              document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]:

@@ -472,14 +472,14 @@ class PgStore:
         docs = max((int(d) for _, d, _ in rows), default=0)
         return docs, {names[f]: int(t) for f, _, t in rows}
 
-    def lookup_terms(self, kind: int, pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
-        """(field, term) -> (term id, document frequency) for the pairs in the lexicon."""
+    def lookup_terms(self, keys: Sequence[tuple[int, int, str]]) -> dict[tuple[int, int, str], tuple[int, int]]:
+        """(kind, field, term) -> (term id, document frequency) for the keys in the lexicon."""
         rows = self.read(
-            "SELECT l.field, l.term, l.tid, l.df FROM lexicon l"
-            " JOIN unnest(%s::smallint[], %s::text[]) AS q(field, term)"
-            " ON l.kind = %s AND l.field = q.field AND l.term = q.term",
-            ([f for f, _ in pairs], [t for _, t in pairs], kind))
-        return {(int(f), t): (int(tid), int(df)) for f, t, tid, df in rows}
+            "SELECT l.kind, l.field, l.term, l.tid, l.df FROM lexicon l"
+            " JOIN unnest(%s::smallint[], %s::smallint[], %s::text[]) AS q(kind, field, term)"
+            " ON l.kind = q.kind AND l.field = q.field AND l.term = q.term",
+            ([k for k, _, _ in keys], [f for _, f, _ in keys], [t for _, _, t in keys]))
+        return {(int(k), int(f), t): (int(tid), int(df)) for k, f, t, tid, df in rows}
 
 
 _NULL = "\\N"  # NULL in COPY's text format

@@ -151,8 +151,10 @@ def plan(index: KeywordIndex, question: str, max_share: float | None = None,
     """
     clauses = _clauses(parse_query(question))
     sentence = [c for c in clauses if c[0] not in BIGRAM_FIELDS]
-    return (_pruned(index.sentences, sentence, max_share, min_postings),
-            _pruned(index.documents, clauses, max_share, min_postings))
+    # Documents first: their clauses include the sentences', whose statistics a
+    # PostgreSQL store then reads in the same query (PgPart.sibling).
+    documents = _pruned(index.documents, clauses, max_share, min_postings)
+    return _pruned(index.sentences, sentence, max_share, min_postings), documents
 
 
 def _normalised(scores: dict[int, float]) -> dict[int, float]:
