@@ -19,7 +19,7 @@ Data: the answerable questions of ``../shared/eval/viquad2_train_subset_3290.jso
    top-scored sentence holds the answer and the mean F1 of its extracted span; logistic
    regression and the sentence BM25 alone are printed beside it.
 4. The chosen setting is refitted on every question and written as JSON (leaf values
-   multiplied by the learning rate); ``rank.score`` walks the trees in plain Python, checked
+   multiplied by the learning rate); ``rank.score_with`` walks the trees in plain Python, checked
    here against scikit-learn's ``decision_function``.
 
 5. Confidence: with that ranker, every question of the file (answerable or not) is answered

@@ -383,8 +383,7 @@ def _tokens(codes: np.ndarray) -> _Tokens:
     prefix = np.zeros(n + 1, dtype=np.uint64)
     np.cumsum(codes.astype(np.uint64) * powers[:n], out=prefix[1:])
     hashes = (prefix[ends] - prefix[starts]) * inverses[starts]
-    rows = np.cumsum(codes == _NEWLINE)[starts] if len(starts) else starts
-    return _Tokens(hashes, ends - starts, rows)
+    return _Tokens(hashes, ends - starts, np.cumsum(codes == _NEWLINE)[starts])
 
 
 def _term_hash(term: str) -> int:

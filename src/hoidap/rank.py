@@ -289,8 +289,7 @@ def score_with(init: float, trees: Sequence[dict[str, list[Any]]], features: Seq
 
 def score(features: Sequence[float]) -> float:
     """The model's score of one candidate (a logit: higher is likelier to hold the answer)."""
-    m = model()
-    return score_with(m["init"], m["trees"], features)
+    return scores(model_forest(), [features])[0]
 
 
 @dataclass(frozen=True)
