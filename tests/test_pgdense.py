@@ -235,3 +235,39 @@ def test_engine_hybrid_on_postgresql_answers_as_the_embedded_store(vec_server: P
                             for a in map(eng.ask, QUESTIONS)])
     assert answers[0] == answers[1]
     assert any(a for a, _ in answers[0])
+
+
+def test_add_writes_the_vectors_with_their_articles_or_neither(plain_server: PgServer, tmp_path: Path) -> None:
+    """The Spark job's load (PgDense.add): articles and vectors commit together; none are embedded twice."""
+    from hoidap.models import RawDocument
+    from hoidap.parallel import prepare_one
+    from hoidap.store import PreparedArticle
+
+    docs = [RawDocument(f"doc{i}.txt", " ".join(t for _, t in SENTENCES[i::4])) for i in range(4)]
+    prepared = [prepare_one(d) for d in docs]
+    assert all(isinstance(p, PreparedArticle) for p in prepared)
+    preps = [p for p in prepared if isinstance(p, PreparedArticle)]
+    store = PgStore(plain_server.create_database("load"))
+    store.add(preps[:1], [])  # ingested earlier without vectors
+    vecs = PgDense(store)
+    assert vecs.prepare_load() == 5  # embeds the stored sentences first: no gap before the new ones
+    by_doc = dict(zip([p.article.doc_id for p in preps], dense.embed_articles([p.article for p in preps]),
+                      strict=True))
+    short = {**by_doc, preps[1].article.doc_id: by_doc[preps[1].article.doc_id][:2]}
+    with pytest.raises(IndexError):  # a vector missing: the article is not stored either
+        vecs.add(preps[1:], [], short)
+    assert store.counts()[0] == 1 and vecs.count == 5
+    vecs.add(preps[1:], [], by_doc)
+    vecs.add(preps, [], {})  # a task run again: every article is there, nothing is added
+    assert store.counts()[0] == 4
+    sids = [r[0] for r in store.read("SELECT sid FROM sentences ORDER BY sid")]
+    assert (vecs.count, vecs.max_sid) == (len(sids), sids[-1])
+    assert vecs.catch_up(dense.store_rows(store, vecs.max_sid)) == 0
+    reference = DenseIndex(tmp_path)  # the single-machine path over the same sentences
+    assert reference.catch_up(dense.store_rows(store, 0)) == len(sids)
+    for q in QUESTIONS:
+        want = reference.search(q, 5)
+        got = vecs.search(q, 5)
+        assert [s for s, _ in got] == [s for s, _ in want]
+        assert [v for _, v in got] == pytest.approx([v for _, v in want], abs=2e-3)
+    store.close()

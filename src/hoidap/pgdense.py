@@ -40,7 +40,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -49,7 +49,7 @@ import numpy as np
 from hoidap import dense
 from hoidap.dense import CONTEXT, CONTEXTS, DIMS, EMBED_BATCH, MODEL, DenseIndex, Progress
 from hoidap.errors import DenseUnavailableError
-from hoidap.store import Store
+from hoidap.store import PreparedArticle, Store
 
 if TYPE_CHECKING:
     import psycopg
@@ -261,16 +261,53 @@ class PgDense:
 
     def _append(self, conn: psycopg.Connection[Any], batch: list[tuple[int, str]], write_meta: bool) -> int:
         vecs = dense.embed_passages([t for _, t in batch]).astype(np.float16)  # what DenseIndex stores
-        array = self._type == "real[]"
         with conn.transaction():
             if write_meta:
-                conn.execute("INSERT INTO meta VALUES ('dense', %s) ON CONFLICT (key) DO UPDATE"
-                             " SET value = EXCLUDED.value", (json.dumps(self._meta_value()),))
-            conn.execute(
-                f"INSERT INTO {TABLE} (sid, embedding) SELECT s, e::{self._type}"
-                " FROM unnest(%s::bigint[], %s::text[]) AS t(s, e) ON CONFLICT (sid) DO NOTHING",
-                ([sid for sid, _ in batch], [_literal(v, array) for v in vecs]))
+                self._write_meta(conn)
+            self._insert(conn, [sid for sid, _ in batch], vecs)
         return len(batch)
+
+    def _write_meta(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute("INSERT INTO meta VALUES ('dense', %s) ON CONFLICT (key) DO UPDATE"
+                     " SET value = EXCLUDED.value", (json.dumps(self._meta_value()),))
+
+    def _insert(self, conn: psycopg.Connection[Any] | psycopg.Cursor[Any], sids: list[int],
+                vecs: np.ndarray) -> None:
+        array = self._type == "real[]"
+        conn.execute(
+            f"INSERT INTO {TABLE} (sid, embedding) SELECT s, e::{self._type}"
+            " FROM unnest(%s::bigint[], %s::text[]) AS t(s, e) ON CONFLICT (sid) DO NOTHING",
+            (sids, [_literal(v, array) for v in vecs]))
+
+    def prepare_load(self) -> int:
+        """Ready the table for writers that embed elsewhere (``add``, from the Spark job's executors).
+
+        Embeds here (``catch_up``) the stored sentences beyond the largest sid
+        covered, so that the vectors the writers add leave no gap that
+        ``catch_up``, which starts after the largest sid, would never fill;
+        resets vectors of another model or context and writes what the vectors
+        are in ``meta``. Returns the number of sentences embedded here.
+        """
+        done = self.catch_up(dense.store_rows(self.store, self.max_sid, self.context))
+        conn = self.store._writer()
+        with conn.transaction():
+            self._write_meta(conn)
+        return done
+
+    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]],
+            vectors: Mapping[str, np.ndarray]) -> None:
+        """``PgStore.add`` with the articles' sentence vectors, in the same transaction.
+
+        ``vectors[doc_id]``: one row per sentence of that article (``dense.embed_articles``).
+        An article already stored is skipped with its vectors, so a task run again
+        after a lost worker adds neither twice. Call ``prepare_load`` first.
+        """
+        def write(cur: psycopg.Cursor[Any], stored: list[tuple[int, str, int]]) -> None:
+            rows = [(sid, vectors[doc][idx]) for sid, doc, idx in stored if doc in vectors]
+            if rows:
+                self._insert(cur, [sid for sid, _ in rows], np.stack([v for _, v in rows]))
+
+        self.store.add(batch, sources, then=write)
 
     # -- reading -----------------------------------------------------------
     def _refresh(self) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,9 @@ CREATE TABLE IF NOT EXISTS postings (
 CREATE INDEX IF NOT EXISTS postings_tid ON postings(tid);
 """
 DOCUMENT_TABLES = ("documents", "sentences", "postings")
+
+# ``PgStore.add``'s hook: the open cursor and (sid, doc_id, sentence index) of the sentences stored.
+NewSentences = Callable[["psycopg.Cursor[Any]", list[tuple[int, str, int]]], None]
 
 _DDL = "CREATE SCHEMA IF NOT EXISTS hoidap;\nSET search_path TO hoidap;\n" + GLOBAL_DDL + DOCUMENT_DDL
 
@@ -247,13 +250,26 @@ class PgStore:
         # Asked of the primary: a standby may not have replayed the last batch yet.
         return self._writer().execute("SELECT 1 FROM documents WHERE doc_id = %s", (doc_id,)).fetchone() is not None
 
-    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]]) -> None:
-        """Store new articles, their BM25 postings and source->doc links in one transaction (COPY)."""
+    def stored(self, doc_ids: Sequence[str]) -> set[str]:
+        """Which of these documents are stored (asked of the primary, as ``has_document``)."""
+        rows = self._writer().execute("SELECT doc_id FROM documents WHERE doc_id = ANY(%s::text[])",
+                                      (list(doc_ids),)).fetchall()
+        return {r[0] for r in rows}
+
+    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]],
+            then: NewSentences | None = None) -> None:
+        """Store new articles, their BM25 postings and source->doc links in one transaction (COPY).
+
+        ``then`` runs in that transaction with (sid, doc_id, sentence index) of every
+        sentence stored, so what it writes (``PgDense.add``: their vectors) commits
+        with them or not at all.
+        """
         conn = self._writer()
         with conn.transaction(), conn.cursor() as cur:
             new = self._add_documents(cur, batch)
-            if new:
-                self._add_sentences_and_postings(cur, new)
+            stored = self._add_sentences_and_postings(cur, new) if new else []
+            if then is not None and stored:
+                then(cur, stored)
             if sources:
                 src = list(dict(reversed(sources)).items())  # first link of a source wins, as in SQLite
                 cur.execute("INSERT INTO sources SELECT * FROM unnest(%s::text[], %s::text[])"
@@ -288,7 +304,9 @@ class PgStore:
         return sorted((*dnos[p.article.doc_id], p) for p in unique if p.article.doc_id in dnos)
 
     def _add_sentences_and_postings(self, cur: psycopg.Cursor[Any],
-                                    new: list[tuple[int, int, PreparedArticle]]) -> None:
+                                    new: list[tuple[int, int, PreparedArticle]]) -> list[tuple[int, str, int]]:
+        """The sentences and postings of new documents; (sid, doc_id, sentence index) of each sentence."""
+        stored: list[tuple[int, str, int]] = []
         n = sum(len(p.sentence_terms) for _, _, p in new)
         cur.execute("SELECT nextval('sentences_sid_seq') FROM generate_series(1, %s)", (n,))
         sids = iter(sorted(int(r[0]) for r in cur.fetchall()))
@@ -305,12 +323,14 @@ class PgStore:
                     sid = next(sids)
                     copy.write_row((sid, dno, s.index, s.start, s.end, terms, key))
                     rows.append((sid, terms))
+                    stored.append((sid, prep.article.doc_id, s.index))
         parts = []
         for table, docs in document_rows.items():
             dno = docs[0][0]  # the postings rows go where this document went
             parts += [postings_for("sentences", sentence_rows[table], dno),
                       postings_for("documents", docs, dno)]
         write_postings(cur, parts)
+        return stored
 
     def analyze(self) -> None:
         """Refresh the planner's statistics: after a bulk load, before autovacuum gets to it."""

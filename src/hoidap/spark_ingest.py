@@ -17,6 +17,16 @@ Loading:
 - into the embedded index (no store URL): the prepared articles stream back to
   the driver, which is the single writer SQLite and tantivy need.
 
+With ``embed`` (``hoidap ingest --engine spark --dense``) the executors also
+compute the sentence vectors (``dense.embed_articles``: the passages and
+embedder of ``hoidap ingest --dense``), the job's costliest step by far
+(27 sentences/s a core on VietNews, ~95% of the job). Into PostgreSQL they are written with their
+articles, in the same transaction (``PgDense.add``), after skipping the
+articles already stored; into the embedded index they travel to the driver
+with their articles and are appended to ``DIR/dense/``. First the driver
+embeds any stored sentences that have no vector yet (``catch_up``), so the
+vectors stay gap-free.
+
 Input: JSON Lines (one article per line, the fields ``hoidap ingest`` reads:
 ``text`` or ``html``, optional ``title``, ``url``, ``date``, ``source``,
 ``outlet``) or Parquet files with those columns. ``--spark-master`` is
@@ -33,12 +43,18 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from hoidap.ingest import _parse_jsonl_line
 from hoidap.models import FileFailure, RawDocument
 from hoidap.parallel import prepare_one
 from hoidap.store import PreparedArticle
+
+if TYPE_CHECKING:
+    from hoidap.dense import DenseIndex
+    from hoidap.store import SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +64,9 @@ DEFAULT_MASTER = "local[2,4]"
 # 4.7 ms an article in batches of 500 and 3.8 ms in batches of 1,500 (client and server
 # CPU); 2,000 articles are ~12 MB of text and ~250 MB of an executor's memory.
 LOAD_BATCH = 2000
+# Articles embedded per call on the way to the embedded index (its executors
+# cannot see what the driver has stored: they embed every article they prepare).
+EMBED_CHUNK = 64
 # Failure reasons sent back to the driver at most (the count is always exact).
 MAX_REPORTED_FAILURES = 1000
 
@@ -96,24 +115,52 @@ def _chunks(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def load_partition(url: str, rows: Iterable[tuple[str, int, str]]) -> Iterator[tuple[int, list[FileFailure]]]:
-    """Executor side: prepare a partition's records and COPY them into PostgreSQL.
+def embed_prepared(batch: Sequence[PreparedArticle]) -> dict[str, np.ndarray]:
+    """The sentence vectors of prepared articles by doc_id (``dense.embed_articles``)."""
+    from hoidap.dense import embed_articles
+
+    unique = list({p.article.doc_id: p.article for p in batch}.values())
+    return {a.doc_id: v for a, v in zip(unique, embed_articles(unique), strict=True)}
+
+
+def load_partition(url: str, rows: Iterable[tuple[str, int, str]],
+                   embed: bool = False) -> Iterator[tuple[int, list[FileFailure]]]:
+    """Executor side: prepare a partition's records (and embed them) and COPY them into PostgreSQL.
 
     Yields one (records, failures) pair for the whole partition.
     """
+    from hoidap.pgdense import PgDense
     from hoidap.pgstore import PgStore
 
     store = PgStore(url)
+    vectors = PgDense(store) if embed else None
     n, failures = 0, []
     try:
         for chunk in _chunks(prepare_records(rows), LOAD_BATCH):
             n += len(chunk)
             batch = [p for p in chunk if isinstance(p, PreparedArticle)]
             failures += [f for f in chunk if isinstance(f, FileFailure)]
-            store.add(batch, [(p.article.source, p.article.doc_id) for p in batch])
+            sources = [(p.article.source, p.article.doc_id) for p in batch]
+            if vectors is None:
+                store.add(batch, sources)
+                continue
+            # Only what is not stored yet is worth embedding: a task run again after a
+            # lost worker finds its committed batches there.
+            stored = store.stored([p.article.doc_id for p in batch])
+            vectors.add(batch, sources, embed_prepared([p for p in batch if p.article.doc_id not in stored]))
     finally:
         store.close()
     yield n, failures
+
+
+def prepare_and_embed(rows: Iterable[tuple[str, int, str]]) -> Iterator[
+        PreparedArticle | FileFailure | tuple[PreparedArticle, np.ndarray]]:
+    """``prepare_records`` with each article's sentence vectors: (article, vectors) pairs."""
+    for chunk in _chunks(prepare_records(rows), EMBED_CHUNK):
+        batch = [p for p in chunk if isinstance(p, PreparedArticle)]
+        vecs = embed_prepared(batch)
+        for p in chunk:
+            yield (p, vecs[p.article.doc_id]) if isinstance(p, PreparedArticle) else p
 
 
 def _spark(master: str) -> Any:
@@ -151,8 +198,11 @@ def _rows(spark: Any, inputs: Sequence[Path], partitions: int | None) -> Any:
 
 
 def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path | None = None,
-        master: str = DEFAULT_MASTER, partitions: int | None = None) -> SparkReport:
-    """Ingest ``inputs`` (JSONL or Parquet files) as a Spark job into ``store`` or ``index_dir``."""
+        master: str = DEFAULT_MASTER, partitions: int | None = None, embed: bool = False) -> SparkReport:
+    """Ingest ``inputs`` (JSONL or Parquet files) as a Spark job into ``store`` or ``index_dir``.
+
+    ``embed``: compute the sentence vectors too (the ``dense`` extra on every worker).
+    """
     import time
 
     started = time.perf_counter()
@@ -162,6 +212,12 @@ def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path |
             from hoidap.errors import BadInputError
 
             raise BadInputError(f"{p}: no such file or folder")
+    if embed:
+        from hoidap import dense
+        from hoidap.errors import DenseUnavailableError
+
+        if not dense.available():
+            raise DenseUnavailableError("embedding needs the dense extra: pip install 'hoidap[dense]'")
     spark = _spark(master)
     try:
         rows = _rows(spark, paths, partitions)
@@ -170,7 +226,11 @@ def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path |
 
             s = PgStore(store)
             before = s.counts()[0]
-            results = rows.mapPartitions(lambda it: load_partition(store, it)).collect()
+            if embed:
+                from hoidap.pgdense import PgDense
+
+                log.info("embedded %d stored sentences first", PgDense(s).prepare_load())
+            results = rows.mapPartitions(lambda it: load_partition(store, it, embed)).collect()
             log.info("merged the postings rows of %d terms", s.compact())
             s.analyze()
             after = s.counts()[0]
@@ -178,15 +238,16 @@ def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path |
             n = sum(r for r, _ in results)
             failures = [f for _, fs in results for f in fs]
         else:
-            before, after, n, failures = _load_embedded(rows, Path(index_dir) if index_dir else None)
+            before, after, n, failures = _load_embedded(rows, Path(index_dir) if index_dir else None, embed)
     finally:
         spark.stop()
     return SparkReport(n, len(failures), before, after, tuple(failures[:MAX_REPORTED_FAILURES]),
                        round(time.perf_counter() - started, 2))
 
 
-def _load_embedded(rows: Any, index_dir: Path | None) -> tuple[int, int, int, list[FileFailure]]:
-    """Prepared articles stream back to the driver, the one writer of SQLite + tantivy."""
+def _load_embedded(rows: Any, index_dir: Path | None, embed: bool) -> tuple[int, int, int, list[FileFailure]]:
+    """Prepared articles stream back to the driver, the one writer of SQLite + tantivy (+ dense/)."""
+    from hoidap import dense
     from hoidap.index import KeywordIndex
     from hoidap.settings import Settings
     from hoidap.store import SQLiteStore
@@ -194,21 +255,38 @@ def _load_embedded(rows: Any, index_dir: Path | None) -> tuple[int, int, int, li
     root = index_dir or Settings().index_dir
     store = SQLiteStore(root / "hoidap.sqlite")
     index = KeywordIndex(root / "keyword")
+    vectors = dense.DenseIndex(root) if embed else None
+    if vectors is not None:
+        log.info("embedded %d stored sentences first",
+                 vectors.catch_up(dense.store_rows(store, vectors.max_sid)))
     before = store.counts()[0]
     n, failures = 0, []
     seen: set[str] = set()
     try:
-        for chunk in _chunks(rows.mapPartitions(prepare_records).toLocalIterator(), LOAD_BATCH):
+        items = rows.mapPartitions(prepare_and_embed if embed else prepare_records).toLocalIterator()
+        for chunk in _chunks(items, LOAD_BATCH):
             n += len(chunk)
             failures += [f for f in chunk if isinstance(f, FileFailure)]
-            prepared = [p for p in chunk if isinstance(p, PreparedArticle)]
-            sources = [(p.article.source, p.article.doc_id) for p in prepared]
-            batch = [p for p in prepared if p.article.doc_id not in seen and not store.has_document(p.article.doc_id)]
-            seen.update(p.article.doc_id for p in batch)
-            store.add(batch, sources)
-            index.sync(store.sentences_after(index.sentences.max_key()),
-                       store.documents_after(index.documents.max_key()))
+            pairs = [p if isinstance(p, tuple) else (p, None) for p in chunk if not isinstance(p, FileFailure)]
+            sources = [(p.article.source, p.article.doc_id) for p, _ in pairs]
+            new = [(p, v) for p, v in pairs
+                   if p.article.doc_id not in seen and not store.has_document(p.article.doc_id)]
+            seen.update(p.article.doc_id for p, _ in new)
+            top = index.sentences.max_key()
+            store.add([p for p, _ in new], sources)
+            if vectors is not None:
+                _append_vectors(vectors, store, top, {p.article.doc_id: v for p, v in new if v is not None})
+            index.sync(store.sentences_after(top), store.documents_after(index.documents.max_key()))
         after = store.counts()[0]
     finally:
         store.close()
     return before, after, n, failures
+
+
+def _append_vectors(vectors: DenseIndex, store: SQLiteStore, after: int, by_doc: dict[str, np.ndarray]) -> None:
+    """The executors' vectors of the sentences stored beyond sid ``after``, appended to ``DIR/dense/``."""
+    sids = [r[0] for r in store.sentences_after(after)]
+    if not sids:
+        return
+    rows = [(s.sid, by_doc[s.doc_id][s.index]) for s in store.sentences(sids)]
+    vectors.append_vectors(np.array([sid for sid, _ in rows], dtype=np.int64), np.stack([v for _, v in rows]))
