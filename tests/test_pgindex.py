@@ -103,8 +103,10 @@ def test_score_rows_tokenizes_odd_rows_as_split_does(seed: int) -> None:
     whitespace, doubled or edge spaces, empty rows and tokens of marks alone must still
     give the tokens, lengths and scores of field_tokens."""
     rng = random.Random(seed)
+    # Marks alone; a control character inside a token; characters that strip to several
+    # (Hangul) or lie beyond the lookup tables: the plain tokens' bounds then move.
     words = ["hà", "nội", "việt", "nam", "hoà", "hòa", "đối", "ngoại", "2021", "a", "an",
-             "\u0301", "\u0300\u0301", "x\x01y"]  # marks alone; a control character inside a token
+             "\u0301", "\u0300\u0301", "x\x01y", "한국", "ﬁ"]
     odd = ["\xa0", "\t", "  ", "\n", "\u2003"]
 
     def row() -> str:
@@ -117,6 +119,27 @@ def test_score_rows_tokenizes_odd_rows_as_split_does(seed: int) -> None:
     clauses = [(rng.choice(["acc", "plain"]), rng.choice(words + ["viet", "hoa", "a b", ""]),
                 rng.random() * 5, rng.random() * 0.1) for _ in range(rng.randint(1, 8))]
     assert score_rows(rows, clauses, 10) == _reference(rows, clauses, 10)
+
+
+def test_short_lists_scored_directly_equal_the_table_to_the_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_parts computes lists shorter than DIRECT_PARTS without its table: the same numbers."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(1, 3000))
+        tfs = np.minimum(rng.geometric(0.4, n), 40).astype(pgindex.TF_DTYPE)
+        codes = rng.integers(0, 256, n).astype(pgindex.CODE_DTYPE)
+        w, c1 = float(rng.random() * 20), float(rng.random() * 0.05)
+        direct = pgindex._parts(w, c1, tfs, codes)
+        monkeypatch.setattr(pgindex, "DIRECT_PARTS", 0)
+        assert np.array_equal(direct, pgindex._parts(w, c1, tfs, codes))
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("texts", [["a b", "c"], ["a\tb"], ["a\xa0b", "c"], ["x\x01y"], [""], ["", ""],
+                                   ["a\u2003b"], ["hà nội", "việt nam"], ["a\nb", "c"], ["\u2028"]])
+def test_printable_rows_is_isprintable_of_the_rows(texts: list[str]) -> None:
+    codes = pgindex._code_points("\n".join(texts))
+    assert pgindex._printable_rows(codes, texts) == " ".join(texts).isprintable()
 
 
 def test_long_lists_are_read_only_where_the_rare_terms_matched(monkeypatch: pytest.MonkeyPatch) -> None:
