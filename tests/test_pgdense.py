@@ -257,6 +257,9 @@ def test_add_writes_the_vectors_with_their_articles_or_neither(plain_server: PgS
     with pytest.raises(IndexError):  # a vector missing: the article is not stored either
         vecs.add(preps[1:], [], short)
     assert store.counts()[0] == 1 and vecs.count == 5
+    with pytest.raises(KeyError):  # nor when an article's vectors are missing altogether
+        vecs.add(preps[1:], [], {preps[1].article.doc_id: by_doc[preps[1].article.doc_id]})
+    assert store.counts()[0] == 1 and vecs.count == 5
     vecs.add(preps[1:], [], by_doc)
     vecs.add(preps, [], {})  # a task run again: every article is there, nothing is added
     assert store.counts()[0] == 4

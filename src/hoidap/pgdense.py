@@ -300,12 +300,13 @@ class PgDense:
 
         ``vectors[doc_id]``: one row per sentence of that article (``dense.embed_articles``).
         An article already stored is skipped with its vectors, so a task run again
-        after a lost worker adds neither twice. Call ``prepare_load`` first.
+        after a lost worker adds neither twice; a new article without its vectors
+        raises (KeyError, IndexError) and stores nothing, rather than leave a gap
+        that ``catch_up`` would never fill. Call ``prepare_load`` first.
         """
         def write(cur: psycopg.Cursor[Any], stored: list[tuple[int, str, int]]) -> None:
-            rows = [(sid, vectors[doc][idx]) for sid, doc, idx in stored if doc in vectors]
-            if rows:
-                self._insert(cur, [sid for sid, _ in rows], np.stack([v for _, v in rows]))
+            self._insert(cur, [sid for sid, _, _ in stored],
+                         np.stack([vectors[doc][idx] for _, doc, idx in stored]))
 
         self.store.add(batch, sources, then=write)
 
