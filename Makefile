@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_INDEX := demo-index
 
-.PHONY: demo test lint eval bench clean
+.PHONY: demo test check lint eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest
+
+# The fast tier for daily work (under a minute): lint, then every test but those that
+# start servers (PostgreSQL, Spark, browser, HTTP) or read ../shared/eval whole.
+check: $(STAMP) lint
+	$(BIN)/pytest -m "not slow" -x
 
 # The quality figures of the resolve notes (needs ../shared/eval).
 eval: $(STAMP)

@@ -137,7 +137,7 @@ def questions(count: int) -> list[str]:
 
 
 def query_terms(question: str) -> list[str]:
-    from hoidap.normalize import terms
+    from hoidap.text.normalize import terms
 
     return list(dict.fromkeys(terms(question)))
 
@@ -198,7 +198,7 @@ def _timed(items: Iterable[Any], acc: list[float]) -> Iterator[Any]:
 
 def child_ingest(data: Path, index: Path, workers: int) -> dict[str, Any]:
     from hoidap.engine import Engine
-    from hoidap.ingest import read_all
+    from hoidap.ingest.read import read_all
     from hoidap.settings import Settings
 
     shutil.rmtree(index, ignore_errors=True)
@@ -236,11 +236,11 @@ def child_ingest(data: Path, index: Path, workers: int) -> dict[str, Any]:
 
 def child_stages(data: Path, n: int) -> dict[str, Any]:
     """Seconds per article of clean, segment and the rest of prepare (normalise, hashes), on ``n`` articles."""
-    from hoidap.clean import clean_text
-    from hoidap.ingest import read_all
+    from hoidap.ingest.prepare import prepare
+    from hoidap.ingest.read import read_all
     from hoidap.models import RawDocument
-    from hoidap.pipeline import prepare
-    from hoidap.segment import split_paragraphs
+    from hoidap.text.clean import clean_text
+    from hoidap.text.segment import split_paragraphs
 
     raws = []
     for item in read_all([data], 16 * 1024 * 1024):
@@ -297,8 +297,9 @@ def tantivy_plan(index: Path) -> Any:
     """
     import tantivy
 
-    from hoidap.index import KeywordIndex
-    from hoidap.retrieve import DOCUMENT_CANDIDATES, SENTENCE_CANDIDATES, plan
+    from hoidap.backends.embedded.keyword import KeywordIndex
+    from hoidap.search.query import parse_query
+    from hoidap.search.retrieve import DOCUMENT_CANDIDATES, SENTENCE_CANDIDATES, plan
     from hoidap.settings import Settings
 
     # The clauses come from hoidap's plan (its frequency lookups included); the
@@ -318,14 +319,15 @@ def tantivy_plan(index: Path) -> Any:
         if not cl or documents == []:
             return []
         query = q.boolean_query(cl)
-        if documents is not None:  # as hoidap.index._Part.search builds it
+        if documents is not None:  # as hoidap.backends.embedded.keyword._Part.search builds it
             within = q.boolean_query([(tantivy.Occur.Should, q.term_query(schema, "doc", d)) for d in documents])
             query = q.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, q.boost_query(within, 0.0))])
         hits = searcher.search(query, k, count=False).hits  # count=False, as hoidap sends it
         return [int(v or 0) for v in searcher.fast_field_values("id", [a for _, a in hits])]
 
     def run(question: str) -> None:
-        sentence_clauses, document_clauses = plan(planner, question, share)
+        p = plan(planner, parse_query(question), share)
+        sentence_clauses, document_clauses = p.sentences, p.documents
         documents = query("documents", document_clauses, DOCUMENT_CANDIDATES, None)
         query("sentences", sentence_clauses, SENTENCE_CANDIDATES, documents)
 
@@ -364,7 +366,7 @@ def child_quality(workdir: Path, peer_names: list[str]) -> dict[str, Any]:
     """evidence@1/@10 on ViNewsQA dev for hoidap search, hoidap ask and every peer."""
     from hoidap.engine import Engine
     from hoidap.evaluate import load_squad
-    from hoidap.pipeline import prepare
+    from hoidap.ingest.prepare import prepare
 
     docs, qas = load_squad(VINEWSQA)
     qas = [q for q in qas if not q["impossible"]]

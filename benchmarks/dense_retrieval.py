@@ -20,7 +20,7 @@ Metrics (answerable questions only):
 
 Methods: ``bm25`` = ``retrieve.search`` as the engine uses it (sentence and
 document BM25 fused); ``dense`` = cosine over the sentence vectors of
-``hoidap.dense``; ``rrf`` = reciprocal rank fusion of the two (k=60); ``fuse w``
+``hoidap.search.embed``; ``rrf`` = reciprocal rank fusion of the two (k=60); ``fuse w``
 = min-max score fusion with dense weight w. Each hybrid is computed at
 sentence level (fuse sentence scores, then read documents off the ranking) and
 at document level (a document's score is its best sentence's, in each list,
@@ -48,11 +48,14 @@ from typing import cast
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from hoidap import dense  # noqa: E402
+from hoidap.backends.embedded.store import SQLiteStore  # noqa: E402
+from hoidap.backends.embedded.vectors import DenseIndex  # noqa: E402
 from hoidap.engine import Engine  # noqa: E402
 from hoidap.evaluate import load_squad, normalize_answer  # noqa: E402
-from hoidap.retrieve import search  # noqa: E402
-from hoidap.store import SQLiteStore  # noqa: E402
+from hoidap.search import embed as dense  # noqa: E402
+from hoidap.search import fusion  # noqa: E402
+from hoidap.search.query import parse_query  # noqa: E402
+from hoidap.search.retrieve import search  # noqa: E402
 
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 DEFAULT_OUT = REPO / "benchmarks" / "out" / "dense"
@@ -142,7 +145,7 @@ def measure(rankings: list[tuple[list[int], int | None]], questions: list[Questi
     return Metrics(ev1 / n, ev5 / n, ans / n if has_sentence else None)
 
 
-def dense_results(idx: dense.DenseIndex, questions: list[Question], cache: Path
+def dense_results(idx: DenseIndex, questions: list[Question], cache: Path
                   ) -> tuple[list[list[tuple[int, float]]], list[float]]:
     """Per-question dense top-CANDIDATES and query-embedding seconds (cached in ``cache``)."""
     if cache.exists():
@@ -160,7 +163,7 @@ def dense_results(idx: dense.DenseIndex, questions: list[Question], cache: Path
     return results, seconds
 
 
-def embed(eng: Engine, idx: dense.DenseIndex, speed_file: Path) -> dict[str, float]:
+def embed(eng: Engine, idx: DenseIndex, speed_file: Path) -> dict[str, float]:
     """Catch the vector cache up with the store; the throughput of the last run that embedded."""
     t = time.perf_counter()
     chars = 0
@@ -192,7 +195,7 @@ def evaluate_dataset(path: Path, out: Path, contexts: Sequence[str]
         " FROM sentences s JOIN documents d ON d.dno = s.dno"
     ):
         sid_doc[sid], sid_text[sid] = dno, text
-    bm25 = [search(eng.index, eng.store, q.text, CANDIDATES) for q in questions]
+    bm25 = [search(eng.index, eng.store, parse_query(q.text), CANDIDATES) for q in questions]
     bm25_scores = [{h.sentence_id: h.score for h in hits} for hits in bm25]
     table: dict[tuple[str, str], Metrics] = {}
     table[("-", "bm25")] = measure(
@@ -201,7 +204,7 @@ def evaluate_dataset(path: Path, out: Path, contexts: Sequence[str]
     timings: dict[str, dict[str, float]] = {}
     for context in contexts:
         vec_dir = out / f"vectors-{context}"
-        idx = dense.DenseIndex(vec_dir, context=context)
+        idx = DenseIndex(vec_dir, context=context)
         speed = embed(eng, idx, vec_dir / "speed.json")
         results, seconds = dense_results(idx, questions, vec_dir / "queries.json")
         timings[context] = {**speed, "query_ms_p50": 1000 * statistics.median(seconds),
@@ -210,24 +213,24 @@ def evaluate_dataset(path: Path, out: Path, contexts: Sequence[str]
         d_scores = [dict(r) for r in results]
 
         def sentence_level(fused: list[dict[int, float]]) -> Metrics:
-            ranks = [dense.ranked(f) for f in fused]
+            ranks = [fusion.ranked(f) for f in fused]
             return measure([(doc_order(r, sid_doc), r[0] if r else None) for r in ranks], questions, sid_text)
 
         def doc_level(fused: list[dict[int, float]]) -> Metrics:
-            return measure([(dense.ranked(f), None) for f in fused], questions, sid_text)
+            return measure([(fusion.ranked(f), None) for f in fused], questions, sid_text)
 
         table[(context, "dense")] = sentence_level(d_scores)
         table[(context, "rrf sent")] = sentence_level(
-            [dense.rrf([dense.ranked(b), dense.ranked(d)]) for b, d in zip(bm25_scores, d_scores, strict=True)])
+            [fusion.rrf([fusion.ranked(b), fusion.ranked(d)]) for b, d in zip(bm25_scores, d_scores, strict=True)])
         b_docs = [best_per_doc(b, sid_doc) for b in bm25_scores]
         d_docs = [best_per_doc(d, sid_doc) for d in d_scores]
         table[(context, "rrf doc")] = doc_level(
-            [dense.rrf([dense.ranked(b), dense.ranked(d)]) for b, d in zip(b_docs, d_docs, strict=True)])
+            [fusion.rrf([fusion.ranked(b), fusion.ranked(d)]) for b, d in zip(b_docs, d_docs, strict=True)])
         for w in WEIGHTS:
             table[(context, f"fuse sent {w}")] = sentence_level(
-                [dense.score_fusion(b, d, w) for b, d in zip(bm25_scores, d_scores, strict=True)])
+                [fusion.score_fusion(b, d, w) for b, d in zip(bm25_scores, d_scores, strict=True)])
             table[(context, f"fuse doc {w}")] = doc_level(
-                [dense.score_fusion(b, d, w) for b, d in zip(b_docs, d_docs, strict=True)])
+                [fusion.score_fusion(b, d, w) for b, d in zip(b_docs, d_docs, strict=True)])
     eng.close()
     return table, timings
 

@@ -3,7 +3,7 @@
 Every peer indexes the ``terms`` column of hoidap's ``documents`` table (title
 + body, NFC, lower case, canonical tone marks, space-separated: exactly the
 tokens hoidap's document index holds) under the document number, and is asked
-the normalised terms of the same questions (``hoidap.normalize.terms``), with
+the normalised terms of the same questions (``hoidap.text.normalize.terms``), with
 k1=1.2, b=0.75 wherever the engine lets one choose. So the figures compare
 the engines, not their tokenisers.
 

@@ -83,7 +83,7 @@ def _latency(settings: Settings, qs: list[str]) -> dict[str, float]:
 def run(url: str, n: int, master: str, partitions: int | None, n_questions: int, work: Path,
         ingest: bool = True, shares: tuple[float | None, ...] = (None,), inputs: list[Path] | None = None,
         questions: list[str] | None = None, embedded: Path | None = None) -> dict[str, object]:
-    from hoidap.spark_ingest import run as spark_run
+    from hoidap.ingest.spark import run as spark_run
 
     if inputs:
         data, titles = inputs, []

@@ -17,7 +17,7 @@ Scoring is bm25s ("lucene" by default, k1=1.2, b=0.75). Every free parameter
 ``viquad1_dev`` only, with MRR@10 as the objective; ``vinewsqa_dev`` (news, the
 engine's domain) is reported only.
 
-Fields (all built from ``hoidap.normalize`` / ``hoidap.segment``):
+Fields (all built from ``hoidap.text.normalize`` / ``hoidap.text.segment``):
 
 * syl    -- ``normalize.terms``: NFC, lower case, canonical tone, one term per syllable
 * word   -- ``segment.words`` (underthesea), each word's syllables folded and joined by "_"
@@ -53,8 +53,8 @@ sys.path.insert(0, str(REPO / "src"))
 import bm25s  # noqa: E402
 
 from hoidap.models import Span  # noqa: E402
-from hoidap.normalize import fold_token, terms  # noqa: E402
-from hoidap.segment import split_sentences, words  # noqa: E402
+from hoidap.text.normalize import fold_token, terms  # noqa: E402
+from hoidap.text.segment import split_sentences, words  # noqa: E402
 
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 TUNE_FILE = "viquad1_dev.json"
@@ -571,7 +571,7 @@ def main() -> int:
             cells.append(f"{SHORT[f]} {int((top_a & ~top_b).sum())}/{int((~top_a & top_b).sum())}")
         print(f"  {label:<38} " + "   ".join(cells))
 
-    print("\nSegmentation timing (underthesea via hoidap.segment.words):")
+    print("\nSegmentation timing (underthesea via hoidap.text.segment.words):")
     timing = time_segmentation(args.eval_dir, datasets[REPORT_FILE], args.timing_articles)
     for line in timing.lines:
         print("  " + line)

@@ -55,10 +55,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from hoidap.brief import MIN_SENTENCE_SYLLABLES, MODEL  # noqa: E402
-from hoidap.evidence import NEAR_DUPLICATE_JACCARD, jaccard  # noqa: E402
+from hoidap.briefing.brief import MIN_SENTENCE_SYLLABLES, MODEL  # noqa: E402
 from hoidap.models import Article, RawDocument  # noqa: E402
-from hoidap.normalize import strip_diacritics, terms  # noqa: E402
+from hoidap.search.evidence import NEAR_DUPLICATE_JACCARD, jaccard  # noqa: E402
+from hoidap.text.normalize import strip_diacritics, terms  # noqa: E402
 
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 SETS = {"vims": "vims_300clusters.jsonl", "abmusu": "abmusu_train.jsonl"}
@@ -250,7 +250,7 @@ def cluster_articles(item: tuple[str, int, list[tuple[str, str]]]) -> list[Artic
 def run_cluster(item: tuple[str, int, list[tuple[str, str]], list[str], dict[str, Any] | None],
                 ) -> dict[str, tuple[float, float, float]]:
     """Every system's scores on one cluster; hoidap briefs with ``model`` (None: the shipped one)."""
-    from hoidap import brief
+    from hoidap.briefing import brief
     from hoidap.engine import Engine
 
     name, ci, docs, refs, model = item

@@ -56,7 +56,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from rouge_brief import DEFAULT_EVAL_DIR, SETS, cluster_articles, load, rouge_tokens, score  # noqa: E402
 
-from hoidap import brief  # noqa: E402
+from hoidap.briefing import brief  # noqa: E402
 from hoidap.models import Article  # noqa: E402
 
 OUT = REPO / "src" / "hoidap" / "data" / "brief_model.json"

@@ -54,13 +54,15 @@ from sklearn.preprocessing import StandardScaler
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from hoidap import rank  # noqa: E402
 from hoidap.engine import Engine  # noqa: E402
 from hoidap.evaluate import f1_score, load_squad, normalize_answer  # noqa: E402
-from hoidap.evidence import group_hits  # noqa: E402
+from hoidap.ingest.prepare import prepare  # noqa: E402
 from hoidap.models import RawDocument  # noqa: E402
-from hoidap.pipeline import prepare  # noqa: E402
-from hoidap.retrieve import search  # noqa: E402
+from hoidap.qa import rank  # noqa: E402
+from hoidap.qa.question import parse_question  # noqa: E402
+from hoidap.search.evidence import group_hits  # noqa: E402
+from hoidap.search.query import parse_query  # noqa: E402
+from hoidap.search.retrieve import search  # noqa: E402
 from hoidap.settings import Settings  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
@@ -108,10 +110,10 @@ def collect() -> list[dict[str, Any]]:
                 continue
             seen.add(key)
             question = q["question"].strip()
-            hits = search(engine.index, engine.store, question, settings.top_sentences)
+            hits = search(engine.index, engine.store, parse_query(question), settings.top_sentences)
             bm25 = {h.sentence_id: h.sentence_score for h in hits}
             sents = engine.store.sentences_of(gold_doc[q["source"]])
-            cands = rank.candidates(question, sents, bm25, engine.index)
+            cands = rank.candidates(parse_question(question), sents, bm25, engine.index)
             rows.append({
                 "features": [list(c.features) for c in cands],
                 "label": [int(any(contains(c.sentence.text, a) for a in q["answers"])) for c in cands],
@@ -131,12 +133,12 @@ def _answer_rows(engine: Engine, questions: list[dict[str, Any]], scorer: Any,
     out = []
     for q in questions:
         question = q["question"].strip()
-        hits = search(engine.index, engine.store, question, settings.top_sentences)
-        doc_id = rank.choose_document(question, group_hits(hits))
+        hits = search(engine.index, engine.store, parse_query(question), settings.top_sentences)
+        doc_id = rank.choose_document(parse_question(question), group_hits(hits))
         if not doc_id:
             continue
         bm25 = {h.sentence_id: h.sentence_score for h in hits}
-        cands = rank.candidates(question, rank.article_sentences(hits, engine.store.sentences_of(doc_id)),
+        cands = rank.candidates(parse_question(question), rank.article_sentences(hits, engine.store.sentences_of(doc_id)),
                                 bm25, engine.index)
         best, logit, margin = rank.best_candidate(cands, bm25, scorer)
         answerable = not q["impossible"] and bool(q["answers"]) and not off_topic

@@ -1,4 +1,4 @@
-"""Measure ``hoidap.answer.extract`` on SQuAD-format data with the gold sentence given.
+"""Measure ``hoidap.qa.extract.extract`` on SQuAD-format data with the gold sentence given.
 
 Usage::
 
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from hoidap.answer import extract, question_kind  # noqa: E402
 from hoidap.evaluate import exact_match, f1_score  # noqa: E402  (the gate's own metric)
+from hoidap.qa.extract import extract, question_kind  # noqa: E402
 
 EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 TUNING_FILES = ("viquad1_dev.json", "viquad2_train_subset_3290.json")

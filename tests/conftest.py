@@ -12,6 +12,19 @@ EVAL = SHARED / "eval"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+# Modules whose tests start real servers (PostgreSQL, Spark, a browser, the HTTP
+# server's processes) or read ../shared/eval whole: the full suite (`make test`)
+# runs them, the fast tier (`make check`, `pytest -m "not slow"`) leaves them out.
+SLOW_MODULES = frozenset({"test_pgstore", "test_pgdense", "test_pgshard", "test_spark", "test_browser",
+                          "test_server", "test_eval_gate", "test_store"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found: ../shared is only present in the project's workspace and CI")

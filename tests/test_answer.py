@@ -12,8 +12,8 @@ from types import ModuleType
 
 import pytest
 
-from hoidap import answer as answer_module
-from hoidap.answer import Extraction, extract, question_kind
+from hoidap.qa import extract as answer_module
+from hoidap.qa.extract import Extraction, extract, question_kind
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 TUNE_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "tune_extract.py"

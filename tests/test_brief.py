@@ -11,9 +11,9 @@ import pytest
 
 from hoidap.cli import main
 from hoidap.engine import Engine
-from hoidap.evidence import NEAR_DUPLICATE_JACCARD, jaccard
 from hoidap.models import RawDocument
-from hoidap.normalize import strip_diacritics, terms
+from hoidap.search.evidence import NEAR_DUPLICATE_JACCARD, jaccard
+from hoidap.text.normalize import strip_diacritics, terms
 
 from .conftest import EVAL, need
 
@@ -133,7 +133,7 @@ def test_rouge_functions() -> None:
 
 
 def test_salience_model_is_shipped_and_scored_without_sklearn() -> None:
-    code = ("import sys, hoidap.brief as b; "
+    code = ("import sys, hoidap.briefing.brief as b; "
             "assert 'sklearn' not in sys.modules; "
             "m = b.MODEL; n = len(b.FEATURES); "
             "assert list(m['features']) == list(b.FEATURES) and n == 3 * len(b.SIGNALS); "
@@ -143,7 +143,7 @@ def test_salience_model_is_shipped_and_scored_without_sklearn() -> None:
 
 
 def test_signals_are_finite_and_standardised_per_briefing(seeded_index: Path) -> None:
-    from hoidap import brief
+    from hoidap.briefing import brief
 
     with Engine(seeded_index) as eng:
         articles = [eng.document(d.doc_id) for d in eng.documents()]

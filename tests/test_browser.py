@@ -36,37 +36,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class FakeBriefEngine(Engine):
-    """Until Engine.brief exists: a briefing in its JSON shape, from real citations."""
-
-    def brief(self, query: str | None = None, **_: Any) -> dict[str, Any]:
-        cites = list(self.ask(query or "").citations)
-        if not cites:
-            return {"sentences": [], "figures": [], "entities": [], "conflicts": []}
-
-        def figure(value: float, low: float, high: float | None, text: str, i: int) -> dict[str, Any]:
-            return {"value": value, "low": low, "high": high, "low_strict": high is None, "high_strict": False,
-                    "of": None, "qualifier": None, "unit": "thị trường", "counts": "thị trường và đối tác",
-                    "date": "2021-12-14", "text": text, "citation": cites[i % len(cites)]}
-
-        figures = [figure(230, 230, None, "hơn 230 nước và vùng lãnh thổ", 0),
-                   figure(224, 224, 224, "224 thị trường và đối tác", 1),
-                   figure(1000, 1000, 10000, "hàng nghìn đối tác", 2)]
-        return {
-            "sentences": [{"text": c.sentence, "citations": [c]} for c in cites[:3]],
-            "figures": figures,
-            "entities": [{"name": "Phạm Bình Minh", "kind": "person", "title": "Phó Thủ tướng",
-                          "citations": [cites[0]]}],
-            "conflicts": [{"label": "conflict", "quantity": "thị trường và đối tác", "members": figures},
-                          {"label": "agree", "quantity": "năm", "members": figures[1:2]}],
-        }
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    engine_class = Engine if hasattr(Engine, "brief") else FakeBriefEngine
     settings = Settings(index_dir=tmp_path_factory.mktemp("browser-index"))
-    with running(create_app_for(settings, engine_class)) as url:
+    with running(create_app_for(settings, Engine)) as url:
         yield url
 
 

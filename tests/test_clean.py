@@ -1,4 +1,4 @@
-"""Tests for ``hoidap.clean``: body spans and metadata of scraped news pages."""
+"""Tests for ``hoidap.text.clean``: body spans and metadata of scraped news pages."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hoidap.clean import clean_text
 from hoidap.models import CleanedPage
+from hoidap.text.clean import clean_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "examples" / "corpus"

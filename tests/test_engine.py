@@ -130,12 +130,11 @@ def _news(i: int) -> RawDocument:
 
 
 def test_ingest_holds_one_keyword_writer_and_releases_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import hoidap.engine
     from hoidap.settings import Settings
 
-    monkeypatch.setattr(hoidap.engine, "KEYWORD_COMMIT_SECONDS", 0.0)  # a commit every batch
     docs = [_news(i) for i in range(20)]
-    with Engine(tmp_path, Settings(batch_size=2)) as eng:
+    # keyword_commit_seconds 0: a commit every batch
+    with Engine(tmp_path, Settings(batch_size=2, keyword_commit_seconds=0.0)) as eng:
         held: list[bool] = []
         sync = eng.index.sync
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hoidap.evidence import by_document, group_hits
 from hoidap.models import Hit
+from hoidap.search.evidence import by_document, group_hits
 
 
 def _hit(sid: int, doc: str, text: str, dup: str = "") -> Hit:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hoidap.conflicts import compare, label, same_quantity
+from hoidap.briefing.conflicts import compare, label, same_quantity
+from hoidap.briefing.entities import entities_in_sentence
+from hoidap.briefing.facts import figures_in_text
+from hoidap.briefing.numbers import parse_number, qualifier_range
 from hoidap.engine import Engine
-from hoidap.entities import entities_in_sentence
-from hoidap.facts import figures_in_text
 from hoidap.models import Figure
-from hoidap.numbers import parse_number, qualifier_range
 
 SAMPLE = Path(__file__).parent / "data" / "figures_sample.jsonl"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hoidap.backends.embedded.keyword import KeywordIndex
 from hoidap.engine import Engine
-from hoidap.index import KeywordIndex
+from hoidap.ingest.prepare import statement_key
 from hoidap.models import RawDocument
-from hoidap.pipeline import statement_key
 from hoidap.settings import Settings
 
 SAID = "Việt Nam có quan hệ ngoại giao với 189 quốc gia."

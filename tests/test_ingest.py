@@ -1,4 +1,4 @@
-"""Tests for hoidap.ingest: every kind of bad input gives a clear reason, good files still load."""
+"""Tests for hoidap.ingest.read: every kind of bad input gives a clear reason, good files still load."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hoidap.errors import BadInputError, EmptyDocumentError, EncodingError, FileTooLargeError
-from hoidap.ingest import iter_files, read_all, read_file, read_jsonl
+from hoidap.ingest.read import iter_files, read_all, read_file, read_jsonl
 from hoidap.models import FileFailure, RawDocument
 
 MB = 1024 * 1024
@@ -262,7 +262,7 @@ def test_empty_folder_is_reported(tmp_path: Path) -> None:
 def test_read_all_survives_an_unexpected_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import hoidap.ingest as ingest
+    import hoidap.ingest.read as ingest
 
     boom = write(tmp_path, "a.html", "<html><body><p>x</p></body></html>")
     fine = write(tmp_path, "b.txt", SENTENCE)

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from hoidap.normalize import (
+from hoidap.text.normalize import (
     canonical_tone,
     fold_token,
     has_diacritics,

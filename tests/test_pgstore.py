@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from hoidap import pgindex
+from hoidap.backends.postgres.keyword import PgIndex
 from hoidap.engine import Engine
-from hoidap.pgindex import PgIndex, bm25, fieldnorm_table, quantized_length
-from hoidap.retrieve import _clauses, parse_query, plan
+from hoidap.search.bm25 import bm25, fieldnorm_table, quantized_length
+from hoidap.search.query import clauses as query_clauses
+from hoidap.search.query import parse_query
+from hoidap.search.retrieve import plan
 from hoidap.settings import Settings
 from tests.pgserver import PgServer, running_server
 
@@ -69,7 +71,7 @@ def test_sentences_within_documents_scored_from_their_terms_equal_the_postings_s
     the same scores to the bit, in the same order, as the postings SQL restricted to them."""
     _, pge = both
     for q in QUESTIONS + EXTRA:
-        clauses = _clauses(parse_query(q))
+        clauses = query_clauses(parse_query(q))
         best = [h.key for h in pge.index.documents.search(clauses, 4)]
         sids = pge.store.document_sentences(best)
         everywhere = pge.index.sentences.search(clauses, 100_000)
@@ -83,7 +85,7 @@ def test_bm25_scores_equal_tantivys(both: tuple[Engine, Engine]) -> None:
         e, p = getattr(emb.index, part), getattr(pge.index, part)
         assert e.num_docs() == p.num_docs()
         for q in QUESTIONS + EXTRA:
-            clauses = _clauses(parse_query(q))
+            clauses = query_clauses(parse_query(q))
             for f, t, _ in clauses:
                 assert e.doc_freq(f, t) == p.doc_freq(f, t), (part, f, t)
             a, b = e.search(clauses, 50), p.search(clauses, 50)
@@ -122,12 +124,12 @@ def test_same_answers_and_citations(both: tuple[Engine, Engine]) -> None:
 def test_a_question_reads_both_kinds_terms_in_one_lexicon_query(both: tuple[Engine, Engine], tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     emb, pge = both
-    index = PgIndex(pge.store, tmp_path)  # type: ignore[arg-type]
+    index = PgIndex(pge.store)  # type: ignore[arg-type]
     queries: list[int] = []
     lookup = pge.store.lookup_terms  # type: ignore[attr-defined]
     monkeypatch.setattr(pge.store, "lookup_terms", lambda keys: queries.append(len(keys)) or lookup(keys))
     question = "hội nghị đối ngoại toàn quốc lần thứ ba"
-    assert plan(index, question, 0.1) == plan(emb.index, question, 0.1)
+    assert plan(index, parse_query(question), 0.1) == plan(emb.index, parse_query(question), 0.1)
     assert len(queries) == 1
 
 
@@ -136,8 +138,7 @@ def test_a_full_term_cache_is_emptied_before_a_lookup_not_after(both: tuple[Engi
     """PgPart._lookup filled its cache and then emptied it when over its bound, so the
     doc_freqs reading it next raised KeyError (found in review, 2026-11-24)."""
     emb, pge = both
-    monkeypatch.setattr(pgindex, "TERM_CACHE", 3)
-    part = PgIndex(pge.store, tmp_path).documents  # type: ignore[arg-type]
+    part = PgIndex(pge.store, Settings(pg_term_cache=3)).documents  # type: ignore[arg-type]
     pairs = [("acc", "hội"), ("acc", "nghị"), ("acc", "ngoại"), ("acc", "giao")]
     for _ in range(2):
         assert part.doc_freqs(pairs) == emb.index.documents.doc_freqs(pairs) != [0, 0, 0, 0]
@@ -161,7 +162,7 @@ OLD_POSTINGS = {1: "tid bigint NOT NULL, keys bigint[] NOT NULL, tfs integer[] N
 def test_an_older_store_is_upgraded_by_rebuilding_its_postings(pg: PgServer, tmp_path: Path, version: int) -> None:
     import psycopg
 
-    from hoidap.pgstore import SCHEMA_VERSION, PgStore
+    from hoidap.backends.postgres.store import SCHEMA_VERSION, PgStore
 
     url = pg.create_database(f"upgrade{version}")
     with _engine(url, tmp_path / "a") as eng:
@@ -227,7 +228,7 @@ def test_compact_merges_each_terms_rows_into_one_and_keeps_every_score(pg: PgSer
         rows = "SELECT count(*), count(DISTINCT tid) FROM postings"
         before_rows = store.read(rows)[0]  # type: ignore[attr-defined]
         assert before_rows[0] > before_rows[1]
-        clauses = [_clauses(parse_query(q)) for q in QUESTIONS + EXTRA]
+        clauses = [query_clauses(parse_query(q)) for q in QUESTIONS + EXTRA]
         expected = [(eng.index.documents.search(c, 50), eng.index.sentences.search(c, 100)) for c in clauses]
         assert store.compact(chunk=500) > 0  # type: ignore[attr-defined]
         assert store.read(rows)[0] == (before_rows[1], before_rows[1])  # type: ignore[attr-defined]

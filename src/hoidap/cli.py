@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from hoidap import serialize
 from hoidap.errors import HoidapError
 from hoidap.models import Answer
 from hoidap.settings import RETRIEVERS
@@ -52,9 +53,9 @@ def _progress(desc: str) -> Any:
 
 
 def cmd_ingest_spark(args: argparse.Namespace) -> int:
-    """``--engine spark``: the same stages as a Spark job (hoidap.spark_ingest)."""
+    """``--engine spark``: the same stages as a Spark job (hoidap.ingest.spark)."""
+    from hoidap.ingest.spark import run
     from hoidap.settings import Settings
-    from hoidap.spark_ingest import run
 
     store = args.store or Settings().store
     r = run(args.paths, store, args.index, master=args.spark_master, partitions=args.partitions,
@@ -78,7 +79,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with _engine(args) as eng, _progress("ingest") as bar:
         report = eng.ingest(args.paths, progress=lambda _src: bar.update(1))
     if args.json:
-        _print_json(asdict(report))
+        _print_json(serialize.ingest_report(report))
     else:
         print(f"ingested: {len(report.ingested)}  duplicates skipped: {len(report.duplicates)}"
               f"  failed: {len(report.failed)}")
@@ -89,16 +90,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _doc_json(info: Any) -> dict[str, Any]:
-    return {"doc_id": info.doc_id, "source": info.source, "title": info.title, "date": info.date,
-            "outlet": info.outlet, "n_sentences": info.n_sentences, "questions": list(info.questions)}
-
-
 def cmd_docs(args: argparse.Namespace) -> int:
     with _engine(args) as eng:
         for info in eng.documents():
             if args.json:
-                _print_json(_doc_json(info))
+                _print_json(serialize.document_info(info))
             else:
                 print(f"{info.doc_id}  {info.date or '-':16}  {info.outlet or '-':20}  "
                       f"{info.n_sentences:4} câu  {info.title or info.source}")
@@ -108,11 +104,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     with _engine(args) as eng:
         art = eng.document(args.doc_id)
-    obj = {"doc_id": art.doc_id, "source": art.source, "title": art.title, "date": art.date,
-           "outlet": art.outlet, "n_sentences": art.n_sentences, "questions": list(art.questions),
-           "credits": list(art.credits), "original_text": art.original_text, "clean_text": art.clean_text}
     if args.json:
-        _print_json(obj)
+        _print_json(serialize.document(art))
     else:
         print(f"{art.title or '(no title)'}\n{art.outlet or ''} {art.date or ''}\n{art.source}\n")
         print(art.clean_text)
@@ -136,7 +129,7 @@ def _print_answer(ans: Answer) -> None:
 
 def expand_questions(args: Sequence[str]) -> list[str]:
     """Arguments as questions; a ``[question] q1?,q2?`` argument gives several."""
-    from hoidap.clean import split_questions
+    from hoidap.text.clean import split_questions
 
     out: list[str] = []
     for a in args:
@@ -180,13 +173,12 @@ def _doc_list(value: str | None) -> list[str] | None:
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
-    from hoidap.brief import briefing_json
 
     with _engine(args) as eng:
         b = eng.brief(query=args.query, docs=_doc_list(args.docs), max_sentences=args.max_sentences,
                       max_words=args.max_words)
     if args.json:
-        _print_json(briefing_json(b))
+        _print_json(serialize.briefing(b))
         return 0
     if not b.sentences:
         print("(không có bài nào / no matching article)")
@@ -202,13 +194,12 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
-    from hoidap.brief import conflicts_json, facts_json
 
     with _engine(args) as eng:
         facts = eng.facts(docs=_doc_list(args.docs))
     if args.json:
-        _print_json({"conflicts": conflicts_json(facts.conflicts)} if args.conflicts
-                    else facts_json(facts.figures, facts.entities, facts.conflicts))
+        _print_json({"conflicts": serialize.conflicts(facts.conflicts)} if args.conflicts
+                    else serialize.facts(facts.figures, facts.entities, facts.conflicts))
         return 0
     if not args.conflicts:
         print("Số liệu / figures:")

@@ -1,7 +1,7 @@
 """``Engine``: the one object the CLI, the HTTP API and the web page call.
 
-It owns an index directory (``hoidap.sqlite`` + ``keyword/``) and wires the
-stages together: read -> prepare (clean, segment, normalise) -> store ->
+It opens a backend (``hoidap.backends.open_backend``: the embedded index
+directory or a PostgreSQL store) and wires the stages together: read -> prepare (clean, segment, normalise) -> store ->
 keyword index; question -> retrieve -> evidence -> answer.
 """
 
@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import cast
 
-from hoidap import dense, rank
-from hoidap.dense import DenseIndex
+from hoidap.backends import open_backend
 from hoidap.errors import DenseUnavailableError, HoidapError, QuestionError
-from hoidap.evidence import by_document, cite, group_hits
-from hoidap.index import KeywordIndex
-from hoidap.ingest import read_all
+from hoidap.ingest.parallel import prepare_many
+from hoidap.ingest.read import read_all
 from hoidap.models import (
     Answer,
     Article,
@@ -28,27 +25,19 @@ from hoidap.models import (
     FileFailure,
     Hit,
     IngestReport,
+    PreparedArticle,
     RawDocument,
 )
-from hoidap.parallel import prepare_many
-from hoidap.pgdense import open_dense
-from hoidap.retrieve import search
+from hoidap.protocols import KeywordIndex, Progress, Store, VectorIndex
+from hoidap.qa import rank
+from hoidap.qa.question import parse_question
+from hoidap.search import embed
+from hoidap.search.evidence import by_document, cite, group_hits
+from hoidap.search.query import Query, parse_query
+from hoidap.search.retrieve import Plan, plan, search_planned
 from hoidap.settings import RETRIEVERS, Settings
-from hoidap.store import PreparedArticle, SQLiteStore, Store
 
 log = logging.getLogger(__name__)
-
-# The keyword index commits every this many seconds of an ingest, and at its
-# end; SQLite still commits every batch. A tantivy commit plus the merges it
-# starts cost ~0.4 s whatever its size, and every commit makes a segment that
-# later merges copy again: committing every 2,048 articles, a 500,000-article
-# ingest ran at 717 articles/s and left 14 sentence segments; every 30 s (with
-# index.WRITER_HEAP_BYTES 64 -> 256 MB, measured together) 865 articles/s and 9
-# segments, and search p50 4.8 -> 4.2 ms (benchmarks/bench.py). Readers see new
-# articles at the next commit; a kill loses nothing (caught up on open).
-KEYWORD_COMMIT_SECONDS = 30.0
-
-Progress = Callable[[str], None]
 
 
 class Engine:
@@ -63,28 +52,19 @@ class Engine:
         self.settings = settings or Settings()
         if index_dir is not None:
             self.settings = self.settings.with_(index_dir=Path(index_dir))
-        root = Path(self.settings.index_dir)
-        self.store: Store
-        if self.settings.store:
-            from hoidap.pgstore import open_postgres
-
-            self.store, pg_index = open_postgres(self.settings.store, root)
-            # PgIndex has the interface of KeywordIndex that retrieval and ranking
-            # use (hoidap.pgindex.KeywordSearch), not its class.
-            self.index = cast(KeywordIndex, pg_index)
-        else:
-            self.store = SQLiteStore(root / "hoidap.sqlite")
-            self.index = KeywordIndex(root / "keyword")
+        backend = open_backend(self.settings)  # the only place a backend is chosen
+        self.store: Store = backend.store
+        self.index: KeywordIndex = backend.index
         # Sentence vectors (the dense extra), opened when retrieval or ingest uses them.
-        self.dense: DenseIndex | None = None
+        self.dense: VectorIndex | None = None
         if self.settings.retriever not in RETRIEVERS:
             raise HoidapError(f"unknown retriever {self.settings.retriever!r} (one of {', '.join(RETRIEVERS)})")
         if self.settings.retriever != "bm25" or self.settings.embed:
-            if not dense.available():
+            if not embed.available():
                 raise DenseUnavailableError(
                     f"retriever {self.settings.retriever!r} / embedding needs the dense extra: "
                     "pip install 'hoidap[dense]'")
-            self.dense = open_dense(self.store, root)  # in PostgreSQL with its store (hoidap.pgdense)
+            self.dense = backend.open_vectors()
         self._catch_up()
 
     # -- lifecycle -------------------------------------------------------
@@ -155,7 +135,7 @@ class Engine:
             ingested.append(doc_id)
             if len(batch) >= self.settings.batch_size:
                 unindexed += len(batch)
-                due = time.monotonic() - indexed_at >= KEYWORD_COMMIT_SECONDS
+                due = time.monotonic() - indexed_at >= self.settings.keyword_commit_seconds
                 self._flush(batch, sources, catch_up=due)
                 if due:
                     indexed_at, unindexed = time.monotonic(), 0
@@ -176,7 +156,7 @@ class Engine:
         if self.dense is None:
             raise DenseUnavailableError("the engine was opened without dense retrieval (Settings.embed)")
         step = (lambda n: progress(f"{n} sentences embedded")) if progress else None
-        return self.dense.catch_up(dense.store_rows(self.store, self.dense.max_sid), step)
+        return self.dense.catch_up(embed.store_rows(self.store, self.dense.max_sid), step)
 
     # -- reading ---------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -205,33 +185,37 @@ class Engine:
         return self._search(self._check(query), k)
 
     def _search(self, q: str, k: int) -> list[Hit]:
-        return search(self.index, self.store, q, k, self.dense, self.settings.retriever,
-                      self.settings.dense_weight, self.settings.max_term_share)
+        return self._search_planned(self._plan(parse_query(q)), k)
+
+    def _plan(self, query: Query) -> Plan:
+        return plan(self.index, query, self.settings.max_term_share)
+
+    def _search_planned(self, p: Plan, k: int) -> list[Hit]:
+        return search_planned(self.index, self.store, p, k, self.dense, self.settings.retriever,
+                              self.settings.dense_weight)
 
     def ask(self, question: str) -> Answer:
         """A short answer with cited sentences, or ``answer=None`` when the collection does not say."""
-        q = self._check(question)
-        hits = self._search(q, self.settings.top_sentences)
+        q = parse_question(self._check(question))  # parsed once for every stage below
+        p = self._plan(q.query)
+        hits = self._search_planned(p, self.settings.top_sentences)
         groups = group_hits(hits)
         # The ranker reads every sentence of the top article: its answer sentence is
         # often not among the retrieved ones.
         doc_id = rank.choose_document(q, groups)
         sentences = self.store.sentences_of(doc_id) if doc_id else []
-        choice = rank.choose(q, hits, sentences, self.index)
+        choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
         if (choice is None or choice.support < self.settings.min_support
                 or choice.confidence < self.settings.min_confidence):
             conf = choice.confidence if choice else 0.0
             cited = cite(by_document(groups), self.store, self.index, self.settings.max_citations) if choice else ()
-            return Answer(q, None, round(conf, 4), cited, rank.question_kind(q))
+            return Answer(q.text, None, round(conf, 4), cited, q.kind)
         # The sentence the answer came from is cited first.
         chosen = next((g for g in groups if any(h.sentence_id == choice.hit.sentence_id for h in g)),
                       [choice.hit])
         ordered = by_document([chosen] + [g for g in groups if g is not chosen])
         cited = cite(ordered, self.store, self.index, self.settings.max_citations)
-        return Answer(q, choice.text, round(choice.confidence, 4), cited, choice.kind)
-
-    def ask_many(self, questions: Iterable[str]) -> list[Answer]:
-        return [self.ask(q) for q in questions]
+        return Answer(q.text, choice.text, round(choice.confidence, 4), cited, choice.kind)
 
     # -- briefing --------------------------------------------------------
     def brief(self, query: str | None = None, docs: Sequence[str] | None = None,
@@ -242,7 +226,7 @@ class Engine:
         ``max_sentences`` (default 8 when no ``max_words``) and ``max_words``
         (syllables; the sentence that reaches it is kept whole) bound its length.
         """
-        from hoidap import brief as briefing
+        from hoidap.briefing import brief as briefing
 
         q = self._check(query) if query is not None else None
         hits = self._search(q, briefing.QUERY_HITS) if q else None
@@ -252,6 +236,6 @@ class Engine:
 
     def facts(self, docs: Sequence[str] | None = None) -> Facts:
         """Every figure and entity of the collection (or of ``docs``), and figures compared across sources."""
-        from hoidap import brief as briefing
+        from hoidap.briefing import brief as briefing
 
         return briefing.facts_of(briefing.choose_articles(self.store, docs, None))

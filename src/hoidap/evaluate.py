@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hoidap.ingest.prepare import prepare
 from hoidap.models import RawDocument
-from hoidap.pipeline import prepare
 from hoidap.settings import Settings
 
 if TYPE_CHECKING:

@@ -105,6 +105,29 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class StoredSentence:
+    """A sentence row as the retriever needs it."""
+
+    sid: int
+    doc_id: str
+    dno: int
+    index: int
+    start: int
+    end: int
+    text: str
+    terms: str
+    dup_key: str
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    """A row of a keyword index and its BM25 score."""
+
+    key: int  # sentence id or document number in the store
+    score: float
+
+
+@dataclass(frozen=True)
 class SourceRef:
     """Another place where the same statement stands (syndicated or repeated text)."""
 
@@ -145,6 +168,16 @@ class Answer:
     confidence: float
     citations: tuple[Citation, ...] = ()
     kind: str = "clause"  # the question type that shaped the answer: number, date, person, ...
+
+
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article plus the per-sentence data the store keeps for retrieval."""
+
+    article: Article
+    doc_terms: str
+    sentence_terms: tuple[str, ...]
+    dup_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager, suppress
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import asdict, replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hoidap import serialize
 from hoidap.engine import Engine
 from hoidap.errors import (
     BadInputError,
@@ -53,9 +54,17 @@ from hoidap.errors import (
     IndexUnavailableError,
     QuestionError,
 )
-from hoidap.index import KINDS
-from hoidap.ingest import read_all
-from hoidap.models import Answer, Article, DocumentInfo, FileFailure, Hit, RawDocument
+from hoidap.ingest.read import read_all
+from hoidap.models import (
+    Answer,
+    Article,
+    Briefing,
+    DocumentInfo,
+    Facts,
+    FileFailure,
+    Hit,
+    RawDocument,
+)
 from hoidap.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,10 +120,6 @@ class ServerBusyError(HoidapError):
     """No reader or ingest slot came free in time."""
 
 
-class NotImplementedYetError(HoidapError):
-    """The engine in this build lacks the method behind an endpoint."""
-
-
 class UploadError(HoidapError):
     """An upload request is malformed as a whole (bad file name, too many files)."""
 
@@ -124,21 +129,10 @@ class WorkerCrashedError(HoidapError):
 
 
 # -- JSON -----------------------------------------------------------------------
-def _plain(obj: Any) -> Any:
-    """Dataclasses (the engine's records) as plain JSON values."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return asdict(obj)
-    if isinstance(obj, list | tuple):
-        return [_plain(x) for x in obj]
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    return obj
-
-
 def json_response(obj: Any, status: int = 200) -> Response:
     # Built directly: the engine's records are checked dataclasses already; FastAPI would
     # validate and encode them again (its encoder alone: 0.14 ms an answer, this 0.05 ms).
-    body = json.dumps(_plain(obj), ensure_ascii=False).encode("utf-8")
+    body = json.dumps(serialize.plain(obj), ensure_ascii=False).encode("utf-8")
     return Response(body, status_code=status, media_type="application/json")
 
 
@@ -146,24 +140,7 @@ def error_response(status: int, message: str) -> Response:
     return json_response({"status": status, "error": HTTPStatus(status).phrase, "message": message}, status)
 
 
-def _doc_json(info: DocumentInfo) -> dict[str, Any]:
-    """The same keys as ``hoidap docs --json``."""
-    return {"doc_id": info.doc_id, "source": info.source, "title": info.title, "date": info.date,
-            "outlet": info.outlet, "n_sentences": info.n_sentences, "questions": list(info.questions)}
-
-
 # -- readers --------------------------------------------------------------------
-def _index_stamp(eng: Engine) -> tuple[int, ...]:
-    """Modification times of the tantivy ``meta.json`` files: they change on every commit."""
-    stamps = []
-    for kind in KINDS:
-        try:
-            stamps.append(os.stat(eng.index.root / kind / "meta.json").st_mtime_ns)
-        except OSError:
-            stamps.append(0)
-    return tuple(stamps)
-
-
 # The reader process's engine and the index stamp its searchers were loaded at.
 _engine: Engine | None = None
 _stamp: tuple[int, ...] = ()
@@ -172,7 +149,7 @@ _stamp: tuple[int, ...] = ()
 def _reader_init(settings: Settings, engine_class: type[Engine]) -> None:
     global _engine, _stamp
     _engine = engine_class(settings=settings)
-    _stamp = _index_stamp(_engine)
+    _stamp = _engine.index.generation()
 
 
 def _reader() -> Engine:
@@ -180,7 +157,7 @@ def _reader() -> Engine:
     global _stamp
     if _engine is None:
         raise IndexUnavailableError("this process has no engine")
-    stamp = _index_stamp(_engine)  # read before reloading: a commit in between is caught next time
+    stamp = _engine.index.generation()  # read before reloading: a commit in between is caught next time
     if stamp != _stamp:
         _engine.index.reload()
         _stamp = stamp
@@ -216,19 +193,15 @@ def _whole_collection_allowed(eng: Engine, what: str) -> None:
 
 
 def read_brief(query: str | None, docs: list[str] | None, max_sentences: int | None,
-               max_words: int | None) -> Any:
+               max_words: int | None) -> Briefing:
     eng = _reader()
-    if not hasattr(eng, "brief"):
-        raise NotImplementedYetError("briefings are not available in this version of hoidap")
     if query is None and docs is None:
         _whole_collection_allowed(eng, "a briefing")
     return eng.brief(query=query, docs=docs, max_sentences=max_sentences, max_words=max_words)
 
 
-def read_facts(docs: list[str] | None) -> Any:
+def read_facts(docs: list[str] | None) -> Facts:
     eng = _reader()
-    if not hasattr(eng, "facts"):
-        raise NotImplementedYetError("facts are not available in this version of hoidap")
     if docs is None:
         _whole_collection_allowed(eng, "the facts")
     return eng.facts(docs=docs)
@@ -454,7 +427,7 @@ def _check_questions(questions: list[str], max_chars: int) -> None:
 # -- the app ------------------------------------------------------------------------
 _STATUS = [  # most specific first
     (DocumentNotFoundError, 404), (QuestionError, 400), (UploadError, 400), (BadInputError, 422),
-    (IndexUnavailableError, 503), (ServerBusyError, 503), (NotImplementedYetError, 501),
+    (IndexUnavailableError, 503), (ServerBusyError, 503),
     (WorkerCrashedError, 500),
 ]
 
@@ -478,7 +451,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 404, 413, 422, 501, 503)
+    code: {"model": ErrorResponse} for code in (400, 404, 413, 422, 503)
 }
 
 
@@ -545,8 +518,8 @@ def create_app(settings: Settings, *, readers: int = READERS,
     async def brief(body: BriefRequest) -> Response:
         """A cited briefing, as `hoidap brief --json`: `sentences`, `figures`, `entities`, and
         `conflicts` (figures about one quantity from several sources: agree, compatible, conflict)."""
-        return json_response(await reads.call(read_brief, body.query, body.docs, body.max_sentences,
-                                              body.max_words))
+        return json_response(serialize.briefing(await reads.call(read_brief, body.query, body.docs,
+                                                                 body.max_sentences, body.max_words)))
 
     @app.get("/api/facts", tags=["questions"], responses=ERRORS)
     async def facts(
@@ -557,7 +530,8 @@ def create_app(settings: Settings, *, readers: int = READERS,
         ids = [d for d in (docs or "").split(",") if d.strip()] or None
         if ids and len(ids) > MAX_FACTS_DOCS:
             raise QuestionError(f"{len(ids)} documents, over the limit of {MAX_FACTS_DOCS}")
-        return json_response(await reads.call(read_facts, ids))
+        f = await reads.call(read_facts, ids)
+        return json_response(serialize.facts(f.figures, f.entities, f.conflicts))
 
     @app.get("/api/docs", tags=["documents"], response_model=DocsPage, responses=ERRORS)
     async def documents(
@@ -567,19 +541,13 @@ def create_app(settings: Settings, *, readers: int = READERS,
         """Documents in ingest order (the keys of `hoidap docs --json`), a page at a time."""
         total, page = await reads.call(read_documents, offset, limit)
         return json_response({"total": total, "offset": offset, "limit": limit,
-                              "documents": [_doc_json(d) for d in page]})
+                              "documents": [serialize.document_info(d) for d in page]})
 
     @app.get("/api/docs/{doc_id}", tags=["documents"], responses=ERRORS)
     async def document(doc_id: str) -> Response:
         """One document as `hoidap show --json`, plus its sentences' offsets into `original_text`."""
         art = await reads.call(read_document, doc_id)
-        return json_response({
-            "doc_id": art.doc_id, "source": art.source, "title": art.title, "date": art.date,
-            "outlet": art.outlet, "n_sentences": art.n_sentences, "questions": list(art.questions),
-            "credits": list(art.credits), "original_text": art.original_text,
-            "clean_text": art.clean_text,
-            "sentences": [{"index": s.index, "start": s.start, "end": s.end} for s in art.sentences],
-        })
+        return json_response(serialize.document_with_sentences(art))
 
     @app.post("/api/ingest", tags=["documents"], responses=ERRORS)
     async def ingest(

@@ -33,7 +33,7 @@ class Settings:
     # Where the embedded index lives: one directory holding hoidap.sqlite and keyword/.
     index_dir: Path = field(default_factory=default_index_dir)
     # The store: None = the embedded one in index_dir (SQLite + tantivy); a
-    # "postgresql://..." URL = hoidap.pgstore, shared by any number of processes
+    # "postgresql://..." URL = hoidap.backends.postgres.store, shared by any number of processes
     # and machines (several hosts in the URL: reads may go to replicas).
     # Default: $HOIDAP_STORE.
     store: str | None = field(default_factory=lambda: os.environ.get(ENV_STORE) or None)
@@ -45,7 +45,7 @@ class Settings:
     # one batch, and larger batches stop paying off past a few dozen.
     batch_size: int = 64
     # Processes that prepare (clean, segment, normalise) articles during ingest
-    # (hoidap.parallel); the writes (SQLite + tantivy, ~70% of the CPU after
+    # (hoidap.ingest.parallel); the writes (SQLite + tantivy, ~70% of the CPU after
     # profiling) stay in the calling process, so a second worker helps only
     # while cores are idle: ~290 -> ~400 articles/s on 2 idle cores, estimated
     # from CPU times by benchmarks/bench.py. 1 prepares in-process: no start-up
@@ -56,7 +56,7 @@ class Settings:
     # vectors computed at ingest (embed); sentences without one score 0 there.
     retriever: str = "bm25"
     # Compute sentence vectors at ingest (hoidap ingest --dense): ~12 sentences/s
-    # per core, so about 100x the rest of ingest; resumable (hoidap.dense).
+    # per core, so about 100x the rest of ingest; resumable (hoidap.search.embed).
     embed: bool = False
     # Share of the dense score in hybrid retrieval, each side min-max normalised
     # over its 100 best (benchmarks/dense_retrieval.py, tuned on viquad1_dev;
@@ -95,6 +95,33 @@ class Settings:
     min_confidence: float = 0.03
     # Questions longer than this are refused (a pasted article is not a question).
     max_question_chars: int = 1000
+
+    # -- deployment knobs: the backends ------------------------------------
+    # The embedded keyword index commits every this many seconds of an ingest, and
+    # at its end; SQLite still commits every batch. A tantivy commit plus the merges
+    # it starts cost ~0.4 s whatever its size, and every commit makes a segment that
+    # later merges copy again: committing every 2,048 articles, a 500,000-article
+    # ingest ran at 717 articles/s and left 14 sentence segments; every 30 s (with
+    # the writer heap 64 -> 256 MB, measured together) 865 articles/s and 9
+    # segments, and search p50 4.8 -> 4.2 ms (benchmarks/bench.py). Readers see new
+    # articles at the next commit; a kill loses nothing (caught up on open).
+    keyword_commit_seconds: float = 30.0
+    # tantivy's indexing memory budget per index (two during an ingest). A full
+    # budget writes a segment; 256 MB holds the ~30 s between the commits of an
+    # ingest, so each commit makes about one segment and merges copy less.
+    keyword_writer_heap_bytes: int = 256_000_000
+    # PostgreSQL: seconds to wait for a server before trying the next host.
+    pg_connect_timeout: int = 3
+    # Original texts a PostgreSQL reader keeps (sentences are cut from them): ~2,000
+    # news articles are ~10-20 MB, and a question's 200 candidates come from ~100.
+    pg_text_cache: int = 2000
+    # Terms (field, term -> id, document frequency) a PostgreSQL reader keeps per
+    # kind: a server's questions reuse most of their words; 200,000 take ~40 MB.
+    pg_term_cache: int = 200_000
+    # How long a PostgreSQL reader keeps the collection statistics before reading
+    # them again (one query saved per search): other processes' ingests are seen
+    # within this, as the server's tantivy readers see commits at their next reload.
+    pg_stats_seconds: float = 1.0
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """Distributed batch ingest with Apache Spark: ``hoidap ingest --engine spark INPUT --store URL``.
 
 The job runs the library's own stages, not a copy of them: each record goes
-through ``hoidap.ingest``'s JSONL record reader and ``hoidap.parallel.prepare_one``
+through ``hoidap.ingest.read``'s JSONL record reader and ``hoidap.ingest.parallel.prepare_one``
 (``pipeline.prepare``: clean, segment, normalise, fingerprint, with failures
 turned into reasons), exactly as ``hoidap ingest`` does on one machine.
 
@@ -47,14 +47,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hoidap.ingest import _parse_jsonl_line
-from hoidap.models import FileFailure, RawDocument
-from hoidap.parallel import prepare_one
-from hoidap.store import PreparedArticle
+from hoidap.ingest.parallel import prepare_one
+from hoidap.ingest.read import _parse_jsonl_line
+from hoidap.models import FileFailure, PreparedArticle, RawDocument
 
 if TYPE_CHECKING:
-    from hoidap.dense import DenseIndex
-    from hoidap.store import SQLiteStore
+    from hoidap.backends.embedded.store import SQLiteStore
+    from hoidap.backends.embedded.vectors import DenseIndex
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ def record_document(path: str, lineno: int, line: str | bytes) -> RawDocument | 
     data = line.encode("utf-8") if isinstance(line, str) else line
     try:
         return _parse_jsonl_line(data, Path(path), lineno)
-    except Exception as e:  # reported per record, as hoidap.ingest does
+    except Exception as e:  # reported per record, as hoidap.ingest.read does
         return FileFailure(f"{path}#L{lineno}", f"line {lineno}: {e}")
 
 
@@ -117,7 +116,7 @@ def _chunks(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
 
 def embed_prepared(batch: Sequence[PreparedArticle]) -> dict[str, np.ndarray]:
     """The sentence vectors of prepared articles by doc_id (``dense.embed_articles``)."""
-    from hoidap.dense import embed_articles
+    from hoidap.search.embed import embed_articles
 
     unique = list({p.article.doc_id: p.article for p in batch}.values())
     return {a.doc_id: v for a, v in zip(unique, embed_articles(unique), strict=True)}
@@ -129,8 +128,8 @@ def load_partition(url: str, rows: Iterable[tuple[str, int, str]],
 
     Yields one (records, failures) pair for the whole partition.
     """
-    from hoidap.pgdense import PgDense
-    from hoidap.pgstore import PgStore
+    from hoidap.backends.postgres.store import PgStore
+    from hoidap.backends.postgres.vectors import PgDense
 
     store = PgStore(url)
     vectors = PgDense(store) if embed else None
@@ -213,8 +212,8 @@ def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path |
 
             raise BadInputError(f"{p}: no such file or folder")
     if embed:
-        from hoidap import dense
         from hoidap.errors import DenseUnavailableError
+        from hoidap.search import embed as dense
 
         if not dense.available():
             raise DenseUnavailableError("embedding needs the dense extra: pip install 'hoidap[dense]'")
@@ -222,12 +221,12 @@ def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path |
     try:
         rows = _rows(spark, paths, partitions)
         if store:
-            from hoidap.pgstore import PgStore
+            from hoidap.backends.postgres.store import PgStore
 
             s = PgStore(store)
             before = s.counts()[0]
             if embed:
-                from hoidap.pgdense import PgDense
+                from hoidap.backends.postgres.vectors import PgDense
 
                 log.info("embedded %d stored sentences first", PgDense(s).prepare_load())
             results = rows.mapPartitions(lambda it: load_partition(store, it, embed)).collect()
@@ -247,15 +246,17 @@ def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path |
 
 def _load_embedded(rows: Any, index_dir: Path | None, embed: bool) -> tuple[int, int, int, list[FileFailure]]:
     """Prepared articles stream back to the driver, the one writer of SQLite + tantivy (+ dense/)."""
-    from hoidap import dense
-    from hoidap.index import KeywordIndex
+    from hoidap.backends.embedded.keyword import KeywordIndex
+    from hoidap.backends.embedded.store import SQLiteStore
+    from hoidap.backends.embedded.vectors import DenseIndex
+    from hoidap.search import embed as dense
     from hoidap.settings import Settings
-    from hoidap.store import SQLiteStore
 
-    root = index_dir or Settings().index_dir
+    settings = Settings() if index_dir is None else Settings(index_dir=index_dir)
+    root = settings.index_dir
     store = SQLiteStore(root / "hoidap.sqlite")
-    index = KeywordIndex(root / "keyword")
-    vectors = dense.DenseIndex(root) if embed else None
+    index = KeywordIndex(root / "keyword", settings)
+    vectors = DenseIndex(root) if embed else None
     if vectors is not None:
         log.info("embedded %d stored sentences first",
                  vectors.catch_up(dense.store_rows(store, vectors.max_sid)))

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hoidap.entities import gazetteer
-from hoidap.normalize import (
+from hoidap.text.lexicons import gazetteer
+from hoidap.text.normalize import (
     Token,
     fold_token,
     has_diacritics,

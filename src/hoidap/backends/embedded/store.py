@@ -13,12 +13,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
-from hoidap.models import Article, DocumentInfo, Sentence
+from hoidap.models import Article, DocumentInfo, PreparedArticle, Sentence, StoredSentence
 
 SCHEMA_VERSION = 1
 # Page cache (KiB) and WAL checkpoint interval (pages) of a connection once it
@@ -55,56 +53,12 @@ CREATE TABLE IF NOT EXISTS sentences (
     dup_key TEXT NOT NULL             -- equal for sentences that say the same thing
 );
 -- No index on dup_key: the keyword index answers "the copies of this statement"
--- (hoidap.index.KeywordIndex.same_statement). Kept here, its random keys made
+-- (hoidap.backends.embedded.keyword.KeywordIndex.same_statement). Kept here, its random keys made
 -- each sentence dirty a B-tree page of its own, and the store's write time per
 -- article grew by a third from 22,644 to 100,000 articles (benchmarks/bench.py).
 CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno);
 CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
 """
-
-
-@dataclass(frozen=True)
-class StoredSentence:
-    """A sentence row as the retriever needs it."""
-
-    sid: int
-    doc_id: str
-    dno: int
-    index: int
-    start: int
-    end: int
-    text: str
-    terms: str
-    dup_key: str
-
-
-@dataclass(frozen=True)
-class PreparedArticle:
-    """An article plus the per-sentence data the store keeps for retrieval."""
-
-    article: Article
-    doc_terms: str
-    sentence_terms: tuple[str, ...]
-    dup_keys: tuple[str, ...]
-
-
-class Store(Protocol):
-    """What the engine needs from a document store."""
-
-    def has_document(self, doc_id: str) -> bool: ...
-    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]]) -> None: ...
-    def document(self, doc_id: str) -> Article: ...
-    def documents(self) -> list[DocumentInfo]: ...
-    def sentences(self, sids: Sequence[int]) -> list[StoredSentence]: ...
-    def sentences_of(self, doc_id: str) -> list[StoredSentence]: ...
-    def sentence_documents(self, sids: Sequence[int]) -> dict[int, int]: ...
-    def document_sentences(self, dnos: Sequence[int]) -> dict[int, int]: ...
-    def sentences_after(self, sid: int) -> Iterator[tuple[int, int, str, str]]: ...
-    def documents_after(self, dno: int) -> Iterator[tuple[int, str]]: ...
-    def doc_ids(self, dnos: Sequence[int]) -> dict[int, str]: ...
-    def infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]: ...
-    def counts(self) -> tuple[int, int]: ...
-    def close(self) -> None: ...
 
 
 class SQLiteStore:

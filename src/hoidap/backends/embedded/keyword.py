@@ -1,18 +1,9 @@
 """The keyword index: tantivy BM25 over hoidap's own normalised tokens.
 
 Two tantivy indexes live under ``DIR/keyword/``: ``sentences`` (one entry per
-body sentence) and ``documents`` (title + body). Each has two text fields that
-tantivy splits on whitespace only, because the tokens are already normalised by
-``hoidap.normalize``:
-
-- ``acc``: canonical accented syllables ("hòa", "việt");
-- ``plain``: the same without diacritics ("hoa", "viet"), for queries typed
-  without marks;
-- ``acc2``/``plain2`` (documents only): adjacent-syllable bigrams ("việt_nam"),
-  which capture Vietnamese compound words without a word segmenter. Measured
-  by benchmarks/retrieval_fields.py: bigrams lift document evidence@1 on
-  ViNewsQA from 0.707 to 0.777, while underthesea words add nothing on top and
-  cost ~15 ms per article.
+body sentence) and ``documents`` (title + body), with the fields of
+``hoidap.search.fields`` as text fields that tantivy splits on whitespace only,
+because the tokens are already normalised by ``hoidap.text.normalize``.
 
 The index is derived data. It is append-only and keyed by the store's
 sentence/document numbers, and each row carries its document's number (``doc``:
@@ -27,16 +18,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import tantivy
 
 from hoidap.errors import IndexUnavailableError
-from hoidap.normalize import strip_diacritics
+from hoidap.models import KeywordHit
+from hoidap.protocols import Clause
+from hoidap.search.fields import BIGRAM_FIELDS, FIELDS, KINDS, field_texts
+from hoidap.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +40,7 @@ FORMAT = "hoidap-keyword"
 # 4: the ``dup`` field (sentences only). As a SQLite index it took 44% of the
 # store's write time at 22,644 articles and 63% at 100,000; tantivy appends it.
 VERSION = 4
-FIELDS = ("acc", "plain", "acc2", "plain2")
-BIGRAM_FIELDS = frozenset({"acc2", "plain2"})
-KINDS = ("sentences", "documents")
-# tantivy's indexing memory budget per index (two during an ingest). A full
-# budget writes a segment; 256 MB holds the ~30 s between the commits of an
-# ingest (engine.KEYWORD_COMMIT_SECONDS), so each commit makes about one segment
-# and merges copy less: 500,000 articles ingested 717 -> 865 articles/s.
-WRITER_HEAP_BYTES = 256_000_000
 # tantivy BM25 uses k1=1.2, b=0.75 (Lucene defaults); not configurable from Python.
-
-
-@dataclass(frozen=True)
-class KeywordHit:
-    key: int  # sentence id or document number in the store
-    score: float
 
 
 def _schema() -> tantivy.Schema:
@@ -73,12 +53,6 @@ def _schema() -> tantivy.Schema:
     return sb.build()
 
 
-def bigrams(terms: list[str]) -> str:
-    """Adjacent-term pairs joined by "_" ("việt nam" -> "việt_nam"), space-separated."""
-    # map/join in C: this runs over every document's terms twice per ingest.
-    return " ".join(map("_".join, zip(terms, terms[1:], strict=False)))
-
-
 def dup_number(dup_key: str) -> int:
     """The u64 a hex dup key (``pipeline.statement_key``, 16 hex digits) is indexed as."""
     return int(dup_key, 16)
@@ -87,7 +61,8 @@ def dup_number(dup_key: str) -> int:
 class _Part:
     """One tantivy index (sentences or documents)."""
 
-    def __init__(self, path: Path, with_bigrams: bool) -> None:
+    def __init__(self, path: Path, with_bigrams: bool, writer_heap_bytes: int) -> None:
+        self.writer_heap_bytes = writer_heap_bytes
         self.with_bigrams = with_bigrams
         self.schema = _schema()
         path.mkdir(parents=True, exist_ok=True)
@@ -121,12 +96,8 @@ class _Part:
                 doc.add_unsigned("doc", dno)
                 if dup:
                     doc.add_unsigned("dup", dup_number(dup))
-                plain = strip_diacritics(terms)
-                doc.add_text("acc", terms)
-                doc.add_text("plain", plain)
-                if self.with_bigrams:
-                    doc.add_text("acc2", bigrams(terms.split()))
-                    doc.add_text("plain2", bigrams(plain.split()))
+                for fname, text in field_texts(terms, self.with_bigrams).items():
+                    doc.add_text(fname, text)
                 writer.add_document(doc)
                 n += 1
             writer.commit()
@@ -140,7 +111,7 @@ class _Part:
         return n
 
     def _new_writer(self) -> tantivy.IndexWriter:
-        return self.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+        return self.index.writer(heap_size=self.writer_heap_bytes, num_threads=1)
 
     def hold_writer(self) -> None:
         """Keep one writer for the following ``add`` calls (raises ValueError if another process holds it)."""
@@ -157,7 +128,7 @@ class _Part:
         self.index.reload()
         self.searcher = self.index.searcher()
 
-    def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
+    def search(self, weighted_terms: list[Clause], k: int,
                documents: Sequence[int] | None = None) -> list[KeywordHit]:
         """BM25 over (field, term, weight) clauses; ``k`` best keys (of rows of ``documents``, if given)."""
         q = tantivy.Query
@@ -214,7 +185,8 @@ class _Part:
 class KeywordIndex:
     """``DIR/keyword/``: the sentence and document BM25 indexes plus a manifest."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, settings: Settings | None = None) -> None:
+        heap = (settings or Settings()).keyword_writer_heap_bytes
         self.root = root
         manifest = root / "manifest.json"
         if manifest.exists():
@@ -227,11 +199,11 @@ class KeywordIndex:
         manifest.write_text(json.dumps(
             {"format": FORMAT, "version": VERSION, "fields": list(FIELDS), "kinds": list(KINDS),
              "doc": "the row's document number (a document's own)",
-             "tokens": "hoidap.normalize: NFC, lower case, canonical tone; plain = no diacritics;"
+             "tokens": "hoidap.text.normalize: NFC, lower case, canonical tone; plain = no diacritics;"
                       " acc2/plain2 = adjacent-term bigrams joined by '_' (documents only)",
              "scoring": "tantivy BM25, k1=1.2, b=0.75"}, indent=2))
-        self.sentences = _Part(root / "sentences", with_bigrams=False)
-        self.documents = _Part(root / "documents", with_bigrams=True)
+        self.sentences = _Part(root / "sentences", with_bigrams=False, writer_heap_bytes=heap)
+        self.documents = _Part(root / "documents", with_bigrams=True, writer_heap_bytes=heap)
 
     def sync(self, sentence_rows: Iterator[tuple[int, int, str, str]] | None = None,
              document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]:
@@ -254,6 +226,16 @@ class KeywordIndex:
     def reload(self) -> None:
         self.sentences.reload()
         self.documents.reload()
+
+    def generation(self) -> tuple[int, ...]:
+        """Modification times of tantivy's ``meta.json`` files: they change on every commit."""
+        stamps = []
+        for kind in KINDS:
+            try:
+                stamps.append(os.stat(self.root / kind / "meta.json").st_mtime_ns)
+            except OSError:
+                stamps.append(0)
+        return tuple(stamps)
 
     @contextmanager
     def writing(self) -> Iterator[None]:

@@ -1,6 +1,6 @@
 """Sentence vectors in the PostgreSQL store: pgvector when the server has it, else scored here.
 
-``PgDense`` is ``hoidap.dense.DenseIndex`` for a ``PgStore``: the same
+``PgDense`` is the ``VectorIndex`` of a ``PgStore`` (``DenseIndex``'s peer): the same
 methods (``catch_up``, ``search``, ``search_vector``, ``warm``, ``max_sid``,
 ``count``, ``available``, ``last_query_seconds``), the same embedder
 (``dense.embed_passages``/``dense.embed_query``) and the same scores, with the
@@ -38,23 +38,21 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hoidap import dense
-from hoidap.dense import CONTEXT, CONTEXTS, DIMS, EMBED_BATCH, MODEL, DenseIndex, Progress
 from hoidap.errors import DenseUnavailableError
-from hoidap.store import PreparedArticle, Store
+from hoidap.models import PreparedArticle
+from hoidap.search import embed as dense
+from hoidap.search.embed import CONTEXT, CONTEXTS, DIMS, EMBED_BATCH, MODEL, Progress
 
 if TYPE_CHECKING:
     import psycopg
 
-    from hoidap.pgstore import PgStore
+    from hoidap.backends.postgres.store import PgStore
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +80,9 @@ def _top(ids: np.ndarray, vecs: np.ndarray, query: np.ndarray, k: int) -> list[t
     if k <= 0 or not len(ids):
         return []
     q = np.asarray(query, dtype=np.float32).reshape(-1)
-    with dense._one_blas_thread():
+    with dense.one_blas_thread():
         scores = vecs @ q
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[np.lexsort((ids[top], -scores[top]))]
-    return [(int(ids[i]), float(scores[i])) for i in top]
+    return dense.best_products(ids, scores, k)
 
 
 class PgDense:
@@ -377,15 +372,3 @@ class PgDense:
 def to_regclass(conn: psycopg.Connection[Any], name: str) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
     return bool(row and row[0])
-
-
-def open_dense(store: Store, root: Path, context: str = CONTEXT) -> DenseIndex:
-    """The engine's vector index: ``PgDense`` in a PostgreSQL store's database, else ``DIR/dense/``.
-
-    Typed as ``DenseIndex``: ``PgDense`` has the part of its interface the engine and
-    retrieval use (as ``PgIndex`` stands for ``KeywordIndex``).
-    """
-    pgstore = sys.modules.get("hoidap.pgstore")  # imported iff a PgStore can exist (psycopg is optional)
-    if pgstore is not None and isinstance(store, pgstore.PgStore):
-        return cast(DenseIndex, PgDense(store, context))
-    return DenseIndex(root, context)

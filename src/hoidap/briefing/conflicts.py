@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hoidap.figure_lexicon import fold_phrase, lexicon, synonymised
 from hoidap.models import Conflict, Figure
+from hoidap.text.lexicons import fold_phrase, lexicon, synonymised
 
 # Figures whose key words overlap this much (overlap coefficient: shared /
 # smaller set) are about the same quantity. 0.5 lets "kinh tế - thương mại"

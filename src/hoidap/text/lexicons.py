@@ -1,4 +1,5 @@
-"""The word lists of figure extraction (``data/facts_lexicon.json``), folded for matching."""
+"""The word lists the stages read: the figure lexicon (``data/facts_lexicon.json``) and the
+entity gazetteer (``data/entities_gazetteer.json``), folded for matching."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hoidap.normalize import fold_token
 from hoidap.shipped import data_json
+from hoidap.text.normalize import fold_token, tokenize
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,57 @@ def synonymised(words: list[str], lex: Lexicon) -> list[str]:
             text = re.sub(rf"(?<!\S){re.escape(k)}(?!\S)", v, text)
     return text.split()
 
+
+# -- the entity gazetteer (data/entities_gazetteer.json): names, titles, organisations,
+# places and events, read by answer extraction and by the briefing's entities.
+
+Phrases = dict[tuple[str, ...], str]
+_FIRSTS: dict[int, frozenset[str]] = {}
+
+
+def first_words(phrases: Phrases) -> frozenset[str]:
+    """The first words of a phrase table (cached: the tables live as long as the gazetteer)."""
+    key = id(phrases)
+    if key not in _FIRSTS:
+        _FIRSTS[key] = frozenset(k[0] for k in phrases)
+    return _FIRSTS[key]
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    titles: Phrases
+    weak_titles: frozenset[tuple[str, ...]]
+    surnames: frozenset[str]
+    org_heads: Phrases
+    standalone_orgs: Phrases
+    acronyms: frozenset[str]
+    places: Phrases
+    place_prefixes: Phrases
+    event_heads: Phrases
+    title_stop: Phrases
+    longest: int = 6
+
+
+def _key(phrase: str) -> tuple[str, ...]:
+    return tuple(t.norm for t in tokenize(phrase))
+
+
+def _phrases(items: list[str]) -> Phrases:
+    return {_key(p): p for p in items if _key(p)}
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    raw = data_json("entities_gazetteer.json")
+    return Gazetteer(
+        titles=_phrases(raw["titles"]),
+        weak_titles=frozenset(_key(p) for p in raw["weak_titles"]),
+        surnames=frozenset(fold_token(s) for s in raw["surnames"]),
+        org_heads=_phrases(raw["org_heads"]),
+        standalone_orgs=_phrases(raw["standalone_orgs"]),
+        acronyms=frozenset(raw["org_acronyms"]),
+        places=_phrases(raw["places"]),
+        place_prefixes=_phrases(raw["place_prefixes"]),
+        event_heads=_phrases(raw["event_heads"]),
+        title_stop=_phrases(raw["title_stop"]),
+    )

@@ -4,7 +4,7 @@ Selected by ``Settings.store`` (``--store postgresql://...`` or
 ``$HOIDAP_STORE``); the embedded SQLite + tantivy pair stays the default.
 Any number of ``hoidap`` processes on any number of machines can share one
 database: every batch of articles is one transaction that writes the rows and
-their postings (``hoidap.pgindex``) together, and re-adding an article is a
+their postings (``hoidap.backends.postgres.keyword``) together, and re-adding an article is a
 no-op (``doc_id`` is unique), so concurrent or retried loads store each
 article exactly once.
 
@@ -15,7 +15,7 @@ lists several hosts (``postgresql://primary:5432,replica:5432/hoidap``; libpq's
 went away is retried once on a new connection, i.e. on the next host that
 answers. Standbys lag their primary by the replication delay.
 
-The ``documents``/``sentences``/``sources`` tables mirror ``hoidap.store``'s
+The ``documents``/``sentences``/``sources`` tables mirror ``hoidap.backends.embedded.store``'s
 SQLite schema; everything lives in the PostgreSQL schema ``hoidap``.
 """
 
@@ -24,39 +24,39 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from hoidap.backends.postgres.postings import (
+    FIELD_IDS,
+    KIND_IDS,
+    FieldPostings,
+    Postings,
+    postings_for,
+)
 from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
-from hoidap.models import Article, DocumentInfo, Sentence
-from hoidap.pgindex import FIELD_IDS, KIND_IDS, FieldPostings, PgIndex, Postings, postings_for
-from hoidap.store import PreparedArticle, StoredSentence
+from hoidap.models import Article, DocumentInfo, PreparedArticle, Sentence, StoredSentence
+from hoidap.settings import Settings
 
 # 2: postings.dno (the distribution key of a sharded store).
 # 3: postings as bytea arrays (keys u4, tfs u2, fieldnorm codes u1) with their length n; a version
 #    1 or 2 store rebuilds its postings from its rows when opened (``PgStore._rebuild_postings``).
 SCHEMA_VERSION = 3
 SCHEMA = "hoidap"
-# Seconds to wait for a server before trying the URL's next host.
-CONNECT_TIMEOUT = 3
-# Original texts kept by a reader (sentences are cut from them): ~2,000 news
-# articles are ~10-20 MB, and a question's 200 candidates come from ~100.
-TEXT_CACHE = 2000
 # Terms merged per transaction by ``PgStore.compact``: ~10-50 MB of postings, a few seconds.
 COMPACT_CHUNK = 20_000
 
 # The tables kept whole in one place: term statistics (``lexicon``, ``field_stats``),
 # the sequence that numbers sentences, metadata and source links. In a sharded
-# store (``hoidap.pgshard``) they live on the coordinator.
+# store (``hoidap.backends.postgres.shard``) they live on the coordinator.
 GLOBAL_DDL = """
 CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE SEQUENCE IF NOT EXISTS sentences_sid_seq;
 CREATE TABLE IF NOT EXISTS sources (source text PRIMARY KEY, doc_id text NOT NULL);
--- BM25 (hoidap.pgindex): kind 0 = sentences, 1 = documents; field = index into hoidap.index.FIELDS.
+-- BM25 (hoidap.backends.postgres.keyword): kind 0 = sentences, 1 = documents; field = index into hoidap.backends.embedded.keyword.FIELDS.
 CREATE TABLE IF NOT EXISTS lexicon (
     tid bigserial PRIMARY KEY,
     kind smallint NOT NULL,
@@ -103,8 +103,8 @@ CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno, idx);
 CREATE INDEX IF NOT EXISTS sentences_dup ON sentences(dup_key, sid);
 -- One row per term, load batch and partition until PgStore.compact merges a term's rows; dno: one
 -- of the documents whose keys the row holds, all of them in dno's partition (the distribution key
--- of a sharded store, hoidap.pgshard). keys, tfs, norms: n little-endian u4, u2 and u1 values
--- (hoidap.pgindex.KEY_DTYPE, TF_DTYPE, CODE_DTYPE).
+-- of a sharded store, hoidap.backends.postgres.shard). keys, tfs, norms: n little-endian u4, u2 and u1 values
+-- (hoidap.backends.postgres.keyword.KEY_DTYPE, TF_DTYPE, CODE_DTYPE).
 CREATE TABLE IF NOT EXISTS postings (
     dno bigint,
     tid bigint NOT NULL,
@@ -126,15 +126,11 @@ _DOC_COLUMNS = ("doc_id, source, title, date, outlet, original_text, clean_text,
                 " n_sentences, terms")
 
 
-def is_postgres_url(store: str | None) -> bool:
-    return bool(store) and str(store).startswith(("postgresql://", "postgres://"))
-
-
-def _conninfo(url: str, *, write: bool) -> str:
+def _conninfo(url: str, *, write: bool, connect_timeout: int) -> str:
     params = conninfo_to_dict(url)
     # Parallel workers: a question's queries take milliseconds, less than starting workers.
     extra: dict[str, Any] = {"options": f"-c search_path={SCHEMA} -c max_parallel_workers_per_gather=0"}
-    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    params.setdefault("connect_timeout", connect_timeout)
     if write:
         extra["target_session_attrs"] = "read-write"
     else:
@@ -143,15 +139,19 @@ def _conninfo(url: str, *, write: bool) -> str:
 
 
 class PgStore:
-    """A ``hoidap.store.Store`` in PostgreSQL; ``url`` as libpq takes it (several hosts allowed)."""
+    """A ``hoidap.protocols.Store`` in PostgreSQL; ``url`` as libpq takes it (several hosts allowed)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, settings: Settings | None = None) -> None:
         self.url = url
+        self.settings = settings or Settings()
         self._r: psycopg.Connection[Any] | None = None
         self._w: psycopg.Connection[Any] | None = None
         # Stored documents never change, so cached original texts never go stale.
         self._texts: dict[int, str] = {}
-        self._last_sentences: tuple[tuple[int, ...], list[tuple[int, str]]] = ((), [])
+        # The (sid, dno, terms) rows of the last documents asked for: retrieval asks
+        # document_sentences and then sentence_terms of the same 50 documents, and one
+        # round trip serves both, whichever comes first (a document's sentences never change).
+        self._rows_of: tuple[tuple[int, ...], list[tuple[Any, ...]]] = ((), [])
         version = None
         if self.read("SELECT to_regclass('hoidap.meta') IS NOT NULL")[0][0]:
             row = self.read("SELECT value FROM meta WHERE key = 'schema_version'")
@@ -173,7 +173,7 @@ class PgStore:
 
     def _connect(self, write: bool) -> psycopg.Connection[Any]:
         try:
-            return psycopg.connect(_conninfo(self.url, write=write), autocommit=True)
+            return psycopg.connect(_conninfo(self.url, write=write, connect_timeout=self.settings.pg_connect_timeout), autocommit=True)
         except psycopg.Error as e:
             what = "a writable primary" if write else "a server"
             raise IndexUnavailableError(f"cannot reach {what} of store {self._where()}: {e}") from e
@@ -215,7 +215,7 @@ class PgStore:
         statistics, from the stored rows (as the embedded index rebuilds from SQLite).
 
         One transaction: a reader sees the old index or the new one. A sharded store
-        (``hoidap.pgshard``) is not upgraded here: create it anew and ingest again.
+        (``hoidap.backends.postgres.shard``) is not upgraded here: create it anew and ingest again.
         """
         conn = self._writer()
         with conn.transaction(), conn.cursor() as cur:
@@ -280,7 +280,7 @@ class PgStore:
         """Insert the batch's documents not stored yet; (dno, table, article) of those, in batch order.
 
         ``table`` is the oid of the table the row went into: ``documents`` itself, or in
-        a sharded store (``hoidap.pgshard``) the partition, i.e. the shard, of the document.
+        a sharded store (``hoidap.backends.postgres.shard``) the partition, i.e. the shard, of the document.
         """
         unique = list({p.article.doc_id: p for p in reversed(batch)}.values())[::-1]
         if not unique:
@@ -382,7 +382,7 @@ class PgStore:
             fetched = {int(d): t for d, t in self.read(
                 "SELECT dno, original_text FROM documents WHERE dno = ANY(%s::bigint[])", (missing,))}
             out.update(fetched)
-            if len(self._texts) + len(fetched) > TEXT_CACHE:
+            if len(self._texts) + len(fetched) > self.settings.pg_text_cache:
                 self._texts.clear()
             self._texts.update(fetched)
         return out
@@ -401,18 +401,20 @@ class PgStore:
     def document_sentences(self, dnos: Sequence[int]) -> dict[int, int]:
         if not dnos:
             return {}
-        rows = self.read("SELECT sid, dno, terms FROM sentences WHERE dno = ANY(%s::bigint[])", (list(dnos),))
-        # Retrieval asks next for these sentences' terms (sentence_terms): one round trip for both.
-        self._last_sentences = (tuple(dnos), [(sid, terms) for sid, _, terms in rows])
-        return {sid: dno for sid, dno, _ in rows}
+        return {sid: dno for sid, dno, _ in self._sentence_rows(dnos)}
 
     def sentence_terms(self, dnos: Sequence[int]) -> list[tuple[int, str]]:
         """(sid, terms) of the sentences of these documents."""
         if not dnos:
             return []
-        if self._last_sentences[0] != tuple(dnos):
-            self.document_sentences(dnos)
-        return self._last_sentences[1]
+        return [(sid, terms) for sid, _, terms in self._sentence_rows(dnos)]
+
+    def _sentence_rows(self, dnos: Sequence[int]) -> list[tuple[Any, ...]]:
+        key = tuple(dnos)
+        if self._rows_of[0] != key:
+            rows = self.read("SELECT sid, dno, terms FROM sentences WHERE dno = ANY(%s::bigint[])", (list(dnos),))
+            self._rows_of = (key, rows)
+        return self._rows_of[1]
 
     def sentences_of(self, doc_id: str) -> list[StoredSentence]:
         return self._sentences("d.doc_id = %s ORDER BY s.idx", (doc_id,))
@@ -449,7 +451,7 @@ class PgStore:
         docs = {k: d for k, d in self.read("SELECT kind, docs FROM field_stats WHERE field = 0")}
         return int(docs.get(KIND_IDS["documents"], 0)), int(docs.get(KIND_IDS["sentences"], 0))
 
-    # -- BM25 (hoidap.pgindex) -------------------------------------------
+    # -- BM25 (hoidap.backends.postgres.keyword) -------------------------------------------
     def postings(self, tids: Sequence[int]) -> list[tuple[int, int, bytes, bytes, bytes]]:
         """Every postings row ``(tid, n, keys, tfs, norms)`` of these terms.
 
@@ -484,7 +486,7 @@ class PgStore:
                     " FROM old GROUP BY tableoid, tid", (tids[start:start + chunk],))
         return len(tids)
 
-    # -- BM25 statistics (hoidap.pgindex) --------------------------------
+    # -- BM25 statistics (hoidap.backends.postgres.keyword) --------------------------------
     def field_stats(self, kind: int) -> tuple[int, dict[str, int]]:
         """(documents, {field: tokens}) of one kind."""
         names = {i: f for f, i in FIELD_IDS.items()}
@@ -576,9 +578,3 @@ def _copy_postings(copy: psycopg.Copy, dno: str, tids: list[int], fp: FieldPosti
             lines.clear()
     if lines:
         copy.write("".join(lines))
-
-
-def open_postgres(url: str, root: Path) -> tuple[PgStore, PgIndex]:
-    """The store and its keyword index for ``Engine``."""
-    store = PgStore(url)
-    return store, PgIndex(store, root)

@@ -1,18 +1,10 @@
 """BM25 as PostgreSQL postings tables, scored exactly like the embedded tantivy index.
 
-The embedded keyword index (``hoidap.index``) is tantivy; this module is its
-PostgreSQL twin for ``hoidap.pgstore``. Same documents, same fields (``acc``,
+The embedded keyword index (``hoidap.backends.embedded.keyword``) is tantivy; this module is its
+PostgreSQL twin for ``hoidap.backends.postgres.store``. Same documents, same fields (``acc``,
 ``plain``, and for documents the bigram fields ``acc2``/``plain2``), same
-tokens, same formula and parameters, so both stores rank alike:
-
-    score(q, d) = sum over clauses (field, term, boost) matching d of
-        boost * idf(df, N) * (K1 + 1) * tf / (tf + K1 * (1 - B + B * norm(len) / avgdl))
-
-with tantivy's K1 = 1.2, B = 0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5))
-(tantivy ``src/query/bm25.rs``), ``avgdl`` = the field's tokens / documents,
-and ``norm`` tantivy's one-byte field-length code decoded back (Lucene's
-``SmallFloat.intToByte4``, tantivy ``src/fieldnorm/code.rs``): lengths up to
-40 are exact, longer ones rounded down to 4 significant bits.
+tokens, same formula and parameters, so both stores rank alike
+(``hoidap.search.bm25``) over the fields of ``hoidap.search.fields``.
 
 Storage: ``lexicon`` (one row per kind, field and term, with its document
 frequency), ``postings`` (one row per term and ingest batch, and per shard when
@@ -28,193 +20,27 @@ runs where the question is asked, as it does for the embedded index.
 
 from __future__ import annotations
 
-import math
 import time
-from bisect import bisect_right
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hoidap.index import BIGRAM_FIELDS, FIELDS, KeywordHit, bigrams
-from hoidap.normalize import strip_diacritics
+from hoidap.backends.postgres.postings import CODE_DTYPE, FIELD_IDS, KEY_DTYPE, KIND_IDS, TF_DTYPE
+from hoidap.models import KeywordHit
+from hoidap.protocols import Clause
+from hoidap.search.bm25 import K1, B, fieldnorm_table, idf
+from hoidap.search.fields import BIGRAM_FIELDS
+from hoidap.settings import Settings
+from hoidap.text.normalize import strip_diacritics
 
 if TYPE_CHECKING:
-    from hoidap.pgstore import PgStore
+    from hoidap.backends.postgres.store import PgStore
 
-# tantivy's BM25 parameters (src/query/bm25.rs: K1 = 1.2, B = 0.75), fixed there.
-K1 = 1.2
-B = 0.75
 C0 = K1 * (1 - B)  # the length-free part of K1 * (1 - B + B * len / avgdl)
-KIND_IDS = {"sentences": 0, "documents": 1}
-# How long a reader keeps the collection statistics before reading them again
-# (one query saved per search): other processes' ingests are seen within this,
-# as the server's tantivy readers see commits at their next reload. An engine
-# sees its own ingests at once (``sync`` reloads).
-STATS_SECONDS = 1.0
-FIELD_IDS = {f: i for i, f in enumerate(FIELDS)}
-# Terms (field, term -> id, document frequency) a reader keeps per kind: a server's
-# questions reuse most of their words, and 200,000 entries take ~40 MB.
-TERM_CACHE = 200_000
-
-
-class KeywordPart(Protocol):
-    """What retrieval and ranking ask of one keyword index (sentences or documents)."""
-
-    def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
-               documents: Sequence[int] | None = None) -> list[KeywordHit]: ...
-    def num_docs(self) -> int: ...
-    def doc_freq(self, field: str, term: str) -> int: ...
-    def doc_freqs(self, pairs: list[tuple[str, str]]) -> list[int]: ...
-    def max_key(self) -> int: ...
-    def reload(self) -> None: ...
-
-
-class KeywordSearch(Protocol):
-    """The keyword index as the engine uses it: ``hoidap.index.KeywordIndex`` or ``PgIndex``."""
-
-    root: Path
-    sentences: KeywordPart
-    documents: KeywordPart
-
-    def sync(self, sentence_rows: Iterator[tuple[int, int, str, str]] | None = None,
-             document_rows: Iterator[tuple[int, str]] | None = None) -> tuple[int, int]: ...
-    def same_statement(self, dup_key: str, limit: int) -> list[int]: ...
-    def same_statements(self, dup_keys: Sequence[str], limit: int) -> dict[str, list[int]]: ...
-    def reload(self) -> None: ...
-
-
-# -- the formula -----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def fieldnorm_table() -> tuple[int, ...]:
-    """The 256 field lengths a one-byte fieldnorm code decodes to.
-
-    Lucene ``SmallFloat.byte4ToInt`` (as tantivy ``FIELD_NORMS_TABLE``): codes
-    below 24 are the length itself; above, a 3-bit mantissa with an implicit
-    leading bit, shifted by the exponent, plus 24.
-    """
-    free = 24  # 255 - longToInt4(Integer.MAX_VALUE) = 255 - 231
-    out = []
-    for code in range(256):
-        if code < free:
-            out.append(code)
-            continue
-        i = code - free
-        bits, shift = i & 0x07, (i >> 3) - 1
-        out.append(free + (bits if shift == -1 else (bits | 0x08) << shift))
-    return tuple(out)
-
-
-def fieldnorm_code(n_tokens: int) -> int:
-    """The one-byte code tantivy stores for a field of ``n_tokens`` tokens (rounded down)."""
-    return bisect_right(fieldnorm_table(), n_tokens) - 1
-
-
-def quantized_length(n_tokens: int) -> int:
-    """A field length as tantivy scores it: rounded down to the nearest table value."""
-    return fieldnorm_table()[fieldnorm_code(n_tokens)]
-
-
-def idf(df: int, n: int) -> float:
-    """tantivy's BM25 idf (src/query/bm25.rs), Lucene's non-negative form of Robertson-Sparck Jones."""
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-
-def bm25(tf: int, length: int, avgdl: float, df: int, n: int) -> float:
-    """One term's BM25 in one document (Robertson & Zaragoza 2009, eq. 3.15, tantivy's constants)."""
-    return idf(df, n) * (K1 + 1) * tf / (tf + K1 * (1 - B + B * quantized_length(length) / avgdl))
-
-
-# -- postings of a batch ---------------------------------------------------------------
-
-# How postings are stored: keys (sentence or document numbers) as u4, term frequencies
-# as u2 (a larger tf is stored as 65,535: its BM25 part, tf / (tf + ~1.2), differs
-# by < 1e-5), fieldnorm codes as u1; all little-endian.
-KEY_DTYPE, TF_DTYPE, CODE_DTYPE = np.dtype("<u4"), np.dtype("<u2"), np.dtype("u1")
-MAX_TF = 65_535
-
-
-def field_tokens(terms: str, with_bigrams: bool) -> dict[str, list[str]]:
-    """The tokens of each field for one row, exactly as ``hoidap.index`` feeds tantivy."""
-    plain = strip_diacritics(terms)
-    out = {"acc": terms.split(), "plain": plain.split()}
-    if with_bigrams:
-        out["acc2"] = bigrams(terms.split()).split()
-        out["plain2"] = bigrams(plain.split()).split()
-    return out
-
-
-@dataclass
-class FieldPostings:
-    """One field's postings lists of a batch, term after term: term ``i``'s entries are
-    ``keys[starts[i]:starts[i + 1]]`` (and the same slice of ``tfs`` and ``codes``)."""
-
-    field: str
-    terms: list[str]
-    starts: np.ndarray
-    keys: np.ndarray
-    tfs: np.ndarray
-    codes: np.ndarray
-
-
-@dataclass
-class Postings:
-    """One batch's postings of one kind, by field.
-
-    ``dno``: a document of the rows, stored with the postings rows as their
-    distribution key; in a sharded store (``hoidap.pgshard``) every row of a
-    ``Postings`` belongs to the shard of this document.
-    """
-
-    kind: str
-    fields: list[FieldPostings] = field(default_factory=list)
-    tokens: Counter[str] = field(default_factory=Counter)
-    docs: int = 0
-    dno: int | None = None
-
-
-def postings_for(kind: str, rows: Iterable[tuple[int, str]], dno: int | None = None) -> Postings:
-    """The postings of ``(key, space-joined accented terms)`` rows of one kind.
-
-    Each row's (term, tf) pairs are appended to flat lists (C-level ``extend``) and
-    grouped by term with one stable numpy sort per field: 4x faster than growing a
-    list per term (3.7 -> 0.9 ms an article, VietNews), the largest cost of a load.
-    """
-    out = Postings(kind, dno=dno)
-    with_bigrams = kind == "documents"
-    flat: dict[str, tuple[list[str], list[int], list[int], list[int]]] = {}
-    for key, terms in rows:
-        out.docs += 1
-        for fname, toks in field_tokens(terms, with_bigrams).items():
-            out.tokens[fname] += len(toks)
-            counts = Counter(toks)
-            ts, ks, fs, cs = flat.setdefault(fname, ([], [], [], []))
-            ts.extend(counts)
-            fs.extend(counts.values())
-            ks.extend(repeat(key, len(counts)))
-            cs.extend(repeat(fieldnorm_code(len(toks)), len(counts)))
-    for fname, (ts, ks, fs, cs) in flat.items():
-        ids: dict[str, int] = {}
-        term_ids = np.fromiter((ids.setdefault(t, len(ids)) for t in ts), dtype=np.int64, count=len(ts))
-        order = np.argsort(term_ids, kind="stable")  # each term's keys stay in row order
-        starts = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(term_ids, minlength=len(ids)), out=starts[1:])
-        keys = np.asarray(ks, dtype=np.int64)
-        if len(keys) and (keys.min() < 0 or keys.max() > np.iinfo(KEY_DTYPE).max):
-            raise ValueError(f"postings keys must be within 0..{np.iinfo(KEY_DTYPE).max}")
-        out.fields.append(FieldPostings(
-            fname, list(ids), starts, keys[order].astype(KEY_DTYPE),
-            np.minimum(np.asarray(fs, dtype=np.int64), MAX_TF)[order].astype(TF_DTYPE),
-            np.asarray(cs, dtype=CODE_DTYPE)[order]))
-    return out
 
 
 # -- the query side --------------------------------------------------------------------
@@ -343,7 +169,7 @@ def _top(keys: np.ndarray, sums: np.ndarray, k: int) -> list[KeywordHit]:
     return [KeywordHit(int(keys[i]), float(sums[i] / SCORE_UNIT)) for i in order]
 
 
-Clause = tuple[str, str, float, float]  # (field, term, w, c1), with C0: see SCORE_UNIT
+RowClause = tuple[str, str, float, float]  # (field, term, w, c1), with C0: see SCORE_UNIT
 
 
 # Tokens of sentence rows are matched by a 64-bit polynomial hash of their code
@@ -462,7 +288,7 @@ def _term_frequencies(tokens: _Tokens, n_rows: int, terms: list[str]) -> tuple[n
     return tf, counts
 
 
-def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int) -> list[KeywordHit]:
+def score_rows(rows: Iterable[tuple[int, str]], clauses: list[RowClause], k: int) -> list[KeywordHit]:
     """The ``k`` best of sentence ``(key, terms)`` rows by BM25 computed from their own tokens.
 
     The same arithmetic as ``score_postings``, in the same order, so the scores are
@@ -506,7 +332,8 @@ def score_rows(rows: Iterable[tuple[int, str]], clauses: list[Clause], k: int) -
 class PgPart:
     """One kind (sentences or documents) of the PostgreSQL keyword index."""
 
-    def __init__(self, store: PgStore, kind: str) -> None:
+    def __init__(self, store: PgStore, kind: str, settings: Settings) -> None:
+        self.settings = settings
         self.store = store
         self.kind = kind
         self.kind_id = KIND_IDS[kind]
@@ -531,7 +358,7 @@ class PgPart:
     def _missing(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         """The pairs not in the cache, which is emptied first when they would overfill it."""
         missing = [p for p in dict.fromkeys(pairs) if p not in self._terms]
-        if len(self._terms) + len(missing) > TERM_CACHE:  # a long-running server: keep it bounded
+        if len(self._terms) + len(missing) > self.settings.pg_term_cache:  # a long-running server: keep it bounded
             self._terms.clear()
             missing = list(dict.fromkeys(pairs))
         return missing
@@ -573,12 +400,12 @@ class PgPart:
     def max_key(self) -> int:
         return 0  # postings are written with the rows: there is never anything to catch up
 
-    def search(self, weighted_terms: list[tuple[str, str, float]], k: int,
+    def search(self, weighted_terms: list[Clause], k: int,
                documents: Sequence[int] | None = None) -> list[KeywordHit]:
-        """BM25 over (field, term, weight) clauses, as ``hoidap.index._Part.search``."""
+        """BM25 over (field, term, weight) clauses, as ``hoidap.backends.embedded.keyword._Part.search``."""
         if not self.with_bigrams:
             weighted_terms = [c for c in weighted_terms if c[0] not in BIGRAM_FIELDS]
-        if time.monotonic() - self._loaded > STATS_SECONDS:
+        if time.monotonic() - self._loaded > self.settings.pg_stats_seconds:
             self.reload()
         n = self._docs
         if not weighted_terms or n <= 0:
@@ -630,14 +457,12 @@ def keep_freed_memory() -> bool:
 class PgIndex:
     """The keyword index of a ``PgStore``: sentence and document BM25 over its postings."""
 
-    def __init__(self, store: PgStore, root: Path) -> None:
+    def __init__(self, store: PgStore, settings: Settings | None = None) -> None:
+        settings = settings or store.settings
         keep_freed_memory()
-        # root: only a place for the server's reload stamps, which never change
-        # here (every query reads the database's committed state).
-        self.root = root
         self.store = store
-        self.sentences = PgPart(store, "sentences")
-        self.documents = PgPart(store, "documents")
+        self.sentences = PgPart(store, "sentences", settings)
+        self.documents = PgPart(store, "documents", settings)
         self.sentences.sibling, self.documents.sibling = self.documents, self.sentences
 
     def sync(self, sentence_rows: Iterator[tuple[int, int, str, str]] | None = None,
@@ -656,6 +481,11 @@ class PgIndex:
     def reload(self) -> None:
         self.sentences.reload()
         self.documents.reload()
+
+    def generation(self) -> tuple[int, ...]:
+        """Always the same: every query reads the database's committed state, and the
+        statistics refresh themselves (``Settings.pg_stats_seconds``)."""
+        return ()
 
     @contextmanager
     def writing(self) -> Iterator[None]:

@@ -22,20 +22,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from hoidap.answer import KINDS, extract, question_kind
-from hoidap.index import KeywordIndex
-from hoidap.models import Hit
-from hoidap.normalize import tokenize, tokens_of
-from hoidap.retrieve import QUESTION_WORDS, Query, parse_query
+from hoidap.models import Hit, StoredSentence
+from hoidap.protocols import KeywordIndex
+from hoidap.qa.extract import KINDS, extract
+from hoidap.qa.question import Question
+from hoidap.search.bm25 import idf
+from hoidap.search.query import QUESTION_WORDS, Query
 from hoidap.shipped import trained_model
-from hoidap.store import StoredSentence
+from hoidap.text.normalize import tokenize, tokens_of
 
 # Confidence = support * (BASE + (1 - BASE) * extraction score): a sentence
 # covering the question fully is evidence even when no typed span was found.
@@ -79,11 +80,6 @@ class Choice:
     kind: str
 
 
-def idf(df: int, n: int) -> float:
-    """BM25 inverse document frequency (Robertson & Zaragoza 2009, eq. 3.3; Lucene's +1 form)."""
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-
 @dataclass(frozen=True)
 class QuestionTerms:
     """A question's terms with their sentence-level IDF, computed once per question."""
@@ -95,22 +91,26 @@ class QuestionTerms:
     plain: tuple[str, ...]  # every plain syllable of the question, question words included
 
 
-def question_terms(question: str, index: KeywordIndex) -> QuestionTerms:
-    query = parse_query(question)
-    n = max(index.sentences.num_docs(), 1)
+def question_terms(question: Question, index: KeywordIndex,
+                   dfs: Mapping[tuple[str, str], int] | None = None) -> QuestionTerms:
+    """The question's terms and pairs weighted by their sentence IDF. ``dfs``: sentence
+    document frequencies already read (``retrieve.Plan.sentence_dfs``); the others are
+    read in one call."""
+    query = question.query
+    part = index.sentences
+    n = max(part.num_docs(), 1)
     field, q_terms = ("acc", query.norm) if query.marked else ("plain", query.plain)
-    terms = {t: idf(index.sentences.doc_freq(field, t), n) for t in dict.fromkeys(q_terms)}
+    q = tuple(t.plain for t in tokenize(question.text))
+    pair_list = [(a, b) for a, b in dict.fromkeys(zip(q, q[1:], strict=False))
+                 if not (a in QUESTION_WORDS and b in QUESTION_WORDS)]
+    wanted = [(field, t) for t in q_terms] + [("plain", t) for p in pair_list for t in p]
+    known = dict(dfs or {})
+    missing = [w for w in dict.fromkeys(wanted) if w not in known]
+    if missing:
+        known.update(zip(missing, part.doc_freqs(missing), strict=True))
+    terms = {t: idf(known[(field, t)], n) for t in dict.fromkeys(q_terms)}
     plain_of = dict(zip(q_terms, query.plain, strict=True))
-    q = tuple(t.plain for t in tokenize(question))
-    plain_idf: dict[str, float] = {}
-    pairs = {}
-    for a, b in dict.fromkeys(zip(q, q[1:], strict=False)):
-        if a in QUESTION_WORDS and b in QUESTION_WORDS:
-            continue
-        for t in (a, b):
-            if t not in plain_idf:
-                plain_idf[t] = idf(index.sentences.doc_freq("plain", t), n)
-        pairs[(a, b)] = plain_idf[a] + plain_idf[b]
+    pairs = {(a, b): idf(known[("plain", a)], n) + idf(known[("plain", b)], n) for a, b in pair_list}
     return QuestionTerms(query, terms, plain_of, pairs, q)
 
 
@@ -180,11 +180,12 @@ class Candidate:
     features: tuple[float, ...]
 
 
-def candidates(question: str, sentences: Sequence[StoredSentence], bm25: dict[int, float],
-               index: KeywordIndex) -> list[Candidate]:
-    """Every sentence of one article as a ranker candidate. ``bm25``: sid -> normalised sentence BM25."""
-    qt = question_terms(question, index)
-    kind = question_kind(question)
+def candidates(question: Question, sentences: Sequence[StoredSentence], bm25: dict[int, float],
+               index: KeywordIndex, dfs: Mapping[tuple[str, str], int] | None = None) -> list[Candidate]:
+    """Every sentence of one article as a ranker candidate. ``bm25``: sid -> normalised sentence BM25;
+    ``dfs``: ``question_terms``."""
+    qt = question_terms(question, index, dfs)
+    kind = question.kind
     numeric, name = float(kind in _NUMERIC), float(kind in _NAMES)
     onehot = [float(kind == k) for k in KINDS]
     q_content = [t for t in qt.plain if t not in QUESTION_WORDS]
@@ -200,7 +201,7 @@ def candidates(question: str, sentences: Sequence[StoredSentence], bm25: dict[in
         have = set(plain)
         cov = term_coverage(qt, {t.norm for t in toks}, have)
         pairs = pair_coverage(qt, set(zip(plain, plain[1:], strict=False)))
-        ex = extract(question, text)
+        ex = extract(question.text, text)
         ex_score = ex.score if ex else 0.0
         span = text[ex.start : ex.end] if ex else text
         words = span.split()[0 if ex and ex.start else 1 :]  # a sentence's first word is capitalised anyway
@@ -285,11 +286,6 @@ def score_with(init: float, trees: Sequence[dict[str, list[Any]]], features: Seq
             node = left[node] if features[feature[node]] <= threshold[node] else right[node]
         total += t["value"][node]
     return float(total)
-
-
-def score(features: Sequence[float]) -> float:
-    """The model's score of one candidate (a logit: higher is likelier to hold the answer)."""
-    return scores(model_forest(), [features])[0]
 
 
 @dataclass(frozen=True)
@@ -387,28 +383,28 @@ def article_sentences(hits: Sequence[Hit], sentences: Sequence[StoredSentence]) 
     return [s for s in sentences if s.index < MAX_SENTENCES // 2 or s.sid in retrieved][:MAX_SENTENCES]
 
 
-def choose_document(question: str, groups: Sequence[Sequence[Hit]]) -> str | None:
+def choose_document(question: Question, groups: Sequence[Sequence[Hit]]) -> str | None:
     """The article to answer from: retrieval score, helped by a typed answer span in its statement."""
     best: tuple[float, int, str] | None = None
     for i, group in enumerate(groups[:CANDIDATE_GROUPS]):
         head = group[0]
-        ex = extract(question, head.text)
+        ex = extract(question.text, head.text)
         key = (head.score + EXTRACTION_BONUS * (ex.score if ex else 0.0), -i, head.doc_id)
         best = key if best is None or key > best else best
     return best[2] if best else None
 
 
-def choose(question: str, hits: Sequence[Hit], sentences: Sequence[StoredSentence],
-           index: KeywordIndex) -> Choice | None:
+def choose(question: Question, hits: Sequence[Hit], sentences: Sequence[StoredSentence],
+           index: KeywordIndex, dfs: Mapping[tuple[str, str], int] | None = None) -> Choice | None:
     """The best answer among ``sentences`` (those of the top article), or None without any."""
     if not sentences:
         return None
     bm25 = {h.sentence_id: h.sentence_score for h in hits}
-    cands = candidates(question, article_sentences(hits, sentences), bm25, index)
+    cands = candidates(question, article_sentences(hits, sentences), bm25, index, dfs)
     best, logit, margin = best_candidate(cands, bm25)
     s = best.sentence
     hit = next((h for h in hits if h.sentence_id == s.sid), None)
     if hit is None:
         hit = Hit(s.sid, s.doc_id, s.start, s.end, s.text, 0.0, s.dup_key, 0.0, 0.0, s.index)
     feats = confidence_features(best, logit, margin)
-    return Choice(hit, best.span, calibrated(feats), feats[0], question_kind(question))
+    return Choice(hit, best.span, calibrated(feats), feats[0], question.kind)

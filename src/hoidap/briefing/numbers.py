@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hoidap.figure_lexicon import Lexicon
-from hoidap.normalize import Token
+from hoidap.text.lexicons import Lexicon
+from hoidap.text.normalize import Token
 
 # A number token as ``normalize.TOKEN_RE`` cuts it: digits with . , / : inside.
 NUMBER_RE = re.compile(r"\d+(?:[.,/:]\d+)*")

@@ -45,16 +45,16 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from hoidap.errors import HoidapError
-from hoidap.evidence import NEAR_DUPLICATE_JACCARD, Statements, cite, group_hits, jaccard
-from hoidap.models import Article, Briefing, BriefSentence, Conflict, Entity, Facts, Figure, Hit
-from hoidap.normalize import strip_diacritics, terms
-from hoidap.pipeline import statement_key
+from hoidap.ingest.prepare import statement_key
+from hoidap.models import Article, Briefing, BriefSentence, Facts, Hit
+from hoidap.protocols import Store
+from hoidap.search.evidence import NEAR_DUPLICATE_JACCARD, Statements, cite, group_hits, jaccard
 from hoidap.shipped import trained_model
-from hoidap.store import Store
+from hoidap.text.normalize import strip_diacritics, terms
 
 # The per-sentence salience signals, in the order of ``_signals()``'s rows.
 SIGNALS = (
@@ -334,9 +334,9 @@ def choose_articles(store: Store, doc_ids: Sequence[str] | None, hits: Sequence[
 
 def facts_of(articles: Sequence[Article]) -> Facts:
     """Figures, entities and cross-source comparisons of the articles."""
-    from hoidap.conflicts import compare
-    from hoidap.entities import extract_entities
-    from hoidap.facts import extract_figures
+    from hoidap.briefing.conflicts import compare
+    from hoidap.briefing.entities import extract_entities
+    from hoidap.briefing.facts import extract_figures
 
     figures = extract_figures(articles)
     return Facts(tuple(figures), tuple(extract_entities(articles)), tuple(compare(figures)))
@@ -372,36 +372,3 @@ def build(articles: Sequence[Article], store: Store, statements: Statements, *, 
     facts = facts_of(ordered) if with_facts else Facts()
     return Briefing(sentences, facts.figures, facts.entities, facts.conflicts,
                     tuple(a.doc_id for a in ordered), query)
-
-
-# -- JSON (the shape `hoidap brief --json` / `hoidap facts --json` print) -------
-def figure_json(f: Figure) -> dict[str, Any]:
-    return {"value": f.value, "low": f.low, "high": f.high, "low_strict": f.low_strict,
-            "high_strict": f.high_strict, "qualifier": f.qualifier, "unit": f.unit, "counts": f.counts,
-            "date": f.date, "of": f.of, "text": f.text, "doc_id": f.citation.doc_id, "start": f.start,
-            "end": f.end, "citation": asdict(f.citation)}
-
-
-def facts_json(figures: Sequence[Figure], entities: Sequence[Entity],
-               conflicts: Sequence[Conflict]) -> dict[str, Any]:
-    return {
-        "figures": [figure_json(f) for f in figures],
-        "entities": [{"name": e.name, "kind": e.kind, "title": e.title, "date": e.date,
-                      "citations": [asdict(c) for c in e.citations]} for e in entities],
-        "conflicts": conflicts_json(conflicts),
-    }
-
-
-def conflicts_json(conflicts: Sequence[Conflict]) -> list[dict[str, Any]]:
-    return [{"label": c.label, "quantity": c.quantity, "members": [figure_json(f) for f in c.members]}
-            for c in conflicts]
-
-
-def briefing_json(b: Briefing) -> dict[str, Any]:
-    return {
-        "query": b.query,
-        "doc_ids": list(b.doc_ids),
-        "sentences": [{"text": s.text, "date": s.date, "citations": [asdict(c) for c in s.citations]}
-                      for s in b.sentences],
-        **facts_json(b.figures, b.entities, b.conflicts),
-    }

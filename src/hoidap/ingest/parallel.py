@@ -20,9 +20,8 @@ from itertools import islice
 from multiprocessing.pool import AsyncResult
 
 from hoidap.errors import BadInputError
-from hoidap.models import FileFailure, RawDocument
-from hoidap.pipeline import prepare
-from hoidap.store import PreparedArticle
+from hoidap.ingest.prepare import prepare
+from hoidap.models import FileFailure, PreparedArticle, RawDocument
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hoidap.conflicts import (
+from hoidap.briefing.conflicts import (
     SAME_QUANTITY_OVERLAP,
     compare,
     intersects,
@@ -31,10 +31,7 @@ from hoidap.conflicts import (
     quantity_class,
     same_quantity,
 )
-from hoidap.figure_lexicon import Lexicon, fold_phrase, lexicon, synonymised
-from hoidap.models import Article, Citation, Figure
-from hoidap.normalize import tokenize
-from hoidap.numbers import (
+from hoidap.briefing.numbers import (
     APPROX_SPREAD,
     HARD_PUNCT,
     YEAR_RANGE,
@@ -49,6 +46,9 @@ from hoidap.numbers import (
     qualifier_before,
     qualifier_range,
 )
+from hoidap.models import Article, Citation, Figure
+from hoidap.text.lexicons import Lexicon, fold_phrase, lexicon, synonymised
+from hoidap.text.normalize import tokenize
 
 __all__ = [
     "APPROX_SPREAD", "MAX_PHRASE_SYLLABLES", "SAME_QUANTITY_OVERLAP", "UNKNOWN_HEAD_SYLLABLES", "YEAR_RANGE",
@@ -412,7 +412,7 @@ def extract_figures(articles: Sequence[Article]) -> list[Figure]:
 def figures_in_text(text: str, date: str | None = None) -> list[Figure]:
     """Figures of a bare text (one pseudo-document; sentences split by ``segment``)."""
     from hoidap.models import Sentence, Span
-    from hoidap.segment import split_sentences
+    from hoidap.text.segment import split_sentences
 
     spans = split_sentences(text, Span(0, len(text)))
     sents = tuple(Sentence("text", k, sp.start, sp.end, text[sp.start : sp.end]) for k, sp in enumerate(spans))

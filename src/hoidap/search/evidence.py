@@ -8,11 +8,10 @@ documents that state it in ``also``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from hoidap.models import Citation, Hit, SourceRef
-from hoidap.normalize import tokens_of
-from hoidap.store import Store
+from hoidap.protocols import Statements, Store
+from hoidap.text.normalize import tokens_of
 
 # Two sentences whose diacritic-free term sets overlap this much (Jaccard) say
 # the same thing. 0.8 merges syndicated copies that differ by a word or two
@@ -21,12 +20,6 @@ from hoidap.store import Store
 NEAR_DUPLICATE_JACCARD = 0.8
 # Extra sources looked up for one statement (exact copies).
 MAX_SAME_STATEMENT = 20
-
-
-class Statements(Protocol):
-    """Where the copies of a statement are found: the keyword index (``KeywordIndex``, ``PgIndex``)."""
-
-    def same_statements(self, dup_keys: Sequence[str], limit: int) -> dict[str, list[int]]: ...
 
 
 def _term_set(text: str) -> frozenset[str]:

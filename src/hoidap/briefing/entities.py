@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from hoidap.facts import explicit_date, lexicon, sentence_citation
+from hoidap.briefing.facts import explicit_date, sentence_citation
 from hoidap.models import Article, Citation, Entity
-from hoidap.normalize import fold_token, strip_diacritics, tokenize
-from hoidap.shipped import data_json
+from hoidap.text.lexicons import Gazetteer, Phrases, first_words, gazetteer, lexicon
+from hoidap.text.normalize import strip_diacritics, tokenize
 
 # Citations kept per entity (its mentions, one per sentence, in document order).
 MAX_CITATIONS = 20
@@ -36,58 +35,6 @@ MAX_EVENT_LOWER = 4
 _ROMAN = frozenset("IVXLC")
 # Words that end a lower-case run of a name besides the function words of facts_lexicon.json.
 _EXTRA_STOPS = frozenset({"tổ", "dự", "đề", "lần", "nhiệm", "khóa", "khoá", "năm", "ngày", "tháng", "hôm"})
-
-
-Phrases = dict[tuple[str, ...], str]
-_FIRSTS: dict[int, frozenset[str]] = {}
-
-
-def _first_words(phrases: Phrases) -> frozenset[str]:
-    """The first words of a phrase table (cached: the tables live as long as the gazetteer)."""
-    key = id(phrases)
-    if key not in _FIRSTS:
-        _FIRSTS[key] = frozenset(k[0] for k in phrases)
-    return _FIRSTS[key]
-
-
-@dataclass(frozen=True)
-class Gazetteer:
-    titles: Phrases
-    weak_titles: frozenset[tuple[str, ...]]
-    surnames: frozenset[str]
-    org_heads: Phrases
-    standalone_orgs: Phrases
-    acronyms: frozenset[str]
-    places: Phrases
-    place_prefixes: Phrases
-    event_heads: Phrases
-    title_stop: Phrases
-    longest: int = 6
-
-
-def _key(phrase: str) -> tuple[str, ...]:
-    return tuple(t.norm for t in tokenize(phrase))
-
-
-def _phrases(items: list[str]) -> Phrases:
-    return {_key(p): p for p in items if _key(p)}
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> Gazetteer:
-    raw = data_json("entities_gazetteer.json")
-    return Gazetteer(
-        titles=_phrases(raw["titles"]),
-        weak_titles=frozenset(_key(p) for p in raw["weak_titles"]),
-        surnames=frozenset(fold_token(s) for s in raw["surnames"]),
-        org_heads=_phrases(raw["org_heads"]),
-        standalone_orgs=_phrases(raw["standalone_orgs"]),
-        acronyms=frozenset(raw["org_acronyms"]),
-        places=_phrases(raw["places"]),
-        place_prefixes=_phrases(raw["place_prefixes"]),
-        event_heads=_phrases(raw["event_heads"]),
-        title_stop=_phrases(raw["title_stop"]),
-    )
 
 
 @dataclass
@@ -118,7 +65,7 @@ class _Sent:
         return 0 <= i < len(self) and self.raws[i][:1].isupper()
 
     def match(self, i: int, phrases: Phrases, longest: int = 6) -> int:
-        if i >= len(self) or self.norms[i] not in _first_words(phrases):
+        if i >= len(self) or self.norms[i] not in first_words(phrases):
             return 0
         for n in range(min(longest, len(self) - i), 0, -1):
             if any(self.broken(k) for k in range(i + 1, i + n)):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 
-from hoidap.clean import clean_text
 from hoidap.errors import EmptyDocumentError
-from hoidap.models import Article, RawDocument, Sentence
-from hoidap.normalize import strip_diacritics, terms
-from hoidap.segment import split_paragraphs
-from hoidap.store import PreparedArticle
+from hoidap.models import Article, PreparedArticle, RawDocument, Sentence
+from hoidap.text.clean import clean_text
+from hoidap.text.normalize import strip_diacritics, terms
+from hoidap.text.segment import split_paragraphs
 
 # Fingerprints are truncated SHA-1: 16 hex digits (64 bits) keep collisions
 # negligible below billions of items while staying readable in URLs and JSON.

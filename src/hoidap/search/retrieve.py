@@ -12,23 +12,15 @@ unmarked text is still found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
 
-from hoidap.dense import ranked, score_fusion
-from hoidap.index import BIGRAM_FIELDS, KeywordIndex
 from hoidap.models import Hit
-from hoidap.normalize import has_diacritics, strip_diacritics, tokenize
-from hoidap.pgindex import KeywordPart
+from hoidap.protocols import Clause, KeywordIndex, KeywordPart, Store, VectorIndex
+from hoidap.search.fields import BIGRAM_FIELDS
+from hoidap.search.fusion import max_normalised, ranked, score_fusion
+from hoidap.search.query import Query, clauses
 from hoidap.settings import RETRIEVERS
-from hoidap.store import Store
 
-# Weight of the diacritic-free field when the query has marks. Low enough that
-# an exact match always outranks a mark-less one on the same terms.
-PLAIN_WEIGHT = 0.3
-# Weight of the bigram fields in the document score (benchmarks/retrieval_fields.py,
-# tuned on viquad1_dev by MRR@10; 0.3-0.6 all within 0.01 evidence@1 on ViNewsQA).
-BIGRAM_WEIGHT = 0.5
 # Candidates fetched from each index before fusion.
 SENTENCE_CANDIDATES = 200
 DOCUMENT_CANDIDATES = 50
@@ -39,71 +31,6 @@ DOCUMENT_WEIGHT = 0.7
 # Candidates each side brings to hybrid fusion (benchmarks/dense_retrieval.py measured
 # the fusion weight with 100; more would change the min-max normalisation).
 HYBRID_CANDIDATES = 100
-
-# Question words, matched on diacritic-free syllables: they say what kind of
-# answer is wanted, not what the topic is, so they stay out of the query (and
-# no bigram spans them). Function words stay: BM25 already weighs them little,
-# and removing them measured no better.
-QUESTION_PHRASES = tuple(
-    tuple(strip_diacritics(p).split())
-    for p in ("như thế nào", "thế nào", "bao nhiêu", "khi nào", "bao giờ", "bao lâu", "vì sao",
-              "tại sao", "ở đâu", "là gì", "gì", "nào", "ai", "đâu", "mấy")
-)
-QUESTION_WORDS = frozenset(w for p in QUESTION_PHRASES for w in p)
-
-
-@dataclass(frozen=True)
-class Query:
-    """A parsed question: its topic terms and bigrams, accented and plain."""
-
-    norm: tuple[str, ...]
-    plain: tuple[str, ...]
-    marked: bool  # whether the user typed diacritics
-    bigrams: tuple[tuple[str, str], ...] = ()  # (accented, plain) "a_b" pairs
-
-
-def _question_mask(plain: list[str]) -> list[bool]:
-    """True for tokens that belong to a question phrase (longest phrases first)."""
-    mask = [False] * len(plain)
-    for phrase in QUESTION_PHRASES:
-        n = len(phrase)
-        for i in range(len(plain) - n + 1):
-            if tuple(plain[i : i + n]) == phrase and not any(mask[i : i + n]):
-                mask[i : i + n] = [True] * n
-    return mask
-
-
-def parse_query(question: str) -> Query:
-    toks = tokenize(question)
-    mask = _question_mask([t.plain for t in toks])
-    if all(mask):  # a question made only of question words: search with all of them
-        mask = [False] * len(toks)
-    runs: list[list[int]] = [[]]
-    for i, masked in enumerate(mask):
-        if masked:
-            runs.append([])
-        else:
-            runs[-1].append(i)
-    pairs = tuple(
-        (f"{toks[a].norm}_{toks[b].norm}", f"{toks[a].plain}_{toks[b].plain}")
-        for run in runs for a, b in zip(run, run[1:], strict=False)
-    )
-    kept = [t for t, m in zip(toks, mask, strict=True) if not m]
-    return Query(tuple(t.norm for t in kept), tuple(t.plain for t in kept), has_diacritics(question), pairs)
-
-
-def _clauses(q: Query) -> list[tuple[str, str, float]]:
-    if not q.marked:
-        return [("plain", t, 1.0) for t in q.plain] + [("plain2", p, BIGRAM_WEIGHT) for _, p in q.bigrams]
-    return (
-        [("acc", t, 1.0) for t in q.norm]
-        + [("plain", t, PLAIN_WEIGHT) for t in q.plain]
-        + [("acc2", a, BIGRAM_WEIGHT) for a, _ in q.bigrams]
-        + [("plain2", p, BIGRAM_WEIGHT * PLAIN_WEIGHT) for _, p in q.bigrams]
-    )
-
-
-Clause = tuple[str, str, float]  # (field, term, weight)
 
 # Frequent-term pruning leaves alone a term with at most this many postings,
 # whatever its share: scoring a list this short costs well under a millisecond, so
@@ -135,54 +62,67 @@ def prune(clauses: list[Clause], dfs: list[int], n: int, max_share: float,
     return [c for c, df in zip(clauses, dfs, strict=True) if df == rarest]
 
 
-def _pruned(part: KeywordPart, clauses: list[Clause], max_share: float | None, min_postings: int) -> list[Clause]:
+@dataclass(frozen=True)
+class Plan:
+    """What a question searches: its query, the clauses of the sentence and of the
+    document query, and the sentence-index document frequencies read on the way
+    (the answer ranker weighs the question's terms with them: ``rank.question_terms``)."""
+
+    query: Query
+    sentences: list[Clause]
+    documents: list[Clause]
+    sentence_dfs: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _pruned(part: KeywordPart, clauses: list[Clause], max_share: float | None, min_postings: int,
+            read: dict[tuple[str, str], int] | None = None) -> list[Clause]:
     if max_share is None or not clauses:
         return clauses
-    dfs = part.doc_freqs([(f, t) for f, t, _ in clauses])
+    pairs = [(f, t) for f, t, _ in clauses]
+    dfs = part.doc_freqs(pairs)
+    if read is not None:
+        read.update(zip(pairs, dfs, strict=True))
     return prune(clauses, dfs, part.num_docs(), max_share, min_postings)
 
 
-def plan(index: KeywordIndex, question: str, max_share: float | None = None,
-         min_postings: int = PRUNE_MIN_POSTINGS) -> tuple[list[Clause], list[Clause]]:
-    """The clauses of the sentence query and of the document query for ``question``.
+def plan(index: KeywordIndex, query: Query, max_share: float | None = None,
+         min_postings: int = PRUNE_MIN_POSTINGS) -> Plan:
+    """The clauses of the sentence query and of the document query for ``query``.
 
     Sentences have no bigram fields; ``max_share`` prunes frequent terms per
     index (``prune``; None: keep every clause).
     """
-    clauses = _clauses(parse_query(question))
-    sentence = [c for c in clauses if c[0] not in BIGRAM_FIELDS]
+    every = clauses(query)
+    sentence = [c for c in every if c[0] not in BIGRAM_FIELDS]
     # Documents first: their clauses include the sentences', whose statistics a
     # PostgreSQL store then reads in the same query (PgPart.sibling).
-    documents = _pruned(index.documents, clauses, max_share, min_postings)
-    return _pruned(index.sentences, sentence, max_share, min_postings), documents
+    documents = _pruned(index.documents, every, max_share, min_postings)
+    read: dict[tuple[str, str], int] = {}
+    return Plan(query, _pruned(index.sentences, sentence, max_share, min_postings, read), documents, read)
 
 
-def _normalised(scores: dict[int, float]) -> dict[int, float]:
-    top = max(scores.values(), default=0.0)
-    return {k: v / top for k, v in scores.items()} if top > 0 else {}
-
-
-class DenseSearch(Protocol):
-    """What retrieval needs of a vector index (hoidap.dense.DenseIndex)."""
-
-    def search(self, question: str, k: int) -> list[tuple[int, float]]: ...
-
-
-def search(index: KeywordIndex, store: Store, question: str, k: int,
-           dense: DenseSearch | None = None, retriever: str = "bm25", dense_weight: float = 0.4,
+def search(index: KeywordIndex, store: Store, query: Query, k: int,
+           dense: VectorIndex | None = None, retriever: str = "bm25", dense_weight: float = 0.4,
            max_term_share: float | None = None) -> list[Hit]:
-    """The ``k`` best sentences for ``question``, best first.
+    """The ``k`` best sentences for ``query`` (``parse_query``), best first: ``search_planned``
+    of its ``plan``."""
+    return search_planned(index, store, plan(index, query, max_term_share), k, dense, retriever, dense_weight)
+
+
+def search_planned(index: KeywordIndex, store: Store, p: Plan, k: int, dense: VectorIndex | None = None,
+                   retriever: str = "bm25", dense_weight: float = 0.4) -> list[Hit]:
+    """The ``k`` best sentences for a planned query, best first.
 
     ``retriever`` is "bm25", "dense" or "hybrid" (Settings.retriever); the last two
     need ``dense``. A hit's ``sentence_score`` and ``document_score`` stay the BM25
     ones whatever the retriever (0 for a sentence only the vectors found), so the
-    answer ranker reads the same features. ``max_term_share``: ``plan``.
+    answer ranker reads the same features.
     """
     if retriever not in RETRIEVERS:
         raise ValueError(f"unknown retriever {retriever!r} (one of {', '.join(RETRIEVERS)})")
     if retriever != "bm25" and dense is None:
         raise ValueError(f"retriever {retriever!r} needs a dense index")
-    sent_clauses, doc_clauses = plan(index, question, max_term_share)
+    sent_clauses, doc_clauses = p.sentences, p.documents
     doc_hits = index.documents.search(doc_clauses, DOCUMENT_CANDIDATES)
     # Sentences are searched within the best documents only: a sentence elsewhere
     # could only enter the top k on its own 30% share of the fused score. At 500,000
@@ -194,12 +134,12 @@ def search(index: KeywordIndex, store: Store, question: str, k: int,
     best = [h.key for h in doc_hits]
     dno = store.document_sentences(best)
     sent_hits = index.sentences.search(sent_clauses, SENTENCE_CANDIDATES, documents=best)
-    s_norm = _normalised({h.key: h.score for h in sent_hits})
-    d_norm = _normalised({h.key: h.score for h in doc_hits})
+    s_norm = max_normalised({h.key: h.score for h in sent_hits})
+    d_norm = max_normalised({h.key: h.score for h in doc_hits})
     fused = {sid: (1 - DOCUMENT_WEIGHT) * s_norm.get(sid, 0.0) + DOCUMENT_WEIGHT * d_norm.get(d, 0.0)
              for sid, d in dno.items()}
     if dense is not None and retriever != "bm25":
-        vectors = dict(dense.search(question, HYBRID_CANDIDATES))
+        vectors = dict(dense.search(p.query.text, HYBRID_CANDIDATES))
         if retriever == "dense":
             fused = vectors
         else:

@@ -1,7 +1,7 @@
 """A sharded PostgreSQL store: the big tables hash-partitioned by document over several servers.
 
 ``create_sharded_schema(coordinator_url, shard_urls)`` lays out a new
-``hoidap.pgstore`` schema on a coordinator database, after which
+``hoidap.backends.postgres.store`` schema on a coordinator database, after which
 ``--store <coordinator_url>`` (``PgStore``, ``Engine``, the CLI, Spark ingest)
 uses it with the same SQL as an unsharded store:
 
@@ -43,8 +43,14 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from hoidap.backends.postgres.store import (
+    DOCUMENT_DDL,
+    DOCUMENT_TABLES,
+    GLOBAL_DDL,
+    SCHEMA,
+    SCHEMA_VERSION,
+)
 from hoidap.errors import HoidapError
-from hoidap.pgstore import DOCUMENT_DDL, DOCUMENT_TABLES, GLOBAL_DDL, SCHEMA, SCHEMA_VERSION
 
 # libpq options that belong to a user mapping rather than to a foreign server.
 _MAPPING_OPTIONS = ("user", "password", "sslpassword", "sslcert", "sslkey")
@@ -168,10 +174,10 @@ def _options(params: dict[str, str]) -> sql.Composed:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m hoidap.pgshard",
+        prog="python -m hoidap.backends.postgres.shard",
         description="Create a sharded hoidap store: documents hash-partitioned over the shards "
                     "(postgres_fdw), term statistics on the coordinator. Then use --store COORDINATOR.",
-        epilog="example: python -m hoidap.pgshard postgresql://db0/news postgresql://db1/news "
+        epilog="example: python -m hoidap.backends.postgres.shard postgresql://db0/news postgresql://db1/news "
                "postgresql://db2/news")
     parser.add_argument("coordinator", help="libpq URL of the coordinator database")
     parser.add_argument("shards", nargs="+", help="libpq URLs of the shard databases")

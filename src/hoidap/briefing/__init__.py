@@ -1,0 +1,1 @@
+"""Briefings: key sentences, figures, entities and where sources disagree."""

@@ -1,0 +1,1 @@
+"""Question answering: the parsed question, span extraction, the answer-sentence ranker."""

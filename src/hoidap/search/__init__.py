@@ -1,0 +1,1 @@
+"""Search: query parsing, BM25 fields and formula, fusion, embeddings, retrieval, citations."""

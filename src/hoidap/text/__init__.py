@@ -1,0 +1,1 @@
+"""Text stages: normalisation, sentence spans, page cleaning, and the word lists they read."""
