@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from hoidap.settings import Settings
+    from tests.pgserver import PgServer
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEEDS = SHARED / "seeds"
@@ -46,3 +53,45 @@ def seeded_index(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> P
         report = eng.ingest([seeds_dir])
         assert report.ok and len(report.ingested) == 5
     return root
+
+
+# -- the engine suite in both backends (sqlite-utils style: one fixture re-runs it) --------
+BACKENDS = ["embedded", pytest.param("postgres", marks=pytest.mark.slow)]
+_DATABASES = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for the session's backend-parametrized tests (skips without one)."""
+    from tests.pgserver import running_server
+
+    yield from running_server()
+
+
+def _settings(request: pytest.FixtureRequest, root: Path) -> Callable[..., Settings]:
+    from hoidap.settings import Settings
+
+    if request.param == "embedded":
+        return lambda **kw: Settings(index_dir=root, store=None, **kw)
+    url = request.getfixturevalue("pg_server").create_database(f"engine{next(_DATABASES)}")
+    return lambda **kw: Settings(index_dir=root, store=url, **kw)
+
+
+@pytest.fixture(params=BACKENDS)
+def new_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Settings]:
+    """``new_settings(**changes)``: the Settings of an empty engine, embedded or in PostgreSQL."""
+    return _settings(request, tmp_path / "idx")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           seeds_dir: Path) -> Settings:
+    """The Settings of an engine holding the five seeds, in each backend (read-only tests)."""
+    from hoidap.engine import Engine
+
+    if request.param == "embedded":
+        return _settings(request, request.getfixturevalue("seeded_index"))()
+    settings = _settings(request, tmp_path_factory.mktemp("seeded-pg"))()
+    with Engine(settings=settings) as eng:
+        assert len(eng.ingest([seeds_dir]).ingested) == 5
+    return settings

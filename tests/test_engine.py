@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from hoidap.engine import Engine
 from hoidap.errors import DocumentNotFoundError, QuestionError
 from hoidap.models import RawDocument
+from hoidap.settings import Settings
 
 VACCINE_Q = "Việt Nam đã nhận được bao nhiêu liều vắc xin?"
 
@@ -24,8 +26,8 @@ def _engine(tmp_path: Path) -> Engine:
     return Engine(tmp_path / "idx")
 
 
-def test_ask_on_seeds_answers_with_number_and_cites_the_sentence(seeded_index: Path) -> None:
-    with Engine(seeded_index) as eng:
+def test_ask_on_seeds_answers_with_number_and_cites_the_sentence(seeded: Settings) -> None:
+    with Engine(settings=seeded) as eng:
         ans = eng.ask(VACCINE_Q)
         assert ans.answer is not None and "151 triệu" in ans.answer
         top = ans.citations[0]
@@ -33,21 +35,21 @@ def test_ask_on_seeds_answers_with_number_and_cites_the_sentence(seeded_index: P
         assert "151 triệu" in top.sentence
 
 
-def test_question_without_diacritics_finds_the_same_sentence(seeded_index: Path) -> None:
-    with Engine(seeded_index) as eng:
+def test_question_without_diacritics_finds_the_same_sentence(seeded: Settings) -> None:
+    with Engine(settings=seeded) as eng:
         ans = eng.ask("Viet Nam da nhan duoc bao nhieu lieu vac xin")
         assert ans.answer is not None and "151" in ans.answer
 
 
-def test_old_and_new_tone_styles_retrieve_the_same(seeded_index: Path) -> None:
-    with Engine(seeded_index) as eng:
+def test_old_and_new_tone_styles_retrieve_the_same(seeded: Settings) -> None:
+    with Engine(settings=seeded) as eng:
         a = eng.search("giữ vững môi trường hoà bình", k=3)
         b = eng.search("giữ vững môi trường hòa bình", k=3)
         assert [h.sentence_id for h in a] == [h.sentence_id for h in b]
 
 
-def test_exact_diacritics_rank_above_mark_free_matches(tmp_path: Path) -> None:
-    with _engine(tmp_path) as eng:
+def test_exact_diacritics_rank_above_mark_free_matches(new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
         eng.ingest_documents([
             RawDocument("plain.txt", "Bai viet khong dau ve thi truong. Gia ca tang nhanh trong thang nay."),
             RawDocument("marked.txt", "Bài viết có dấu về thị trường. Giá cả tăng nhanh trong tháng này."),
@@ -57,14 +59,14 @@ def test_exact_diacritics_rank_above_mark_free_matches(tmp_path: Path) -> None:
         assert len(hits) == 2  # the unmarked sentence is still found
 
 
-def test_unanswerable_question_abstains(seeded_index: Path) -> None:
-    with Engine(seeded_index) as eng:
+def test_unanswerable_question_abstains(seeded: Settings) -> None:
+    with Engine(settings=seeded) as eng:
         ans = eng.ask("Giá vàng SJC hôm nay là bao nhiêu?")
         assert ans.answer is None
 
 
-def test_reingesting_the_same_article_is_a_no_op(tmp_path: Path, seeds_dir: Path) -> None:
-    with _engine(tmp_path) as eng:
+def test_reingesting_the_same_article_is_a_no_op(new_settings: Callable[..., Settings], seeds_dir: Path) -> None:
+    with Engine(settings=new_settings()) as eng:
         first = eng.ingest([seeds_dir / "004_d2dacc3655348e20.txt"])
         again = eng.ingest([seeds_dir / "004_d2dacc3655348e20.txt"])
         assert len(first.ingested) == 1
@@ -72,8 +74,8 @@ def test_reingesting_the_same_article_is_a_no_op(tmp_path: Path, seeds_dir: Path
         assert len(eng.documents()) == 1
 
 
-def test_syndicated_sentence_is_cited_once_with_every_source(tmp_path: Path) -> None:
-    with _engine(tmp_path) as eng:
+def test_syndicated_sentence_is_cited_once_with_every_source(new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
         eng.ingest_documents([RawDocument("a.txt", ARTICLE_A), RawDocument("b.txt", ARTICLE_B)])
         ans = eng.ask("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?")
         assert ans.answer is not None and "189" in ans.answer
@@ -83,8 +85,8 @@ def test_syndicated_sentence_is_cited_once_with_every_source(tmp_path: Path) -> 
         assert {top.doc_id, *(r.doc_id for r in top.also)} == {d.doc_id for d in eng.documents()}
 
 
-def test_doc_questions_come_from_question_lines(seeded_index: Path) -> None:
-    with Engine(seeded_index) as eng:
+def test_doc_questions_come_from_question_lines(seeded: Settings) -> None:
+    with Engine(settings=seeded) as eng:
         qs = eng.doc_questions()
         assert len(qs) == 2 and all(q.endswith("?") for q in qs)
 
@@ -99,8 +101,8 @@ def test_keyword_index_is_rebuilt_when_missing(tmp_path: Path) -> None:
         assert eng.search("kim ngạch thương mại", k=1)[0].text.startswith("Kim ngạch")
 
 
-def test_bad_questions_and_ids_raise_clear_errors(tmp_path: Path) -> None:
-    with _engine(tmp_path) as eng:
+def test_bad_questions_and_ids_raise_clear_errors(new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
         with pytest.raises(QuestionError, match="empty"):
             eng.ask("   ")
         with pytest.raises(QuestionError, match="limit"):
@@ -109,17 +111,17 @@ def test_bad_questions_and_ids_raise_clear_errors(tmp_path: Path) -> None:
             eng.document("nope")
 
 
-def test_empty_index_answers_not_found(tmp_path: Path) -> None:
-    with _engine(tmp_path) as eng:
+def test_empty_index_answers_not_found(new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
         ans = eng.ask(VACCINE_Q)
         assert ans.answer is None and ans.citations == ()
 
 
 @pytest.mark.parametrize("question", ["Giá vàng hôm nay bao nhiêu?", "Gia vang hom nay bao nhieu?"])
-def test_stray_syllable_matches_do_not_answer_gold_price(seeded_index: Path, question: str) -> None:
+def test_stray_syllable_matches_do_not_answer_gold_price(seeded: Settings, question: str) -> None:
     # Bug: "Giá vàng hôm nay" was answered "14-12" from "Hôm qua 14-12 ... đánh giá ...":
     # every matched syllable was a stray one, no phrase of the question matched.
-    with Engine(seeded_index) as eng:
+    with Engine(settings=seeded) as eng:
         assert eng.ask(question).answer is None
 
 
@@ -130,8 +132,6 @@ def _news(i: int) -> RawDocument:
 
 
 def test_ingest_holds_one_keyword_writer_and_releases_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hoidap.settings import Settings
-
     docs = [_news(i) for i in range(20)]
     # keyword_commit_seconds 0: a commit every batch
     with Engine(tmp_path, Settings(batch_size=2, keyword_commit_seconds=0.0)) as eng:

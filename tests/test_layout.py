@@ -26,8 +26,9 @@ ALLOWED = {
     "briefing": BASE | {"text", "search"},
     "ingest": BASE | {"text", "backends"},  # the Spark job loads into a backend
     "backends": BASE,  # backends/__init__.py: chooses between the two below
-    "backends.embedded": BASE | {"text", "search"},
-    "backends.postgres": BASE | {"text", "search"},
+    # and the row mapping both share (backends/rows.py), never each other
+    "backends.embedded": BASE | {"text", "search", "hoidap.backends.rows"},
+    "backends.postgres": BASE | {"text", "search", "hoidap.backends.rows"},
 }
 
 

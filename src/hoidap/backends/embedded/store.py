@@ -15,8 +15,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from hoidap.backends import rows
 from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
-from hoidap.models import Article, DocumentInfo, PreparedArticle, Sentence, StoredSentence
+from hoidap.models import Article, DocumentInfo, PreparedArticle, StoredSentence
 
 SCHEMA_VERSION = 1
 # Page cache (KiB) and WAL checkpoint interval (pages) of a connection once it
@@ -127,15 +128,8 @@ class SQLiteStore:
             raise
 
     def _article(self, row: sqlite3.Row | tuple) -> Article:
-        dno, doc_id, source, title, date, outlet, original, clean, questions, credits = row
-        sents = tuple(
-            Sentence(doc_id, idx, start, end, original[start:end])
-            for idx, start, end in self.db.execute(
-                "SELECT idx, start, end FROM sentences WHERE dno=? ORDER BY idx", (dno,)
-            )
-        )
-        return Article(doc_id, source, title, date, outlet, original, clean,
-                       tuple(json.loads(questions)), tuple(json.loads(credits)), sents)
+        return rows.article(row[1:], self.db.execute(
+            "SELECT idx, start, end FROM sentences WHERE dno=? ORDER BY idx", (row[0],)))
 
     def document(self, doc_id: str) -> Article:
         row = self.db.execute(
@@ -147,11 +141,9 @@ class SQLiteStore:
         return self._article(row)
 
     def _infos(self, where: str, args: Sequence[object]) -> list[DocumentInfo]:
-        rows = self.db.execute(
-            "SELECT doc_id, source, title, date, outlet, n_sentences, questions FROM documents"
-            f" {where}", tuple(args),
-        )
-        return [DocumentInfo(d, s, t, dt, o, n, tuple(json.loads(q))) for d, s, t, dt, o, n, q in rows]
+        found = self.db.execute(
+            f"SELECT {rows.INFO_COLUMNS} FROM documents {where}", tuple(args))
+        return [rows.info(r) for r in found]
 
     def documents(self) -> list[DocumentInfo]:
         return self._infos("ORDER BY dno", ())

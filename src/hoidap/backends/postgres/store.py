@@ -30,6 +30,7 @@ import numpy as np
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from hoidap.backends import rows as document_rows
 from hoidap.backends.postgres.postings import (
     FIELD_IDS,
     KIND_IDS,
@@ -38,7 +39,7 @@ from hoidap.backends.postgres.postings import (
     postings_for,
 )
 from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
-from hoidap.models import Article, DocumentInfo, PreparedArticle, Sentence, StoredSentence
+from hoidap.models import Article, DocumentInfo, PreparedArticle, StoredSentence
 from hoidap.settings import Settings
 
 # 2: postings.dno (the distribution key of a sharded store).
@@ -343,19 +344,11 @@ class PgStore:
             (doc_id,))
         if not rows:
             raise DocumentNotFoundError(f"no document {doc_id!r} in the index")
-        dno, doc_id, source, title, date, outlet, original, clean, questions, credits = rows[0]
-        sents = tuple(
-            Sentence(doc_id, idx, start, end, original[start:end])
-            for idx, start, end in self.read(
-                'SELECT idx, start, "end" FROM sentences WHERE dno = %s ORDER BY idx', (dno,))
-        )
-        return Article(doc_id, source, title, date, outlet, original, clean,
-                       tuple(json.loads(questions)), tuple(json.loads(credits)), sents)
+        return document_rows.article(rows[0][1:], self.read(
+            'SELECT idx, start, "end" FROM sentences WHERE dno = %s ORDER BY idx', (rows[0][0],)))
 
     def _infos(self, where: str, args: Sequence[Any]) -> list[DocumentInfo]:
-        rows = self.read("SELECT doc_id, source, title, date, outlet, n_sentences, questions FROM documents"
-                         f" {where}", args)
-        return [DocumentInfo(d, s, t, dt, o, n, tuple(json.loads(q))) for d, s, t, dt, o, n, q in rows]
+        return [document_rows.info(r) for r in self.read(f"SELECT {document_rows.INFO_COLUMNS} FROM documents {where}", args)]
 
     def documents(self) -> list[DocumentInfo]:
         return self._infos("ORDER BY dno", ())
