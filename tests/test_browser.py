@@ -46,7 +46,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def create_app_for(settings: Settings, engine_class: type[Engine]) -> Any:
     from hoidap.server import create_app
 
-    return create_app(settings, readers=2, engine_class=engine_class)
+    return create_app(settings.with_(readers=2), engine_class=engine_class)
 
 
 @pytest.fixture(scope="module")

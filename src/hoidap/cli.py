@@ -218,14 +218,15 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from hoidap.server import READERS, serve
+    from hoidap.server import serve
     from hoidap.settings import Settings
 
     settings = Settings() if not args.index else Settings().with_(index_dir=Path(args.index))
     if args.store:
         settings = settings.with_(store=args.store)
-    serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log,
-          readers=args.readers or READERS)
+    if args.readers:
+        settings = settings.with_(readers=args.readers)
+    serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log)
     return 0
 
 

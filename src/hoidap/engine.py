@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hoidap.backends import open_backend
-from hoidap.errors import DenseUnavailableError, HoidapError, QuestionError
+from hoidap.errors import DenseUnavailableError
 from hoidap.ingest.parallel import prepare_many
 from hoidap.ingest.read import read_all
 from hoidap.models import (
@@ -30,12 +30,12 @@ from hoidap.models import (
 )
 from hoidap.protocols import KeywordIndex, Progress, Store, VectorIndex
 from hoidap.qa import rank
-from hoidap.qa.question import parse_question
+from hoidap.qa.question import checked, parse_question
 from hoidap.search import embed
 from hoidap.search.evidence import by_document, cite, group_hits
 from hoidap.search.query import Query, parse_query
 from hoidap.search.retrieve import Plan, plan, search_planned
-from hoidap.settings import RETRIEVERS, Settings
+from hoidap.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ class Engine:
         self.index: KeywordIndex = backend.index
         # Sentence vectors (the dense extra), opened when retrieval or ingest uses them.
         self.dense: VectorIndex | None = None
-        if self.settings.retriever not in RETRIEVERS:
-            raise HoidapError(f"unknown retriever {self.settings.retriever!r} (one of {', '.join(RETRIEVERS)})")
         if self.settings.retriever != "bm25" or self.settings.embed:
             if not embed.available():
                 raise DenseUnavailableError(
@@ -171,14 +169,7 @@ class Engine:
 
     # -- asking ----------------------------------------------------------
     def _check(self, question: str) -> str:
-        q = question.strip()
-        if not q:
-            raise QuestionError("the question is empty")
-        if len(q) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(q)} characters, over the limit of {self.settings.max_question_chars}"
-            )
-        return q
+        return checked(question, self.settings.max_question_chars)
 
     def search(self, query: str, k: int = 10) -> list[Hit]:
         """The ``k`` best sentences for a query, near-duplicates included."""

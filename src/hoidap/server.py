@@ -2,7 +2,7 @@
 
 FastAPI on uvicorn, one process for HTTP, and worker processes for the engine:
 
-- Reads (ask, search, documents, brief, facts) go to ``READERS`` reader processes
+- Reads (ask, search, documents, brief, facts) go to ``Settings.readers`` reader processes
   (one per core), each with its own ``Engine``, each answering one request at a
   time, fed from one first-come queue. Before each request a reader reloads its
   tantivy searchers if the index's ``meta.json`` files changed: tantivy commits
@@ -65,6 +65,7 @@ from hoidap.models import (
     Hit,
     RawDocument,
 )
+from hoidap.qa.question import checked
 from hoidap.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ T = TypeVar("T")
 WEB_DIR = Path(__file__).parent / "web"
 
 # -- limits -------------------------------------------------------------------
+# The published API's limits (the OpenAPI schema and the README state them): constants
+# here, not deployment knobs; the processes and queues a deployment sizes are in Settings.
 # JSON bodies: 100 questions of 1,000 characters need at most ~600 KB even when
 # every character is \u-escaped; anything bigger is not a real request.
 MAX_JSON_BYTES = 1024 * 1024
@@ -94,22 +97,6 @@ DRAIN_BYTES = 4 * 1024 * 1024
 MAX_FACTS_DOCS = 200
 MAX_BRIEF_SENTENCES = 50
 MAX_BRIEF_WORDS = 5000
-# Ingest jobs queued or running; beyond this the server answers 503.
-MAX_PENDING_INGESTS = 5
-# Reader processes. Answering a question is ~11 ms of Python on the 22,644-article
-# index, and one process answers with one interpreter lock: a process per core uses
-# them all. One queue feeds them all: with uvicorn's own worker processes instead,
-# 20 keep-alive clients split 6/14 between two workers and the busier one set the
-# p99 (benchmarks/load_test.py, 2 cores shared with other jobs: 571 ms that way,
-# 455 ms this way; 191 ms this way on a quiet machine).
-READERS = max(1, min(os.cpu_count() or 1, 4))
-# Reads queued or running at once; beyond this the server answers 503 at once.
-MAX_PENDING_READS = 200
-# uvicorn answers 503 beyond this many open connections, instead of queueing without bound.
-MAX_CONNECTIONS = 256
-# The ingest process runs at a lower CPU priority: when both want the CPU,
-# answering questions wins and ingesting waits.
-INGEST_NICENESS = 10
 
 INGEST_LOCK = "ingest.lock"
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -255,9 +242,9 @@ class Workers:
 
 
 # -- ingest ---------------------------------------------------------------------
-def _ingest_init() -> None:
+def _ingest_init(niceness: int) -> None:
     with suppress(OSError):
-        os.nice(INGEST_NICENESS)
+        os.nice(niceness)
 
 
 def _renamed(item: RawDocument | FileFailure, path: str, name: str) -> RawDocument | FileFailure:
@@ -418,10 +405,7 @@ class DocsPage(BaseModel):
 def _check_questions(questions: list[str], max_chars: int) -> None:
     """The engine's rules, for the whole batch before any is answered."""
     for i, q in enumerate(questions, 1):
-        if not q.strip():
-            raise QuestionError(f"question {i} is empty")
-        if len(q.strip()) > max_chars:
-            raise QuestionError(f"question {i} is {len(q.strip())} characters, over the limit of {max_chars}")
+        checked(q, max_chars, f"question {i}")
 
 
 # -- the app ------------------------------------------------------------------------
@@ -455,14 +439,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(settings: Settings, *, readers: int = READERS,
-               engine_class: type[Engine] = Engine) -> FastAPI:
+def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> FastAPI:
     """The app over the index in ``settings.index_dir``; tests may pass an Engine subclass
     (defined at module level: reader processes import it by name)."""
     with engine_class(settings=settings):
         pass  # the index opens (or the error shows now, not at the first request), caught up
-    reads = Workers("reader", readers, MAX_PENDING_READS, _reader_init, (settings, engine_class))
-    ingests = Workers("ingest", 1, MAX_PENDING_INGESTS, _ingest_init)
+    reads = Workers("reader", settings.readers, settings.max_pending_reads, _reader_init, (settings, engine_class))
+    ingests = Workers("ingest", 1, settings.max_pending_ingests, _ingest_init, (settings.ingest_niceness,))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -597,10 +580,9 @@ def _mount_swagger(app: FastAPI) -> None:
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, access_log: bool = True,
-          readers: int = READERS) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, access_log: bool = True) -> None:
     """Run the server until interrupted (``hoidap serve``)."""
     import uvicorn
 
-    uvicorn.run(create_app(settings, readers=readers), host=host, port=port, access_log=access_log,
-                limit_concurrency=MAX_CONNECTIONS, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=access_log,
+                limit_concurrency=settings.max_connections, log_level="info")

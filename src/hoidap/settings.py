@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from hoidap.errors import HoidapError
+
 ENV_INDEX = "HOIDAP_INDEX"
 ENV_STORE = "HOIDAP_STORE"
 # The values of Settings.retriever (see there).
@@ -24,6 +26,11 @@ def default_index_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("hoidap", appauthor=False)) / "index"
+
+
+def default_readers() -> int:
+    """One reader process per core, at most 4 (``Settings.readers``)."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,28 @@ class Settings:
     # them again (one query saved per search): other processes' ingests are seen
     # within this, as the server's tantivy readers see commits at their next reload.
     pg_stats_seconds: float = 1.0
+
+    # -- deployment knobs: the HTTP server (hoidap serve) ---------------------
+    # Reader processes. Answering a question is ~11 ms of Python on the 22,644-article
+    # index, and one process answers with one interpreter lock: a process per core uses
+    # them all. One queue feeds them all: with uvicorn's own worker processes instead,
+    # 20 keep-alive clients split 6/14 between two workers and the busier one set the
+    # p99 (benchmarks/load_test.py, 2 cores shared with other jobs: 571 ms that way,
+    # 455 ms this way; 191 ms this way on a quiet machine).
+    readers: int = field(default_factory=default_readers)
+    # Reads queued or running at once; beyond this the server answers 503 at once.
+    max_pending_reads: int = 200
+    # Ingest jobs queued or running; beyond this the server answers 503.
+    max_pending_ingests: int = 5
+    # uvicorn answers 503 beyond this many open connections, instead of queueing without bound.
+    max_connections: int = 256
+    # The ingest process runs at this CPU niceness: when both want the CPU,
+    # answering questions wins and ingesting waits.
+    ingest_niceness: int = 10
+
+    def __post_init__(self) -> None:
+        if self.retriever not in RETRIEVERS:  # the one check: retrieval and the engine rely on it
+            raise HoidapError(f"unknown retriever {self.retriever!r} (one of {', '.join(RETRIEVERS)})")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

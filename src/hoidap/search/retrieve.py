@@ -19,7 +19,6 @@ from hoidap.protocols import Clause, KeywordIndex, KeywordPart, Store, VectorInd
 from hoidap.search.fields import BIGRAM_FIELDS
 from hoidap.search.fusion import max_normalised, ranked, score_fusion
 from hoidap.search.query import Query, clauses
-from hoidap.settings import RETRIEVERS
 
 # Candidates fetched from each index before fusion.
 SENTENCE_CANDIDATES = 200
@@ -118,8 +117,6 @@ def search_planned(index: KeywordIndex, store: Store, p: Plan, k: int, dense: Ve
     ones whatever the retriever (0 for a sentence only the vectors found), so the
     answer ranker reads the same features.
     """
-    if retriever not in RETRIEVERS:
-        raise ValueError(f"unknown retriever {retriever!r} (one of {', '.join(RETRIEVERS)})")
     if retriever != "bm25" and dense is None:
         raise ValueError(f"retriever {retriever!r} needs a dense index")
     sent_clauses, doc_clauses = p.sentences, p.documents
