@@ -22,8 +22,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Modules whose tests start real servers (PostgreSQL, Spark, a browser, the HTTP
 # server's processes) or read ../shared/eval whole: the full suite (`make test`)
 # runs them, the fast tier (`make check`, `pytest -m "not slow"`) leaves them out.
-SLOW_MODULES = frozenset({"test_pgstore", "test_pgdense", "test_pgshard", "test_spark", "test_browser",
-                          "test_server", "test_eval_gate", "test_store"})
+SLOW_MODULES = frozenset({"test_postgres_store", "test_postgres_vectors", "test_postgres_shard", "test_spark",
+                          "test_browser", "test_server", "test_eval_gate", "test_store"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ Rules, not a model: Vietnamese number formats ("1.200" thousands, "2,5"
 decimal, "151 triệu", "189/193"), qualifiers turned into ranges, dates,
 ordinals, codes and years left out ("lần thứ 31", "22-NQ/TW", "năm 2021",
 "14/12"), then the noun phrase after the number. The word lists live in
-``data/facts_lexicon.json`` (``figure_lexicon``).
+``data/facts_lexicon.json`` (``hoidap.text.lexicons``).
 
 Modules: ``numbers`` reads the numbers and qualifiers, this module what a
 figure counts, its unit and date, and ``conflicts`` compares figures across

@@ -6,7 +6,7 @@
 uses it with the same SQL as an unsharded store:
 
 - ``documents``, ``sentences`` and ``postings`` (the tables that grow with the
-  archive, ``pgstore.DOCUMENT_DDL``) are ``PARTITION BY HASH (dno)`` on the
+  archive, ``backends.postgres.store.DOCUMENT_DDL``) are ``PARTITION BY HASH (dno)`` on the
   coordinator, and partition *i* of each is a ``postgres_fdw`` foreign table
   on shard *i*, where it is an ordinary table with its indexes and keys. The
   three tables share the key and the partition bounds, so a document, its
@@ -23,7 +23,7 @@ uses it with the same SQL as an unsharded store:
 
 This is the layout Citus gives with ``create_distributed_table(..., 'dno')``
 and the statistics kept on the coordinator (docs/scale.md), run here with
-stock PostgreSQL, which is how tests/test_pgshard.py exercises it.
+stock PostgreSQL, which is how tests/test_postgres_shard.py exercises it.
 
 Limits of postgres_fdw (PostgreSQL 15), not of the layout: a batch commits on
 each shard separately, without two-phase commit, so a failure between two

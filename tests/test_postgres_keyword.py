@@ -3,7 +3,7 @@
 Postings built by ``postings_for`` and scored by ``score_postings`` must give the
 same hits, to the bit, as ``score_rows`` over the rows' own terms: the sentence
 search within documents uses the one, the document search the other, and parity
-with tantivy (tests/test_pgstore.py) rests on both.
+with tantivy (tests/test_postgres_store.py) rests on both.
 """
 
 from __future__ import annotations
