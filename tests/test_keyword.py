@@ -7,9 +7,9 @@ from pathlib import Path
 
 from hoidap.backends.embedded.keyword import KeywordIndex
 from hoidap.engine import Engine
-from hoidap.ingest.prepare import statement_key
 from hoidap.models import RawDocument
 from hoidap.settings import Settings
+from hoidap.text.normalize import statement_key
 
 SAID = "Việt Nam có quan hệ ngoại giao với 189 quốc gia."
 DOCS = [

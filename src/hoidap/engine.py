@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from hoidap.backends import open_backend
@@ -26,6 +26,7 @@ from hoidap.models import (
     Hit,
     IngestReport,
     PreparedArticle,
+    PreparedItem,
     RawDocument,
 )
 from hoidap.protocols import KeywordIndex, Progress, Store, VectorIndex
@@ -97,13 +98,25 @@ class Engine:
         self, items: Iterable[RawDocument | FileFailure], progress: Progress | None = None
     ) -> IngestReport:
         """Index already-read documents; failures are passed through into the report."""
-        with self.index.writing():  # one tantivy writer for the whole ingest
-            report = self._ingest_documents(items, progress)
+        # prepare_many keeps input order and turns every failure (a bug on one page
+        # included) into a FileFailure, so the other thousands go on.
+        prepared = (PreparedItem(item.source, prep, item.encoding_note if isinstance(item, RawDocument) else None)
+                    for item, prep in prepare_many(items, self.settings.workers))
+        report = self.ingest_prepared(prepared, progress)
         if self.settings.embed:
             self.embed(progress)
         return report
 
-    def _ingest_documents(self, items: Iterable[RawDocument | FileFailure], progress: Progress | None) -> IngestReport:
+    def ingest_prepared(self, items: Iterable[PreparedItem], progress: Progress | None = None,
+                        on_stored: Callable[[Sequence[PreparedArticle]], None] | None = None) -> IngestReport:
+        """Store and index articles prepared elsewhere (worker processes, a Spark job's executors):
+        copies of stored articles skipped, failures passed into the report. ``on_stored`` is called
+        with each batch of new articles once the store has committed it."""
+        with self.index.writing():  # one tantivy writer for the whole ingest
+            return self._ingest_prepared(items, progress, on_stored)
+
+    def _ingest_prepared(self, items: Iterable[PreparedItem], progress: Progress | None,
+                         on_stored: Callable[[Sequence[PreparedArticle]], None] | None) -> IngestReport:
         ingested: list[str] = []
         duplicates: list[str] = []
         failed: list[FileFailure] = []
@@ -112,17 +125,15 @@ class Engine:
         sources: list[tuple[str, str]] = []
         seen: set[str] = set()
         indexed_at, unindexed = time.monotonic(), 0
-        # prepare_many keeps input order and turns every failure (a bug on one page
-        # included) into a FileFailure, so the other thousands go on.
-        for item, prep in prepare_many(items, self.settings.workers):
+        for item in items:
             if progress:
                 progress(item.source)
+            prep = item.outcome
             if isinstance(prep, FileFailure):
                 failed.append(prep)
                 continue
-            assert isinstance(item, RawDocument)
-            if item.encoding_note:
-                notes.append(f"{item.source}: {item.encoding_note}")
+            if item.note:
+                notes.append(f"{item.source}: {item.note}")
             doc_id = prep.article.doc_id
             sources.append((prep.article.source, doc_id))
             if doc_id in seen or self.store.has_document(doc_id):
@@ -134,16 +145,18 @@ class Engine:
             if len(batch) >= self.settings.batch_size:
                 unindexed += len(batch)
                 due = time.monotonic() - indexed_at >= self.settings.keyword_commit_seconds
-                self._flush(batch, sources, catch_up=due)
+                self._flush(batch, sources, on_stored, catch_up=due)
                 if due:
                     indexed_at, unindexed = time.monotonic(), 0
-        self._flush(batch, sources, catch_up=bool(batch or sources) or unindexed > 0)
+        self._flush(batch, sources, on_stored, catch_up=bool(batch or sources) or unindexed > 0)
         return IngestReport(tuple(ingested), tuple(duplicates), tuple(failed), tuple(notes))
 
     def _flush(self, batch: list[PreparedArticle], sources: list[tuple[str, str]],
-               catch_up: bool = True) -> None:
+               on_stored: Callable[[Sequence[PreparedArticle]], None] | None, catch_up: bool = True) -> None:
         if batch or sources:
             self.store.add(batch, sources)  # the commit point: all of the batch or none of it
+            if on_stored is not None and batch:
+                on_stored(batch)
             batch.clear()
             sources.clear()
         if catch_up:

@@ -181,6 +181,16 @@ class PreparedArticle:
 
 
 @dataclass(frozen=True)
+class PreparedItem:
+    """One input after the text stages, on its way to the store: where it came from, the
+    article or why it failed, and a note on how it was read (an encoding guess)."""
+
+    source: str
+    outcome: PreparedArticle | FileFailure
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class FileFailure:
     """A file (or JSONL line) that could not be ingested, and why."""
 

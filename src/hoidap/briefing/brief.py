@@ -49,12 +49,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from hoidap.errors import HoidapError
-from hoidap.ingest.prepare import statement_key
 from hoidap.models import Article, Briefing, BriefSentence, Facts, Hit
 from hoidap.protocols import Store
 from hoidap.search.evidence import NEAR_DUPLICATE_JACCARD, Statements, cite, group_hits, jaccard
 from hoidap.shipped import trained_model
-from hoidap.text.normalize import strip_diacritics, terms
+from hoidap.text.normalize import statement_key, strip_diacritics, terms
 
 # The per-sentence salience signals, in the order of ``_signals()``'s rows.
 SIGNALS = (

@@ -22,6 +22,7 @@ from hoidap.briefing.facts import explicit_date, sentence_citation
 from hoidap.models import Article, Citation, Entity
 from hoidap.text.lexicons import Gazetteer, Phrases, first_words, gazetteer, lexicon
 from hoidap.text.normalize import strip_diacritics, tokenize
+from hoidap.text.tokens import TokenSentence
 
 # Citations kept per entity (its mentions, one per sentence, in document order).
 MAX_CITATIONS = 20
@@ -38,24 +39,22 @@ _EXTRA_STOPS = frozenset({"tổ", "dự", "đề", "lần", "nhiệm", "khóa", 
 
 
 @dataclass
-class _Sent:
-    text: str
-    raws: list[str]
-    norms: list[str]
-    starts: list[int]
-    ends: list[int]
+class _Sent(TokenSentence):
+    # Per token, read often enough to be worth a list each.
+    raws: list[str] = field(default_factory=list)
+    norms: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
     taken: list[bool] = field(default_factory=list)
-    brk: list[bool] = field(default_factory=list)
+    brk: list[bool] = field(default_factory=list)  # punctuation (not a space or hyphen) before token i
 
     @classmethod
     def of(cls, text: str) -> _Sent:
         toks = tokenize(text)
-        brk = [True] + [bool(text[a.end : b.start].strip(" -–\u00a0")) for a, b in zip(toks, toks[1:], strict=False)]
-        return cls(text, [text[t.start : t.end] for t in toks], [t.norm for t in toks],
-                   [t.start for t in toks], [t.end for t in toks], [False] * len(toks), brk)
-
-    def __len__(self) -> int:
-        return len(self.raws)
+        s = cls(text, toks, [text[t.start : t.end] for t in toks], [t.norm for t in toks],
+                [t.start for t in toks], [t.end for t in toks], [False] * len(toks))
+        s.brk = [True] + [bool(s.gap(i).strip(" -–\u00a0")) for i in range(1, len(toks))]
+        return s
 
     def broken(self, i: int) -> bool:
         """Punctuation (anything but spaces and hyphens) between token ``i - 1`` and ``i``."""
@@ -64,15 +63,12 @@ class _Sent:
     def cap(self, i: int) -> bool:
         return 0 <= i < len(self) and self.raws[i][:1].isupper()
 
+    def _words(self, i: int, j: int) -> tuple[str, ...]:
+        return tuple(self.norms[i:j])
+
     def match(self, i: int, phrases: Phrases, longest: int = 6) -> int:
-        if i >= len(self) or self.norms[i] not in first_words(phrases):
-            return 0
-        for n in range(min(longest, len(self) - i), 0, -1):
-            if any(self.broken(k) for k in range(i + 1, i + n)):
-                continue
-            if tuple(self.norms[i : i + n]) in phrases:
-                return n
-        return 0
+        """Length of the longest phrase of ``phrases`` starting at token ``i`` (no punctuation inside), 0 if none."""
+        return self.longest_entry(i, phrases, first_words(phrases), self.brk, longest, self._words)
 
     def span(self, a: int, b: int) -> str:
         return self.text[self.starts[a] : self.ends[b - 1]]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hoidap.text.lexicons import Lexicon
-from hoidap.text.normalize import Token
+from hoidap.text.tokens import TokenSentence
 
 # A number token as ``normalize.TOKEN_RE`` cuts it: digits with . , / : inside.
 NUMBER_RE = re.compile(r"\d+(?:[.,/:]\d+)*")
@@ -74,36 +74,18 @@ def qualifier_range(value: float, kind: str | None) -> tuple[float | None, float
 
 # -- one sentence --------------------------------------------------------------
 @dataclass
-class Sent:
-    text: str
-    toks: list[Token]
+class Sent(TokenSentence):
     hard: list[bool] = field(default_factory=list)  # hard punctuation before token k
 
     def __post_init__(self) -> None:
         self.hard = [bool(HARD_PUNCT.search(self.gap(k))) for k in range(len(self.toks) + 1)]
 
-    def gap(self, i: int) -> str:
-        """The characters before token ``i`` (after token ``i - 1``)."""
-        a = self.toks[i - 1].end if i > 0 else 0
-        b = self.toks[i].start if i < len(self.toks) else len(self.text)
-        return self.text[a:b]
-
-    def raw(self, i: int) -> str:
-        return self.text[self.toks[i].start : self.toks[i].end]
-
-    def norm(self, i: int) -> str:
-        return self.toks[i].norm if 0 <= i < len(self.toks) else ""
+    def _phrase(self, i: int, j: int) -> str:
+        return " ".join(self.toks[k].norm for k in range(i, j))
 
     def phrase_at(self, i: int, keys: frozenset[str] | dict[str, Any], longest: int) -> int:
-        """Length (in tokens) of the longest entry starting at token ``i``, 0 if none."""
-        if i >= len(self.toks) or self.toks[i].norm not in _firsts(keys):
-            return 0
-        for n in range(min(longest, len(self.toks) - i), 0, -1):
-            if any(self.hard[k] for k in range(i + 1, i + n)):
-                continue
-            if " ".join(self.toks[k].norm for k in range(i, i + n)) in keys:
-                return n
-        return 0
+        """Length (in tokens) of the longest entry starting at token ``i`` (same clause), 0 if none."""
+        return self.longest_entry(i, keys, _firsts(keys), self.hard, longest, self._phrase)
 
     def phrase_before(self, i: int, keys: frozenset[str] | dict[str, Any], longest: int) -> int:
         """Length of the longest entry ending just before token ``i`` (same clause), 0 if none."""

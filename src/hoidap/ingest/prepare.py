@@ -6,26 +6,11 @@ ingest and any batch job call the same code.
 
 from __future__ import annotations
 
-import hashlib
-
 from hoidap.errors import EmptyDocumentError
 from hoidap.models import Article, PreparedArticle, RawDocument, Sentence
 from hoidap.text.clean import clean_text
-from hoidap.text.normalize import strip_diacritics, terms
+from hoidap.text.normalize import fingerprint, strip_diacritics, terms
 from hoidap.text.segment import split_paragraphs
-
-# Fingerprints are truncated SHA-1: 16 hex digits (64 bits) keep collisions
-# negligible below billions of items while staying readable in URLs and JSON.
-FINGERPRINT_HEX = 16
-
-
-def fingerprint(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX]
-
-
-def statement_key(sentence_terms: str) -> str:
-    """Equal for sentences that say the same words, whatever their marks, case or punctuation."""
-    return fingerprint(strip_diacritics(sentence_terms))
 
 
 def prepare(raw: RawDocument) -> PreparedArticle:

@@ -2,7 +2,7 @@
 
 The job runs the library's own stages, not a copy of them: each record goes
 through ``hoidap.ingest.read``'s JSONL record reader and ``hoidap.ingest.parallel.prepare_one``
-(``pipeline.prepare``: clean, segment, normalise, fingerprint, with failures
+(``hoidap.ingest.prepare``: clean, segment, normalise, fingerprint, with failures
 turned into reasons), exactly as ``hoidap ingest`` does on one machine.
 
 Loading:
@@ -49,11 +49,11 @@ import numpy as np
 
 from hoidap.ingest.parallel import prepare_one
 from hoidap.ingest.read import _parse_jsonl_line
-from hoidap.models import FileFailure, PreparedArticle, RawDocument
+from hoidap.models import FileFailure, PreparedArticle, PreparedItem, RawDocument
 
 if TYPE_CHECKING:
-    from hoidap.backends.embedded.store import SQLiteStore
     from hoidap.backends.embedded.vectors import DenseIndex
+    from hoidap.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -245,49 +245,50 @@ def run(inputs: Sequence[str | Path], store: str | None, index_dir: str | Path |
 
 
 def _load_embedded(rows: Any, index_dir: Path | None, embed: bool) -> tuple[int, int, int, list[FileFailure]]:
-    """Prepared articles stream back to the driver, the one writer of SQLite + tantivy (+ dense/)."""
-    from hoidap.backends.embedded.keyword import KeywordIndex
-    from hoidap.backends.embedded.store import SQLiteStore
+    """Prepared articles stream back to the driver, the one writer of SQLite + tantivy (+ dense/):
+    ``Engine.ingest_prepared``, the loop of ``hoidap ingest``, with the executors' vectors
+    appended to ``DIR/dense/`` after each batch the store commits."""
     from hoidap.backends.embedded.vectors import DenseIndex
+    from hoidap.engine import Engine
     from hoidap.search import embed as dense
     from hoidap.settings import Settings
 
-    settings = Settings() if index_dir is None else Settings(index_dir=index_dir)
-    root = settings.index_dir
-    store = SQLiteStore(root / "hoidap.sqlite")
-    index = KeywordIndex(root / "keyword", settings)
-    vectors = DenseIndex(root) if embed else None
-    if vectors is not None:
-        log.info("embedded %d stored sentences first",
-                 vectors.catch_up(dense.store_rows(store, vectors.max_sid)))
-    before = store.counts()[0]
-    n, failures = 0, []
-    seen: set[str] = set()
-    try:
-        items = rows.mapPartitions(prepare_and_embed if embed else prepare_records).toLocalIterator()
-        for chunk in _chunks(items, LOAD_BATCH):
-            n += len(chunk)
-            failures += [f for f in chunk if isinstance(f, FileFailure)]
-            pairs = [p if isinstance(p, tuple) else (p, None) for p in chunk if not isinstance(p, FileFailure)]
-            sources = [(p.article.source, p.article.doc_id) for p, _ in pairs]
-            new = [(p, v) for p, v in pairs
-                   if p.article.doc_id not in seen and not store.has_document(p.article.doc_id)]
-            seen.update(p.article.doc_id for p, _ in new)
-            top = index.sentences.max_key()
-            store.add([p for p, _ in new], sources)
+    settings = Settings(store=None, batch_size=LOAD_BATCH)
+    if index_dir is not None:
+        settings = settings.with_(index_dir=index_dir)
+    vectors = DenseIndex(settings.index_dir) if embed else None
+    with Engine(settings=settings) as eng:
+        if vectors is not None:
+            log.info("embedded %d stored sentences first",
+                     vectors.catch_up(dense.store_rows(eng.store, vectors.max_sid)))
+        before = eng.store.counts()[0]
+        pending: dict[str, np.ndarray] = {}  # the vectors of articles read but not yet stored
+        read = 0
+
+        def items() -> Iterator[PreparedItem]:
+            nonlocal read
+            for p in rows.mapPartitions(prepare_and_embed if embed else prepare_records).toLocalIterator():
+                read += 1
+                if isinstance(p, tuple):
+                    p, vecs = p
+                    pending[p.article.doc_id] = vecs
+                yield PreparedItem(p.source if isinstance(p, FileFailure) else p.article.source, p)
+
+        def stored(batch: Sequence[PreparedArticle]) -> None:
             if vectors is not None:
-                _append_vectors(vectors, store, top, {p.article.doc_id: v for p, v in new if v is not None})
-            index.sync(store.sentences_after(top), store.documents_after(index.documents.max_key()))
-        after = store.counts()[0]
-    finally:
-        store.close()
-    return before, after, n, failures
+                _append_vectors(vectors, eng, batch, pending)
+            pending.clear()  # every article read so far is stored now, or a copy of a stored one
+
+        report = eng.ingest_prepared(items(), on_stored=stored)
+        after = eng.store.counts()[0]
+    return before, after, read, list(report.failed)
 
 
-def _append_vectors(vectors: DenseIndex, store: SQLiteStore, after: int, by_doc: dict[str, np.ndarray]) -> None:
-    """The executors' vectors of the sentences stored beyond sid ``after``, appended to ``DIR/dense/``."""
-    sids = [r[0] for r in store.sentences_after(after)]
-    if not sids:
-        return
-    rows = [(s.sid, by_doc[s.doc_id][s.index]) for s in store.sentences(sids)]
-    vectors.append_vectors(np.array([sid for sid, _ in rows], dtype=np.int64), np.stack([v for _, v in rows]))
+def _append_vectors(vectors: DenseIndex, eng: Engine, batch: Sequence[PreparedArticle],
+                    by_doc: dict[str, np.ndarray]) -> None:
+    """The executors' vectors of a batch's sentences, just stored, appended to ``DIR/dense/``."""
+    rows = sorted((s.sid, by_doc[p.article.doc_id][s.index])
+                  for p in batch for s in eng.store.sentences_of(p.article.doc_id))
+    if rows:
+        vectors.append_vectors(np.array([sid for sid, _ in rows], dtype=np.int64),
+                               np.stack([v for _, v in rows]))

@@ -18,13 +18,13 @@ from functools import lru_cache
 
 from hoidap.text.lexicons import gazetteer
 from hoidap.text.normalize import (
-    Token,
     fold_token,
     has_diacritics,
     strip_diacritics,
     tokenize,
     tokens_of,
 )
+from hoidap.text.tokens import TokenSentence
 
 KINDS = ("number", "date", "person", "place", "reason", "list", "clause")
 
@@ -239,12 +239,10 @@ def question_kind(question: str) -> str:
 
 
 @dataclass
-class _Sent:
+class _Sent(TokenSentence):
     """One sentence analysed against one question; lists are per token or per
     position between tokens (length n + 1)."""
 
-    text: str
-    toks: tuple[Token, ...]
     cap: list[bool]  # starts with a capital that is not just sentence-initial
     brk: list[bool]  # a clause boundary lies before position i
     nxt_cut: list[int]  # first boundary after position i
@@ -259,10 +257,6 @@ class _Sent:
     right: list[bool]  # token i matches a word of the right context
     rate: bool  # the question asks for a rate ("tỷ lệ", "phần trăm")
     count: int = 0  # how many things the question counts ("Ba trụ cột ..." -> 3), 0 if none
-
-    def gap(self, i: int) -> str:
-        """The text between token i-1 and token i."""
-        return self.text[self.toks[i - 1].end : self.toks[i].start]
 
 
 def _align(sk: list[str], qk: tuple[str, ...], lo: int, hi: int, stop: frozenset[str]

@@ -14,6 +14,7 @@ text, so offsets always map back to it:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -181,3 +182,19 @@ def terms(text: str) -> list[str]:
     """The normalised (accented) terms of a text, in order."""
     # findall + map: no match objects, and the cached fold called from C (hot in ingest).
     return list(map(fold_token, TOKEN_RE.findall(text)))
+
+
+# -- keys -----------------------------------------------------------------------
+
+# Fingerprints are truncated SHA-1: 16 hex digits (64 bits) keep collisions
+# negligible below billions of items while staying readable in URLs and JSON.
+FINGERPRINT_HEX = 16
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX]
+
+
+def statement_key(sentence_terms: str) -> str:
+    """Equal for sentences that say the same words, whatever their marks, case or punctuation."""
+    return fingerprint(strip_diacritics(sentence_terms))

@@ -54,7 +54,7 @@ def _schema() -> tantivy.Schema:
 
 
 def dup_number(dup_key: str) -> int:
-    """The u64 a hex dup key (``pipeline.statement_key``, 16 hex digits) is indexed as."""
+    """The u64 a hex dup key (``hoidap.text.normalize.statement_key``, 16 hex digits) is indexed as."""
     return int(dup_key, 16)
 
 
