@@ -461,6 +461,22 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
                               "The web page is at `/`.")
     app.add_middleware(Edge)
 
+    _add_error_handlers(app)
+    _add_question_routes(app, settings, reads, ingests)
+    _add_document_routes(app, settings, reads, ingests)
+
+    # -- the web page and the API docs -------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    _mount_swagger(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """``hoidap.errors`` and request errors as JSON ``{"status", "error", "message"}``."""
     @app.exception_handler(HoidapError)
     async def hoidap_error(_r: Request, exc: HoidapError) -> Response:
         return error_response(_status_of(exc), str(exc))
@@ -478,7 +494,9 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
         log.exception("internal error")
         return error_response(500, f"internal error: {type(exc).__name__}")
 
-    # -- API ----------------------------------------------------------------------
+
+def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers) -> None:
+    """Health, ask, search, brief and facts: answered by the reader processes."""
     @app.get("/healthz", tags=["status"])
     async def healthz() -> Response:
         """Liveness: the number of indexed documents and whether an ingest is running."""
@@ -516,6 +534,9 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
         f = await reads.call(read_facts, ids)
         return json_response(serialize.facts(f.figures, f.entities, f.conflicts))
 
+
+def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers) -> None:
+    """The documents (read by the readers) and uploads (ingested by the ingest process)."""
     @app.get("/api/docs", tags=["documents"], response_model=DocsPage, responses=ERRORS)
     async def documents(
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -555,15 +576,6 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return json_response(summary, summary.get("status", 200))
-
-    # -- the web page and the API docs -------------------------------------------------
-    @app.get("/", include_in_schema=False)
-    def index_page() -> FileResponse:
-        return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
-
-    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-    _mount_swagger(app)
-    return app
 
 
 def _mount_swagger(app: FastAPI) -> None:

@@ -50,9 +50,10 @@ from typing import Any
 
 from hoidap.errors import HoidapError
 from hoidap.models import Article, Briefing, BriefSentence, Facts, Hit
-from hoidap.protocols import Store
-from hoidap.search.evidence import NEAR_DUPLICATE_JACCARD, Statements, cite, group_hits, jaccard
+from hoidap.protocols import Statements, Store
+from hoidap.search.evidence import NEAR_DUPLICATE_JACCARD, cite, group_hits, jaccard
 from hoidap.shipped import trained_model
+from hoidap.text.lexicons import function_words
 from hoidap.text.normalize import statement_key, strip_diacritics, terms
 
 # The per-sentence salience signals, in the order of ``_signals()``'s rows.
@@ -107,10 +108,8 @@ QUERY_HITS = 200
 QUERY_DOC_RATIO = 0.5
 
 # Syllables that carry no topic: never a centroid term, and a word pair made of
-# two of them earns no support. A short hand list of Vietnamese function words.
-STOPWORDS = frozenset(
-    ["và", "của", "là", "có", "được", "các", "những", "cho", "với", "trong", "đã", "này", "đó", "một", "thì", "để", "khi", "từ", "theo", "tại", "về", "người", "không", "như", "cũng", "nhưng", "vào", "ra", "lại", "nên", "nếu", "do", "bị", "sẽ", "đang", "rằng", "mà", "hay", "hoặc", "đến", "trên", "dưới", "sau", "trước", "nhiều", "ông", "bà", "anh", "chị", "em", "tôi", "chúng", "ta", "họ", "nó", "cô", "còn", "vẫn", "đều", "rất", "vì", "qua", "nhất", "mới"]
-)
+# two of them earns no support (data/function_words.json).
+STOPWORDS = frozenset(function_words("topic_stopwords"))
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _QUOTES = ('"', "“", "”")

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hoidap.text.lexicons import gazetteer
+from hoidap.text.lexicons import function_words, gazetteer
 from hoidap.text.normalize import (
     fold_token,
     has_diacritics,
@@ -66,10 +66,7 @@ _PLAIN_MAY_NOT_NEXT = frozenset(["bay", "tinh", "moc", "anh", "in", "phat", "bom
 
 # Function words never anchor an alignment on their own (they do inside a run
 # of two or more matching words).
-STOPWORDS = _f(
-    "của là và các những được có trong cho với đã sẽ đang một này đó thì mà ở tại từ đến về "
-    "theo như nhiều khi bị do vì nên cũng rất để không ra vào lên nhất hơn ông bà người năm "
-    "nào gì ai đâu sao bao nhiêu thế hay hoặc trên dưới sau trước lại còn đây ấy nay nhằm")
+STOPWORDS = _f(" ".join(function_words("alignment_stopwords")))
 _STOP_PLAIN = frozenset(strip_diacritics(w) for w in STOPWORDS)
 # Answers often start right after these ("X là Y", "để Y", "rằng Y") ...
 _PIVOT = _f("là để với về bởi nhằm rằng khi do vì nên như thì tới đến vào qua bằng nhờ gồm")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hoidap.protocols import Clause
+from hoidap.text.lexicons import function_words
 from hoidap.text.normalize import has_diacritics, strip_diacritics, tokenize
 
 # Weight of the diacritic-free field when the query has marks. Low enough that
@@ -24,11 +25,8 @@ BIGRAM_WEIGHT = 0.5
 # answer is wanted, not what the topic is, so they stay out of the query (and
 # no bigram spans them). Function words stay: BM25 already weighs them little,
 # and removing them measured no better.
-QUESTION_PHRASES = tuple(
-    tuple(strip_diacritics(p).split())
-    for p in ("như thế nào", "thế nào", "bao nhiêu", "khi nào", "bao giờ", "bao lâu", "vì sao",
-              "tại sao", "ở đâu", "là gì", "gì", "nào", "ai", "đâu", "mấy")
-)
+# Longest phrases first (data/function_words.json keeps them so).
+QUESTION_PHRASES = tuple(tuple(strip_diacritics(p).split()) for p in function_words("question_phrases"))
 QUESTION_WORDS = frozenset(w for p in QUESTION_PHRASES for w in p)
 
 

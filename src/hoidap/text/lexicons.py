@@ -45,6 +45,12 @@ def fold_phrase(p: str) -> str:
     return " ".join(fold_token(w) for w in p.split())
 
 
+def function_words(name: str) -> tuple[str, ...]:
+    """One list of ``data/function_words.json`` (``question_phrases``, ``alignment_stopwords``,
+    ``topic_stopwords``), as written; each stage folds it as it matches."""
+    return tuple(data_json("function_words.json")[name]["words"])
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     raw = data_json("facts_lexicon.json")
