@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hoidap.models import CleanedPage, Span
 from hoidap.shipped import data_json
@@ -483,111 +483,156 @@ def split_questions(line: str) -> tuple[str, ...]:
     return tuple(q.strip() for q in _QUESTION_SPLIT_RE.split(body.strip()) if q.strip())
 
 
-def clean_text(text: str) -> CleanedPage:
-    """Body paragraphs (as spans of ``text``) and metadata of one scraped news page."""
-    date: str | None = None
-    first_start = 0
-    m = _DATE_MARKER_RE.match(text)
-    if m and 1 <= int(m[3]) <= 12:
-        date, first_start = m[1], m.end()
-    units = _units(text, first_start)
-    counts = Counter(u.key for u in units)
+@dataclass
+class _Page:
+    """What the line-by-line reading of ``clean_text`` has found so far."""
 
+    date: str | None = None
     title: str | None = None
     title_unit: _Unit | None = None
     header_outlet: str | None = None
-    caps_headers: list[str] = []  # all-caps lines above the title: site names ("BÁO TIN NHANH")
-    sources: list[tuple[int, str]] = []  # (offset, outlet) of "Nguồn: ..." / closing "Theo ..."
+    caps_headers: list[str] = field(default_factory=list)  # all-caps lines above the title ("BÁO TIN NHANH")
+    sources: list[tuple[int, str]] = field(default_factory=list)  # (offset, outlet) of "Nguồn: ..." / "Theo ..."
     questions: tuple[str, ...] = ()
-    credits: list[tuple[int, str]] = []
+    credits: list[tuple[int, str]] = field(default_factory=list)
     # ("body" | "byline", unit) in page order; bylines are credits only after the last body.
-    kept: list[tuple[str, _Unit]] = []
-    in_related = False
-    prev_kind = ""  # inside a related block: "headline", "repeat" (second copy) or "teaser"
-    seen_body = False
-    in_list = False  # after a body line ending in ":", unpunctuated lines are its items
-    portal_seen = False  # a "CỔNG THÔNG TIN ĐIỆN TỬ" header names the site on its next line
+    kept: list[tuple[str, _Unit]] = field(default_factory=list)
+    in_related: bool = False
+    prev_kind: str = ""  # inside a related block: "headline", "repeat" (second copy) or "teaser"
+    seen_body: bool = False
+    in_list: bool = False  # after a body line ending in ":", unpunctuated lines are its items
+    portal_seen: bool = False  # a "CỔNG THÔNG TIN ĐIỆN TỬ" header names the site on its next line
 
+
+def clean_text(text: str) -> CleanedPage:
+    """Body paragraphs (as spans of ``text``) and metadata of one scraped news page."""
+    page = _Page()
+    first_start = 0
+    m = _DATE_MARKER_RE.match(text)
+    if m and 1 <= int(m[3]) <= 12:
+        page.date, first_start = m[1], m.end()
+    units = _units(text, first_start)
+    counts = Counter(u.key for u in units)
     for i, u in enumerate(units):
-        s = u.text
-        if s[0] == "[" and _QUESTION_RE.match(s):
-            questions = split_questions(s)
-            continue
-        short = _nwords(s) <= RELATED_HEADLINE_MAX_WORDS
-        if len(s) <= MARKER_MAX_CHARS and _MARKER_LINE_RE.fullmatch(s):
-            in_related, prev_kind, in_list = True, "", False
-            continue
-        if short and _MARKER_INLINE_RE.match(s):
-            continue
-        if u.date and not in_related:
-            date = date or u.date
-            continue
-        if u.furniture:
-            if not seen_body and title is None:
-                label = _PORTAL_RE.match(s)
-                name = s[label.end() :].strip(" -–:|") if label else s
-                caps = bool(name) and _is_all_caps(name)
-                # An all-caps menu ("TRANG CHỦ | THỜI SỰ") is furniture, but it names no site.
-                if (caps or label) and not _is_menu(text[u.start : u.end]):
-                    if caps:
-                        caps_headers.append(name)
-                    header_outlet = header_outlet or _header_outlet(name, bool(label), portal_seen)
-                portal_seen = portal_seen or label is not None
-            continue
-        if in_related:
-            prev = units[i - 1] if i else None
-            nxt = units[i + 1] if i + 1 < len(units) else None
-            if short and _similar(prev, u) and prev_kind in ("headline", "repeat"):
-                prev_kind = "repeat"
-                continue
-            if short and _similar(u, nxt):
-                prev_kind = "headline"
-                continue
-            if prev_kind == "repeat" or (
-                prev_kind == "headline" and (s.endswith(("...", "…")) or _lead_tag(s, 0))
-            ):
-                prev_kind = "teaser"
-                continue
-            if short and not u.body:
-                prev_kind = "headline"
-                continue
-            in_related = False  # normal body resumes
-        credit = _credit(s)
-        if credit is not None:
-            credits.append((u.start, s))
-            if s.lower().startswith("nguồn") and _outlet_name(credit):
-                sources.append((u.start, _outlet_name(credit)))
-            continue
-        if _CAPTION_END_RE.search(s, max(0, len(s) - CAPTION_TAIL_CHARS)):
-            continue
-        if title is None and not seen_body:
-            next_is_date = i + 1 < len(units) and units[i + 1].date is not None
-            if _title_candidate(u, counts, next_is_date):
-                title, title_unit = s, u
-                continue
-        if _similar(title_unit, u):
-            continue
-        if in_list and not u.body and short:
-            kept.append(("body", u))  # an item of a list that a body line ending in ":" opened
-        elif len(s) <= BYLINE_MAX_CHARS and _is_byline(s):
-            kept.append(("byline", u))
-        elif u.body:
-            kept.append(("body", u))
-            seen_body = True
-            in_list = s.endswith(":")
+        _read_unit(text, units, i, u, counts, page)
+    paragraphs, lead_outlet = _paragraphs(text, page)
+    page.credits.sort()
+    # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
+    body_end = paragraphs[-1].end if paragraphs else -1
+    closing = [name for pos, name in sorted(page.sources) if pos > body_end]
+    outlet = _choose_outlet(lead_outlet, closing, page.header_outlet, page.caps_headers)
+    logger.debug("clean_text: %d of %d blocks kept as body", len(paragraphs), len(units))
+    return CleanedPage(
+        paragraphs=tuple(paragraphs),
+        title=page.title,
+        date=page.date,
+        outlet=outlet,
+        credits=tuple(c for _, c in page.credits),
+        questions=page.questions,
+    )
 
+
+def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[str], page: _Page) -> None:
+    """One block of the page: metadata, furniture, a related block's line, or a body candidate."""
+    s = u.text
+    if s[0] == "[" and _QUESTION_RE.match(s):
+        page.questions = split_questions(s)
+        return
+    short = _nwords(s) <= RELATED_HEADLINE_MAX_WORDS
+    if len(s) <= MARKER_MAX_CHARS and _MARKER_LINE_RE.fullmatch(s):
+        page.in_related, page.prev_kind, page.in_list = True, "", False
+        return
+    if short and _MARKER_INLINE_RE.match(s):
+        return
+    if u.date and not page.in_related:
+        page.date = page.date or u.date
+        return
+    if u.furniture:
+        _read_header(text, u, page)
+        return
+    if page.in_related and _in_related_block(units, i, u, short, page):
+        return
+    credit = _credit(s)
+    if credit is not None:
+        page.credits.append((u.start, s))
+        if s.lower().startswith("nguồn") and _outlet_name(credit):
+            page.sources.append((u.start, _outlet_name(credit)))
+        return
+    if _CAPTION_END_RE.search(s, max(0, len(s) - CAPTION_TAIL_CHARS)):
+        return
+    if page.title is None and not page.seen_body:
+        next_is_date = i + 1 < len(units) and units[i + 1].date is not None
+        if _title_candidate(u, counts, next_is_date):
+            page.title, page.title_unit = s, u
+            return
+    if _similar(page.title_unit, u):
+        return
+    if page.in_list and not u.body and short:
+        page.kept.append(("body", u))  # an item of a list that a body line ending in ":" opened
+    elif len(s) <= BYLINE_MAX_CHARS and _is_byline(s):
+        page.kept.append(("byline", u))
+    elif u.body:
+        page.kept.append(("body", u))
+        page.seen_body = True
+        page.in_list = s.endswith(":")
+
+
+def _read_header(text: str, u: _Unit, page: _Page) -> None:
+    """Furniture above the title may name the site ("BÁO TIN NHANH", a portal's name)."""
+    if page.seen_body or page.title is not None:
+        return
+    s = u.text
+    label = _PORTAL_RE.match(s)
+    name = s[label.end() :].strip(" -–:|") if label else s
+    caps = bool(name) and _is_all_caps(name)
+    # An all-caps menu ("TRANG CHỦ | THỜI SỰ") is furniture, but it names no site.
+    if (caps or label) and not _is_menu(text[u.start : u.end]):
+        if caps:
+            page.caps_headers.append(name)
+        page.header_outlet = page.header_outlet or _header_outlet(name, bool(label), page.portal_seen)
+    page.portal_seen = page.portal_seen or label is not None
+
+
+def _in_related_block(units: list[_Unit], i: int, u: _Unit, short: bool, page: _Page) -> bool:
+    """Whether a line inside a related-articles block is one of its headlines, repeats or
+    teasers (skipped); False ends the block: normal body resumes."""
+    s = u.text
+    prev = units[i - 1] if i else None
+    nxt = units[i + 1] if i + 1 < len(units) else None
+    if short and _similar(prev, u) and page.prev_kind in ("headline", "repeat"):
+        page.prev_kind = "repeat"
+        return True
+    if short and _similar(u, nxt):
+        page.prev_kind = "headline"
+        return True
+    if page.prev_kind == "repeat" or (
+        page.prev_kind == "headline" and (s.endswith(("...", "…")) or _lead_tag(s, 0))
+    ):
+        page.prev_kind = "teaser"
+        return True
+    if short and not u.body:
+        page.prev_kind = "headline"
+        return True
+    page.in_related = False
+    return False
+
+
+def _paragraphs(text: str, page: _Page) -> tuple[list[Span], str | None]:
+    """The body paragraphs (the first one past its outlet tag) and that tag's outlet; bylines
+    after the last body line become credits (and "Theo ..." a closing source)."""
+    kept = page.kept
     last_body = max((k for k, (kind, _) in enumerate(kept) if kind == "body"), default=-1)
     paragraphs: list[Span] = []
     seen: set[str] = set()
     lead_outlet: str | None = None
     for k, (kind, u) in enumerate(kept):
         if kind == "byline" and k > last_body:
-            credits.append((u.start, u.text))
+            page.credits.append((u.start, u.text))
             theo = _THEO_RE.fullmatch(u.text)
             if theo and _nwords(theo[1]) <= SUFFIX_MAX_WORDS + 1:
                 name = _outlet_name(theo[1].rsplit("/", 1)[-1])
                 if name:
-                    sources.append((u.start, name))
+                    page.sources.append((u.start, name))
             continue
         if (kind == "byline" and not u.body) or u.key in seen:
             continue  # a name mid-page is a caption; an exact repeat adds nothing
@@ -598,18 +643,4 @@ def clean_text(text: str) -> CleanedPage:
             if tag and tag[0] < u.end:
                 start, lead_outlet = tag
         paragraphs.append(Span(start, u.end))
-
-    credits.sort()
-    # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
-    body_end = paragraphs[-1].end if paragraphs else -1
-    closing = [name for pos, name in sorted(sources) if pos > body_end]
-    outlet = _choose_outlet(lead_outlet, closing, header_outlet, caps_headers)
-    logger.debug("clean_text: %d of %d blocks kept as body", len(paragraphs), len(units))
-    return CleanedPage(
-        paragraphs=tuple(paragraphs),
-        title=title,
-        date=date,
-        outlet=outlet,
-        credits=tuple(c for _, c in credits),
-        questions=questions,
-    )
+    return paragraphs, lead_outlet
