@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,54 @@ def test_bad_inputs_are_reported_and_the_rest_is_ingested(
     assert len(report["ingested"]) == 6
     assert any("UTF-16" in n for n in report["notes"])
     assert unicodedata.is_normalized("NFC", utf16)
+
+
+# -- CLI hygiene (bugs found by trying it as a user: issue 22) ----------------------------
+def _cli(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hoidap.cli", *argv], capture_output=True, text=True,
+                          input=stdin, timeout=120)
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    """An empty question exited 1, like a failure of the data; the README says 2 for bad usage."""
+    proc = _cli("ask", "   ", "--index", str(tmp_path / "idx"))
+    assert proc.returncode == 2 and "empty" in proc.stderr
+    assert _cli("ask", "--no-such-flag").returncode == 2  # argparse's own
+
+
+def test_closed_pipe_ends_without_traceback(seeded_index: Path) -> None:
+    """`hoidap ask ... | head -1` ended in a BrokenPipeError traceback."""
+    cmd = (f"{shlex.quote(sys.executable)} -m hoidap.cli ask --doc-questions"
+           f" --index {shlex.quote(str(seeded_index))} | head -c 10 >/dev/null")
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+
+
+def test_third_party_log_lines_only_with_verbose(tmp_path: Path) -> None:
+    """trafilatura's ERROR/WARNING lines leaked to stderr beside hoidap's own report."""
+    import logging
+
+    from hoidap.cli import _configure_logging
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), logging.getLogger("hoidap").level)
+    try:
+        _configure_logging(verbose=False)
+        assert not logging.getLogger("trafilatura.core").isEnabledFor(logging.ERROR)
+        assert logging.getLogger("hoidap.ingest.read").isEnabledFor(logging.WARNING)
+        _configure_logging(verbose=True)
+        logging.getLogger().setLevel(logging.INFO)
+        assert logging.getLogger("trafilatura.core").isEnabledFor(logging.WARNING)
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        logging.getLogger("hoidap").setLevel(saved[2])
+
+
+def test_not_found_labels_the_nearest_sentences(seeded_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A "not found" answer printed numbered sentences with no word that they do not answer."""
+    assert main(["ask", "Giá vàng SJC hôm nay là bao nhiêu?", "--index", str(seeded_index)]) == 0
+    out = capsys.readouterr().out
+    assert "không tìm thấy" in out
+    if "[1]" in out:
+        assert out.index("chưa đủ để trả lời") < out.index("[1]")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hoidap import serialize
-from hoidap.errors import HoidapError
+from hoidap.errors import HoidapError, UsageError
 from hoidap.models import Answer
 from hoidap.settings import RETRIEVERS
 
@@ -115,7 +116,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _print_answer(ans: Answer) -> None:
     print(f"? {ans.question}")
     if ans.answer is None:
-        print(f"→ (không tìm thấy / not found)  confidence {ans.confidence:.2f}")
+        print(f"→ không tìm thấy câu trả lời / not found  (confidence {ans.confidence:.2f})")
+        if ans.citations:
+            print("  Các câu gần nhất, chưa đủ để trả lời / the nearest sentences, not enough to answer:")
     else:
         print(f"→ {ans.answer}  (confidence {ans.confidence:.2f})")
     for i, c in enumerate(ans.citations, 1):
@@ -226,7 +229,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.with_(store=args.store)
     if args.readers:
         settings = settings.with_(readers=args.readers)
-    serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log)
+    try:
+        serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log)
+    except SystemExit as e:  # uvicorn exits (3 when the port is taken) after logging why
+        if e.code not in (0, None):
+            raise HoidapError(f"the server could not start on {args.host}:{args.port} (see above)") from e
     return 0
 
 
@@ -364,18 +371,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+def _configure_logging(verbose: bool) -> None:
+    """hoidap's warnings always reach stderr; other libraries' (trafilatura's ERROR lines about
+    a page it could not parse, say) only with ``--verbose``: hoidap reports each failed file itself."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not verbose:
+        logging.getLogger().setLevel(logging.CRITICAL + 1)  # the libraries' loggers inherit this
+        logging.getLogger("hoidap").setLevel(logging.WARNING)  # propagates to the root's handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 success, 1 an error or some input failed, 2 bad usage."""
+    args = build_parser().parse_args(argv)  # exits 2 on a usage error
+    _configure_logging(args.verbose)
     try:
         return int(args.func(args))
+    except UsageError as e:
+        print(f"hoidap: error: {e}", file=sys.stderr)
+        return 2
     except HoidapError as e:
         print(f"hoidap: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("hoidap: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`hoidap ask ... | head`): stop quietly. Python would print
+        # a traceback when flushing stdout at exit, so stdout is pointed at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -33,7 +33,12 @@ class DocumentNotFoundError(HoidapError):
     """No document with that id in the index."""
 
 
-class QuestionError(HoidapError):
+class UsageError(HoidapError):
+    """The request itself is wrong, not the data or the machine: exit code 2 in the CLI
+    (as for argparse's own usage errors), 400 over HTTP."""
+
+
+class QuestionError(UsageError):
     """A question is empty or too long."""
 
 
