@@ -163,3 +163,33 @@ def test_ingest_holds_one_keyword_writer_and_releases_it(tmp_path: Path, monkeyp
         assert eng.index.sentences.num_docs() == eng.store.counts()[1]
         by_source = {d.source: d.doc_id for d in eng.documents()}
         assert eng.search("hội nghị lần thứ 17", 1)[0].doc_id == by_source["tin-17.txt"]
+
+
+# -- the trained reader (issue 19): answers the rules cut or missed on the seeds ------------
+def _trained(seeded: Settings) -> Settings:
+    from hoidap.qa import reader
+
+    if reader.shipped() is None:
+        pytest.skip("the reader model or onnxruntime is missing")
+    return seeded.with_(reader="trained")
+
+
+def test_person_answer_is_the_whole_name_with_its_title(seeded: Settings) -> None:
+    """The rules answered "Đảng và Nhà" (a cut noun phrase) for who presented the report."""
+    with Engine(settings=_trained(seeded)) as eng:
+        ans = eng.ask("Ai trình bày báo cáo về thành tựu công tác đối ngoại tại hội nghị?").answer
+    assert ans is not None and "Phạm Bình Minh" in ans and "Phó Thủ tướng" in ans
+
+
+def test_every_item_of_a_listed_answer_is_kept(seeded: Settings) -> None:
+    """The rules answered "2017" when the sentence names both years Vietnam hosted APEC."""
+    with Engine(settings=_trained(seeded)) as eng:
+        ans = eng.ask("Việt Nam đã đăng cai APEC vào những năm nào?").answer
+    assert ans is not None and "2006" in ans and "2017" in ans
+
+
+def test_a_resolution_number_is_kept_whole(seeded: Settings) -> None:
+    """The rules answered "NQ/TW" for the Politburo resolution."""
+    with Engine(settings=_trained(seeded)) as eng:
+        ans = eng.ask("Nghị quyết nào của Bộ Chính trị chuyển từ hội nhập kinh tế quốc tế sang hội nhập toàn diện?")
+    assert ans.answer is not None and "22-NQ/TW" in ans.answer

@@ -18,7 +18,7 @@ from typing import Any
 from hoidap import serialize
 from hoidap.errors import HoidapError, UsageError
 from hoidap.models import Answer
-from hoidap.settings import RETRIEVERS
+from hoidap.settings import READERS, RETRIEVERS
 
 log = logging.getLogger("hoidap")
 
@@ -42,6 +42,8 @@ def _engine(args: argparse.Namespace) -> Any:
         settings = settings.with_(workers=args.workers)
     if getattr(args, "retriever", None):
         settings = settings.with_(retriever=args.retriever)
+    if getattr(args, "reader", None):
+        settings = settings.with_(reader=args.reader)
     if getattr(args, "dense", False):
         settings = settings.with_(embed=True)
     return Engine(settings=settings)
@@ -249,6 +251,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         settings = Settings()
         if args.min_confidence is not None:
             settings = settings.with_(min_confidence=args.min_confidence)
+        if args.reader:
+            settings = settings.with_(reader=args.reader)
         reports = compare(Path(args.file), settings, args.retriever,
                           index_dir=Path(args.index) if args.index else None, limit=args.limit, progress=tick)
     if args.json:
@@ -316,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="one JSON object per question")
     sp.add_argument("--retriever", choices=RETRIEVERS,
                     help="bm25 (default), or with vectors from 'ingest --dense': dense or hybrid")
+    sp.add_argument("--reader", choices=READERS,
+                    help="the short answer by rules (default) or by the trained reader model")
     sp.set_defaults(func=cmd_ask)
 
     sp = add("brief", "A cited extractive briefing of the collection, of some documents, or of the "
@@ -363,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="only the first N questions")
     sp.add_argument("--retriever", nargs="+", choices=RETRIEVERS, default=["bm25"],
                     help="one row per retriever, on one index (dense/hybrid: pip install 'hoidap[dense]')")
+    sp.add_argument("--reader", choices=READERS, help="the short answer by rules (default) or the trained reader")
     sp.add_argument("--index", help="build the evaluation index here, or reuse it (keeps the vectors; "
                                     "default: a temporary one)")
     sp.add_argument("--min-confidence", type=float,

