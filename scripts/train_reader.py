@@ -43,10 +43,8 @@ import math
 import os
 import random
 import re
-import string
 import sys
 import time
-import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -63,7 +61,10 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from hoidap.evaluate import exact_match, f1_score  # noqa: E402
+from hoidap.evaluate import normalize_answer as answer_syllables  # noqa: E402
 from hoidap.qa import pieces  # noqa: E402
+from hoidap.qa.reader import Passage, Reader, best_span  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 # Window = <s> question </s></s> passage </s>. 192 tokens at most in training: the engine asks
@@ -83,27 +84,15 @@ SPECIALS = 4  # <s>, </s></s>, </s>
 
 
 def normalize_answer(s: str) -> str:
-    """Vietnamese QA convention: lowercase, drop punctuation, split on whitespace (syllables)."""
-    s = unicodedata.normalize("NFC", s.lower())
-    s = "".join(" " if unicodedata.category(c).startswith("P") or c in string.punctuation else c
-                for c in s)
-    return " ".join(s.split())
+    """Vietnamese QA convention (``hoidap.evaluate``): NFC, lower case, no punctuation, syllables."""
+    return " ".join(answer_syllables(s))
 
 
 def f1_em(pred: str, golds: list[str]) -> tuple[float, float]:
-    """Max over the reference answers of (F1, EM) on syllable tokens; no gold = no-answer."""
+    """Max over the reference answers of (F1, EM), as ``hoidap eval squad``; no gold = no-answer."""
     if not golds:
         return (1.0, 1.0) if not pred else (0.0, 0.0)
-    best_f1 = best_em = 0.0
-    p = normalize_answer(pred).split()
-    for g in golds:
-        t = normalize_answer(g).split()
-        em = float(p == t)
-        common = Counter(p) & Counter(t)
-        same = sum(common.values())
-        f1 = 0.0 if same == 0 else 2 * same / (len(p) + len(t))
-        best_f1, best_em = max(best_f1, f1), max(best_em, em)
-    return best_f1, best_em
+    return max(f1_score(pred, g) for g in golds), max(exact_match(pred, g) for g in golds)
 
 
 def crc(s: str) -> int:
@@ -539,24 +528,10 @@ def batches_for_epoch(n_windows: list[int], epoch: int, batch: int) -> list[list
     return bs
 
 
-def decode(start: np.ndarray, end: np.ndarray, p0: int, p1: int) -> tuple[float, int, int]:
-    """Best span in passage tokens [p0, p1): (score, s, e); no-answer score = cls - best."""
-    s_l, e_l = start[p0:p1], end[p0:p1]
-    n = p1 - p0
-    if n <= 0:
-        return -1e9, 0, 0
-    tot = s_l[:, None] + e_l[None, :]
-    i, j = np.indices((n, n))
-    tot = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), tot, -1e9)
-    k = int(np.argmax(tot))
-    s, e = divmod(k, n)
-    return float(tot[s, e]), s, e
-
-
 def window_scores(start: np.ndarray, end: np.ndarray, w: dict[str, Any]) -> tuple[float, str]:
     """(no-answer score, best span text) of one window."""
     n = len(w["ids"])
-    score, s, e = decode(start, end, w["p0"], n - 1)
+    score, s, e = best_span(start, end, w["p0"], n - 1, MAX_ANSWER_TOKENS)
     na = float(start[0] + end[0]) - score
     offs = w["offsets"]
     return na, w["text"][offs[s][0] : offs[e][1]]
@@ -775,35 +750,24 @@ def export(args: argparse.Namespace) -> None:
 
 
 class OnnxReader:
+    """The run-time reader (``hoidap.qa.reader.Reader``) over a whole gold context: windows of
+    whole sentences, overlapping by one, and the span of the window most willing to answer."""
+
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
-        import onnxruntime as ort
+        self.reader = Reader(model_dir, threads)
+        self.threshold = self.reader.threshold
 
-        self.manifest = json.loads((model_dir / "manifest.json").read_text())
-        onnx_path = model_dir / self.manifest["onnx"]
-        if hashlib.sha256(onnx_path.read_bytes()).hexdigest() != self.manifest["sha256"]:
-            raise SystemExit(f"{onnx_path}: sha256 differs from manifest.json")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), opts,
-                                            providers=["CPUExecutionProvider"])
-        self.threshold = float(self.manifest.get("no_answer_threshold", 0.0))
-        self.t = pieces.load_tables()
-
-    def windows(self, question: str, context: Context, length: int) -> list[dict[str, Any]]:
-        """Windows of whole sentences over the context, overlapping by one sentence."""
-        qids = question_ids(question)
-        budget = length - len(qids) - SPECIALS
-        out: list[dict[str, Any]] = []
+    def windows(self, question: str, context: Context, length: int) -> list[Passage]:
+        budget = length - len(question_ids(question)) - SPECIALS
+        out: list[Passage] = []
         sents = context.sents
         i = 0
-        ex = Example("", "", "", question, context.text, [])
         while i < len(sents):
             j = i + 1
             while j < len(sents) and sents[j][1] - sents[i][0] <= budget:
                 j += 1
             t0, t1 = sents[i][0], min(sents[j - 1][1], sents[i][0] + budget)
-            out.append(make_window(ex, qids, context, t0, t1, None, "eval", "eval"))
+            out.append(Passage(context.text, context.offsets[t0][0], context.offsets[t1 - 1][1]))
             if j >= len(sents):
                 break
             i = max(i + 1, j - 1)
@@ -811,21 +775,9 @@ class OnnxReader:
 
     def read(self, question: str, context: Context, length: int = EVAL_LEN) -> tuple[float, str]:
         """(no-answer score, answer) over all windows: the window that most wants to answer."""
-        ws = self.windows(question, context, length)
-        L = max(len(w["ids"]) for w in ws)
-        ids = np.full((len(ws), L), self.t.pad, dtype=np.int64)
-        mask = np.zeros((len(ws), L), dtype=np.int64)
-        for i, w in enumerate(ws):
-            ids[i, : len(w["ids"])] = w["ids"]
-            mask[i, : len(w["ids"])] = 1
-        emb = pieces.word_embeddings(ids.reshape(-1)).reshape(len(ws), L, -1)
-        st, en = self.session.run(None, {"inputs_embeds": emb, "attention_mask": mask})
-        best = (1e9, "")
-        for w, s, e in zip(ws, st, en, strict=True):
-            na, text = window_scores(s, e, w)
-            if na < best[0]:
-                best = (na, text)
-        return best
+        spans = self.reader.read(question, self.windows(question, context, length))
+        best = min(spans, key=lambda s: s.no_answer)
+        return best.no_answer, context.text[best.start : best.end]
 
 
 def evaluate(args: argparse.Namespace) -> None:
