@@ -2,16 +2,19 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/answer_latency.py [--retriever bm25 hybrid] [--questions 500]
+    .venv/bin/python benchmarks/answer_latency.py [--retriever bm25 hybrid] [--reader rules trained] [--questions 500]
 
 The 500 ViNewsQA dev articles are ingested into ``benchmarks/out/latency-<retriever>``
 (kept, so the dense vectors are computed once), then ``Engine.ask`` is timed on the first
-``--questions`` questions after a warm-up of 20. Prints p50/p90/p99 in milliseconds.
+``--questions`` questions after a warm-up of 20, once per reader (``Settings.reader``).
+Prints p50/p90/p99 in milliseconds, the trained reader's load time, and the process's peak
+memory (what one server reader process holds).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import sys
@@ -36,13 +39,13 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q / 100 * len(s)) - 1))]
 
 
-def run(retriever: str, n_questions: int) -> dict[str, float]:
+def run(retriever: str, reader: str, n_questions: int) -> dict[str, float]:
     docs, questions = load_squad(DATA)
     root = OUT / f"latency-{retriever}"
     # Dense and hybrid are timed against real vectors: they are computed at ingest
     # (about 15 minutes for the 500 articles on 2 cores, once; resumable).
     embed = retriever != "bm25"
-    settings = Settings().with_(index_dir=root, retriever=retriever)
+    settings = Settings().with_(index_dir=root, retriever=retriever, reader=reader)
     marker = root / "complete"
     if not marker.exists():
         shutil.rmtree(root, ignore_errors=True)
@@ -65,14 +68,23 @@ def run(retriever: str, n_questions: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--retriever", nargs="+", default=["bm25"])
+    ap.add_argument("--reader", nargs="+", default=["rules", "trained"])
     ap.add_argument("--questions", type=int, default=500)
     args = ap.parse_args(argv)
     if not DATA.exists():
         raise SystemExit(f"needs {DATA}")
-    print(f"{'retriever':10s} {'n':>5s} {'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s}")
+    if "trained" in args.reader:
+        from hoidap.qa import reader
+
+        t = time.perf_counter()
+        loaded = reader.shipped() is not None
+        print(f"trained reader: {'loaded' if loaded else 'NOT available'} in {time.perf_counter() - t:.2f} s")
+    print(f"{'retriever':10s} {'reader':8s} {'n':>5s} {'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s}")
     for r in args.retriever:
-        res = run(r, args.questions)
-        print(f"{r:10s} {res['n']:5.0f} {res['p50']:8.1f} {res['p90']:8.1f} {res['p99']:8.1f}")
+        for rd in args.reader:
+            res = run(r, rd, args.questions)
+            print(f"{r:10s} {rd:8s} {res['n']:5.0f} {res['p50']:8.1f} {res['p90']:8.1f} {res['p99']:8.1f}")
+    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
 
