@@ -217,7 +217,9 @@ class Engine:
         if choice is not None and doc_id and self.settings.reader == "trained" and q.query.marked:
             choice = self._read(q, choice, hits, sentences, doc_id)
         if (choice is None or choice.support < self.settings.min_support
-                or choice.confidence < self.settings.min_confidence):
+                or choice.confidence < self.settings.min_confidence
+                or (choice.no_answer is not None and self.settings.max_no_answer is not None
+                    and choice.no_answer > self.settings.max_no_answer)):
             conf = choice.confidence if choice else 0.0
             cited = cite(by_document(groups), self.store, self.index, self.settings.max_citations) if choice else ()
             return Answer(q.text, None, round(conf, 4), cited, q.kind)
@@ -237,7 +239,7 @@ class Engine:
         got = read_answer(model, q, choice.ranked, sentences, self.store.document(doc_id).original_text)
         if got is None:
             return choice
-        return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text)
+        return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text, no_answer=got.no_answer)
 
     # -- briefing --------------------------------------------------------
     def brief(self, query: str | None = None, docs: Sequence[str] | None = None,

@@ -107,6 +107,9 @@ class Settings:
     # adversarial unanswerable ones abstain; see F1_BUDGET in the script).
     # It equals rank_model.json's confidence threshold (tests/test_rank.py).
     min_confidence: float = 0.03
+    # With the trained reader, an answer whose passage's no-answer score (the reader's <s>
+    # score minus its best span's) is above this is None too. None: the reader never abstains.
+    max_no_answer: float | None = None
     # Questions longer than this are refused (a pasted article is not a question).
     max_question_chars: int = 1000
 

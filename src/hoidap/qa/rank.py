@@ -80,6 +80,7 @@ class Choice:
     kind: str
     # The article's sentences the ranker read, best first (the trained reader reads the first few).
     ranked: tuple[StoredSentence, ...] = ()
+    no_answer: float | None = None  # the trained reader's no-answer score, when it read
 
 
 @dataclass(frozen=True)
