@@ -41,6 +41,7 @@ ROUGE-2 0.367 on ViMs, 0.372 on AbMuSu, against 0.402 and 0.382 out-of-fold now.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -176,10 +177,12 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
     # Content pairs (not two stopwords), their sentences, and each article's first candidate.
     content_pairs = [frozenset(p for p in c.pairs if not (p[0] in STOPWORDS and p[1] in STOPWORDS))
                      for c in cands]
-    holders: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+    # Each pair's sentences, by article: a sentence is compared only with other articles'
+    # (walking its own article's holders too made one long article cost the square of its length).
+    holders: defaultdict[tuple[str, str], dict[int, list[int]]] = defaultdict(dict)
     for i, cp in enumerate(content_pairs):
         for p in cp:
-            holders[p].append(i)
+            holders[p].setdefault(cands[i].doc, []).append(i)
     first: dict[int, int] = {}
     for i, c in enumerate(cands):
         first.setdefault(c.doc, i)
@@ -199,7 +202,9 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
         cp = content_pairs[i]
         shared: Counter[int] = Counter()
         for p in cp:
-            shared.update(holders[p])
+            # In sentence order, as one list of all holders was walked (the sums below then add
+            # in the same order, to the bit).
+            shared.update(heapq.merge(*(js for d, js in holders[p].items() if d != c.doc)))
         best: dict[int, float] = {}
         for j, k in shared.items():
             d = cands[j].doc

@@ -155,12 +155,23 @@ class SQLiteStore:
         return {i.doc_id: i for i in self._infos(f"WHERE doc_id IN ({marks})", doc_ids)}
 
     def _sentences(self, where: str, args: Iterable[object]) -> list[StoredSentence]:
+        # Each document's text is read once and the sentences cut from it here: substr() in
+        # the query re-read the text's overflow pages for every sentence, so reading all of a
+        # document's sentences cost the square of its length (a 1M-character one: 40 s).
         rows = self.db.execute(
-            "SELECT s.sid, d.doc_id, s.dno, s.idx, s.start, s.end,"
-            " substr(d.original_text, s.start + 1, s.end - s.start), s.terms, s.dup_key"
+            "SELECT s.sid, d.doc_id, s.dno, s.idx, s.start, s.end, s.terms, s.dup_key"
             f" FROM sentences s JOIN documents d ON d.dno = s.dno WHERE {where}", tuple(args),
-        )
-        return [StoredSentence(*r) for r in rows]
+        ).fetchall()
+        texts = self._originals({r[2] for r in rows})
+        return [StoredSentence(sid, doc_id, dno, idx, start, end, texts[dno][start:end], terms, dup)
+                for sid, doc_id, dno, idx, start, end, terms, dup in rows]
+
+    def _originals(self, dnos: set[int]) -> dict[int, str]:
+        if not dnos:
+            return {}
+        marks = ",".join("?" * len(dnos))
+        return dict(self.db.execute(f"SELECT dno, original_text FROM documents WHERE dno IN ({marks})",
+                                    tuple(dnos)))
 
     def sentences(self, sids: Sequence[int]) -> list[StoredSentence]:
         if not sids:
