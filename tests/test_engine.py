@@ -193,3 +193,13 @@ def test_a_resolution_number_is_kept_whole(seeded: Settings) -> None:
     with Engine(settings=_trained(seeded)) as eng:
         ans = eng.ask("Nghị quyết nào của Bộ Chính trị chuyển từ hội nhập kinh tế quốc tế sang hội nhập toàn diện?")
     assert ans.answer is not None and "22-NQ/TW" in ans.answer
+
+
+def test_an_interviewers_question_is_never_the_answer_sentence(seeded: Settings) -> None:
+    """The interview's own question ("xin Bộ trưởng cho biết ...?") was cited and cut as the
+    answer to who the Foreign Minister is; a sentence that asks states nothing."""
+    with Engine(settings=seeded) as eng:
+        ans = eng.ask("Ai là Bộ trưởng Ngoại giao?")
+    if ans.answer is not None:
+        assert not ans.citations[0].sentence.rstrip().endswith("?")
+        assert "Bùi Thanh Sơn" in ans.answer or ans.kind != "person"
