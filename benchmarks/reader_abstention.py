@@ -33,7 +33,7 @@ from hoidap.evaluate import exact_match, f1_score, load_squad  # noqa: E402
 from hoidap.settings import Settings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "eval" / "viquad2_train_subset_3290.json"
-THRESHOLDS = (-2.0, -1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
+THRESHOLDS = (-5.0, -4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 
 
 def half(data: dict[str, Any], rest: int, folder: Path) -> Path:
