@@ -68,6 +68,9 @@ def test_ingest_reports_failures_and_exit_code(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_unknown_document_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hoidap.engine import Engine
+
+    Engine(tmp_path / "idx").close()  # an empty index
     assert main(["show", "deadbeef", "--index", str(tmp_path / "idx")]) == 1
     assert "no document" in capsys.readouterr().err
 
@@ -128,6 +131,9 @@ def _cli(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     """An empty question exited 1, like a failure of the data; the README says 2 for bad usage."""
+    from hoidap.engine import Engine
+
+    Engine(tmp_path / "idx").close()  # an empty index
     proc = _cli("ask", "   ", "--index", str(tmp_path / "idx"))
     assert proc.returncode == 2 and "empty" in proc.stderr
     assert _cli("ask", "--no-such-flag").returncode == 2  # argparse's own
@@ -169,3 +175,12 @@ def test_not_found_labels_the_nearest_sentences(seeded_index: Path, capsys: pyte
     assert "không tìm thấy" in out
     if "[1]" in out:
         assert out.index("chưa đủ để trả lời") < out.index("[1]")
+
+
+def test_read_commands_on_a_missing_index_fail_and_create_nothing(tmp_path: Path) -> None:
+    """A mistyped --index on a read command created an empty index and answered "not found", exit 0."""
+    missing = tmp_path / "no-such-index"
+    for argv in (["ask", "Ai là Bộ trưởng Ngoại giao?"], ["docs"], ["facts"]):
+        proc = _cli(*argv, "--index", str(missing))
+        assert proc.returncode == 1 and "no index at" in proc.stderr, (argv, proc.stderr)
+    assert not missing.exists()

@@ -27,7 +27,9 @@ def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
-def _engine(args: argparse.Namespace) -> Any:
+def _engine(args: argparse.Namespace, create: bool = False) -> Any:
+    """The engine of ``--index``/``--store``; only ``ingest`` (``create=True``) makes a new index:
+    a mistyped ``--index`` on a read command is an error, not an empty collection."""
     from hoidap.engine import Engine
     from hoidap.settings import Settings
 
@@ -46,7 +48,7 @@ def _engine(args: argparse.Namespace) -> Any:
         settings = settings.with_(reader=args.reader)
     if getattr(args, "dense", False):
         settings = settings.with_(embed=True)
-    return Engine(settings=settings)
+    return Engine(settings=settings, create=create)
 
 
 def _progress(desc: str) -> Any:
@@ -79,7 +81,7 @@ def cmd_ingest_spark(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         return cmd_ingest_spark(args)
-    with _engine(args) as eng, _progress("ingest") as bar:
+    with _engine(args, create=True) as eng, _progress("ingest") as bar:
         report = eng.ingest(args.paths, progress=lambda _src: bar.update(1))
     if args.json:
         _print_json(serialize.ingest_report(report))

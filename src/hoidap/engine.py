@@ -52,11 +52,13 @@ class Engine:
     ...     print(eng.ask("Việt Nam đã nhận được bao nhiêu liều vắc xin?").answer)
     """
 
-    def __init__(self, index_dir: str | Path | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, index_dir: str | Path | None = None, settings: Settings | None = None, *,
+                 create: bool = True) -> None:
         self.settings = settings or Settings()
         if index_dir is not None:
             self.settings = self.settings.with_(index_dir=Path(index_dir))
-        backend = open_backend(self.settings)  # the only place a backend is chosen
+        # The only place a backend is chosen; create=False: a missing index is an error.
+        backend = open_backend(self.settings, create)
         self.store: Store = backend.store
         self.index: KeywordIndex = backend.index
         # Sentence vectors (the dense extra), opened when retrieval or ingest uses them.

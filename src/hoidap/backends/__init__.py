@@ -27,8 +27,12 @@ class Backend:
     kind: str  # "embedded" or "postgres"
 
 
-def open_backend(settings: Settings) -> Backend:
-    """The backend ``settings`` name: ``settings.store`` (a PostgreSQL URL) or ``settings.index_dir``."""
+def open_backend(settings: Settings, create: bool = True) -> Backend:
+    """The backend ``settings`` name: ``settings.store`` (a PostgreSQL URL) or ``settings.index_dir``.
+
+    ``create=False``: an embedded index that does not exist yet is an error
+    (``IndexUnavailableError``), not a new empty one: only ingesting creates an index.
+    """
     root = Path(settings.index_dir)
     if settings.store:
         from hoidap.backends.postgres.keyword import PgIndex
@@ -41,5 +45,6 @@ def open_backend(settings: Settings) -> Backend:
     from hoidap.backends.embedded.store import SQLiteStore
     from hoidap.backends.embedded.vectors import DenseIndex
 
-    return Backend(SQLiteStore(root / "hoidap.sqlite"), Tantivy(root / "keyword", settings),
+    store = SQLiteStore(root / "hoidap.sqlite", create=create)
+    return Backend(store, Tantivy(root / "keyword", settings),
                    lambda: DenseIndex(root), "embedded")

@@ -65,10 +65,10 @@ CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, doc_id TEXT NOT NUL
 class SQLiteStore:
     """The embedded store: ``DIR/hoidap.sqlite``."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self._writing = False  # set by the first add: write-side pragmas
-        if read_only and not path.exists():
+        if not create and not path.exists():  # only ingesting makes a new index
             raise IndexUnavailableError(f"no index at {path.parent} (run 'hoidap ingest' first)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
