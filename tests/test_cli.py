@@ -184,3 +184,11 @@ def test_read_commands_on_a_missing_index_fail_and_create_nothing(tmp_path: Path
         proc = _cli(*argv, "--index", str(missing))
         assert proc.returncode == 1 and "no index at" in proc.stderr, (argv, proc.stderr)
     assert not missing.exists()
+
+
+def test_search_and_stats_commands(seeded_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, hits = _run(capsys, "search", "quan hệ ngoại giao", "-k", "3", "--index", str(seeded_index), "--json")
+    assert code == 0 and 1 <= len(hits) <= 3 and "ngoại giao" in hits[0]["text"]
+    code, (stats,) = _run(capsys, "stats", "--index", str(seeded_index), "--json")
+    assert code == 0 and stats["documents"] == 5 and stats["sentences"] > 100 and stats["index_bytes"] > 0
+    assert sum(n for _, n in stats["outlets"]) == 5

@@ -106,6 +106,32 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    with _engine(args) as eng:
+        hits = eng.search(args.query, k=args.k)
+    for h in hits:
+        if args.json:
+            _print_json(serialize.plain(h))
+        else:
+            print(f"{h.score:.3f}  {h.doc_id}:{h.start}-{h.end}  {h.text}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _engine(args) as eng:
+        s = eng.stats()
+    if args.json:
+        _print_json(serialize.plain(s))
+        return 0
+    print(f"bài / documents: {s.documents}   câu / sentences: {s.sentences}")
+    print(f"ngày / dates: {s.first_date or '-'} .. {s.last_date or '-'}")
+    if s.index_bytes is not None:
+        print(f"chỉ mục / index: {s.index_bytes / 2**20:.1f} MB")
+    for outlet, n in s.outlets:
+        print(f"  {n:6}  {outlet or '(không rõ nguồn / no outlet)'}")
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     with _engine(args) as eng:
         art = eng.document(args.doc_id)
@@ -308,6 +334,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("docs", "List the indexed documents.", "hoidap docs --json")
     sp.add_argument("--json", action="store_true", help="one JSON object per line")
     sp.set_defaults(func=cmd_docs)
+
+    sp = add("search", "The sentences that best match a query (what ask answers from), best first.",
+             'hoidap search "quan hệ ngoại giao" -k 5 --json')
+    sp.add_argument("query")
+    sp.add_argument("-k", type=int, default=10, help="how many sentences (default 10)")
+    sp.add_argument("--json", action="store_true", help="one JSON object per sentence")
+    sp.set_defaults(func=cmd_search)
+
+    sp = add("stats", "What the collection holds: documents, sentences, outlets, date range, index size.",
+             "hoidap stats --json")
+    sp.add_argument("--json", action="store_true", help="one JSON object")
+    sp.set_defaults(func=cmd_stats)
 
     sp = add("show", "Show one document: metadata, original and cleaned text.", "hoidap show 3f2a... --json")
     sp.add_argument("doc_id")

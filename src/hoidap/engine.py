@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from hoidap.models import (
     PreparedArticle,
     PreparedItem,
     RawDocument,
+    Stats,
     StoredSentence,
 )
 from hoidap.protocols import KeywordIndex, Progress, Store, VectorIndex
@@ -177,6 +179,19 @@ class Engine:
     # -- reading ---------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
+
+    def stats(self) -> Stats:
+        """Documents, sentences, outlets, the date range and the index's size on disk."""
+        docs, sentences = self.store.counts()
+        infos = self.store.documents()
+        outlets = Counter(i.outlet or "" for i in infos)
+        dates = sorted(i.date for i in infos if i.date)
+        size = None
+        if not self.settings.store:
+            root = Path(self.settings.index_dir)
+            size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+        return Stats(docs, sentences, tuple(outlets.most_common()), dates[0] if dates else None,
+                     dates[-1] if dates else None, size)
 
     def document(self, doc_id: str) -> Article:
         return self.store.document(doc_id)

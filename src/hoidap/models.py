@@ -128,6 +128,18 @@ class KeywordHit:
 
 
 @dataclass(frozen=True)
+class Stats:
+    """What a collection holds (``hoidap stats``)."""
+
+    documents: int
+    sentences: int
+    outlets: tuple[tuple[str, int], ...]  # (outlet, documents), most first; "" = no outlet found
+    first_date: str | None  # the earliest and latest article date (ISO prefix), None without dates
+    last_date: str | None
+    index_bytes: int | None  # the embedded index's size on disk; None for a PostgreSQL store
+
+
+@dataclass(frozen=True)
 class SourceRef:
     """Another place where the same statement stands (syndicated or repeated text)."""
 
