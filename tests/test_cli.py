@@ -192,3 +192,23 @@ def test_search_and_stats_commands(seeded_index: Path, capsys: pytest.CaptureFix
     code, (stats,) = _run(capsys, "stats", "--index", str(seeded_index), "--json")
     assert code == 0 and stats["documents"] == 5 and stats["sentences"] > 100 and stats["index_bytes"] > 0
     assert sum(n for _, n in stats["outlets"]) == 5
+
+
+def test_export_then_ingest_gives_the_same_articles_and_answers(seeded_index: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from hoidap.engine import Engine
+
+    assert main(["export", "--index", str(seeded_index)]) == 0
+    exported = tmp_path / "articles.jsonl"
+    exported.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["ingest", str(exported), "--index", str(tmp_path / "copy")]) == 0
+    capsys.readouterr()
+    with Engine(seeded_index) as a, Engine(tmp_path / "copy") as b:
+        assert [d.doc_id for d in a.documents()] == [d.doc_id for d in b.documents()]
+        for d in a.documents():
+            assert a.document(d.doc_id) == b.document(d.doc_id)
+        q = "Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?"
+        assert a.ask(q).answer == b.ask(q).answer
+    assert main(["export", "--format", "csv", "--index", str(seeded_index)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("doc_id,source,title")

@@ -117,6 +117,21 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import csv
+
+    with _engine(args) as eng:
+        if args.format == "csv":
+            writer = csv.writer(sys.stdout)
+            writer.writerow(serialize.CSV_COLUMNS)
+            for art in eng.articles():
+                writer.writerow(serialize.csv_row(art))
+        else:
+            for art in eng.articles():
+                _print_json(serialize.exported(art))
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     with _engine(args) as eng:
         s = eng.stats()
@@ -341,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-k", type=int, default=10, help="how many sentences (default 10)")
     sp.add_argument("--json", action="store_true", help="one JSON object per sentence")
     sp.set_defaults(func=cmd_search)
+
+    sp = add("export", "Write every article with its metadata: JSON Lines that 'hoidap ingest' reads back "
+             "into the same articles, or CSV (metadata and clean text) for a spreadsheet.",
+             "hoidap export > articles.jsonl && hoidap ingest articles.jsonl --index copy")
+    sp.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv")
+    sp.set_defaults(func=cmd_export)
 
     sp = add("stats", "What the collection holds: documents, sentences, outlets, date range, index size.",
              "hoidap stats --json")

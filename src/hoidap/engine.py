@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -179,6 +179,11 @@ class Engine:
     # -- reading ---------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
+
+    def articles(self) -> Iterator[Article]:
+        """Every article, in ingest order, read one at a time (``hoidap export``)."""
+        for info in self.store.documents():
+            yield self.store.document(info.doc_id)
 
     def stats(self) -> Stats:
         """Documents, sentences, outlets, the date range and the index's size on disk."""

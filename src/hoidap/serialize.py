@@ -39,6 +39,23 @@ def document_with_sentences(art: Article) -> dict[str, Any]:
             "sentences": [{"index": s.index, "start": s.start, "end": s.end} for s in art.sentences]}
 
 
+def exported(art: Article) -> dict[str, Any]:
+    """One line of ``hoidap export``: what ``hoidap ingest`` reads back into the same article
+    (``text`` is the text as first read; ``doc_id`` and ``clean_text`` are there for other tools
+    and ignored by ingest)."""
+    return {"doc_id": art.doc_id, "source": art.source, "title": art.title, "date": art.date,
+            "outlet": art.outlet, "text": art.original_text, "clean_text": art.clean_text}
+
+
+# The columns of ``hoidap export --format csv`` (a spreadsheet's view: no original text).
+CSV_COLUMNS = ("doc_id", "source", "title", "date", "outlet", "n_sentences", "clean_text")
+
+
+def csv_row(art: Article) -> list[Any]:
+    return [art.doc_id, art.source, art.title or "", art.date or "", art.outlet or "", art.n_sentences,
+            art.clean_text]
+
+
 def ingest_report(report: IngestReport) -> dict[str, Any]:
     """``hoidap ingest --json``: what was ingested, skipped as duplicates, failed, and notes."""
     return asdict(report)
