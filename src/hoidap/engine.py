@@ -1,8 +1,9 @@
 """``Engine``: the one object the CLI, the HTTP API and the web page call.
 
 It opens a backend (``hoidap.backends.open_backend``: the embedded index
-directory or a PostgreSQL store) and wires the stages together: read -> prepare (clean, segment, normalise) -> store ->
-keyword index; question -> retrieve -> evidence -> answer.
+directory or a PostgreSQL store) and wires the stages together: read -> prepare
+(clean, segment, normalise) -> store -> keyword index; question -> retrieve ->
+rank -> read -> evidence -> answer.
 """
 
 from __future__ import annotations
