@@ -165,3 +165,42 @@ def test_benchmark_scores_hoidap_out_of_fold() -> None:
     # Every cluster is briefed by the model of its fold, trained on the other folds only.
     assert {train_brief.fold_of(i) for i in range(10)} == set(range(train_brief.K_FOLDS))
     assert "--shipped" in (REPO / "benchmarks" / "rouge_brief.py").read_text(encoding="utf-8")
+
+
+def test_a_query_on_another_topic_gives_an_empty_briefing(seeded_index: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    with Engine(seeded_index) as eng:
+        for q in ("bóng đá ngoại hạng Anh", "bong da ngoai hang Anh"):
+            b = eng.brief(query=q)
+            assert b.sentences == () and b.doc_ids == ()
+        assert eng.brief(query="vắc xin").sentences
+    assert main(["brief", "--index", str(seeded_index), "--query", "bóng đá ngoại hạng Anh"]) == 0
+    assert "Không có bài nào về “bóng đá ngoại hạng Anh”" in capsys.readouterr().out
+
+
+def test_a_sentence_dangling_on_a_colon_is_never_briefed(tmp_path: Path) -> None:
+    body = ("Bộ Y tế công bố các biện pháp phòng dịch mới cho mùa đông năm nay như sau:\n\n"
+            "Người dân cần tiêm đủ liều vắc xin theo lịch của trạm y tế phường.\n\n"
+            "Các trường học phải kiểm tra thân nhiệt học sinh mỗi sáng trước giờ vào lớp.")
+    with Engine(tmp_path / "idx") as eng:
+        eng.ingest_documents([RawDocument("a.txt", body), RawDocument("b.txt", body.replace("mới", "mới nhất"))])
+        b = eng.brief(max_sentences=10)
+    assert b.sentences and not any(s.text.rstrip().endswith(":") for s in b.sentences)
+
+
+def test_key_figures_put_sourced_figures_first_and_durations_last(seeded_index: Path) -> None:
+    with Engine(seeded_index) as eng:
+        b = eng.brief()
+    texts = [f.text for f in b.figures]
+    first_duration = min(k for k, f in enumerate(b.figures) if f.unit in ("năm", "lần"))
+    assert all(f.unit not in ("năm", "lần") for f in b.figures[:first_duration])
+    assert texts.index("224 thị trường và đối tác") < first_duration
+    # A figure every source states in the same words is listed once.
+    assert texts.count("hơn 70 tổ chức") == 1
+
+
+def test_an_untitled_document_is_named_by_outlet_and_date_never_by_path(seeded_index: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["brief", "--index", str(seeded_index), "--max-sentences", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "../" not in out and ".txt" not in out and "/shared/" not in out

@@ -169,9 +169,9 @@ def _print_answer(ans: Answer) -> None:
     for i, c in enumerate(ans.citations, 1):
         where = ", ".join(x for x in (c.outlet, c.date) if x)
         print(f"  [{i}] “{c.sentence}”")
-        print(f"      {c.title or c.source}{f' ({where})' if where else ''}  {c.doc_id}:{c.start}-{c.end}")
+        print(f"      {c.name()}{f' ({where})' if where and c.title else ''}  {c.doc_id}:{c.start}-{c.end}")
         for ref in c.also:
-            print(f"      also: {ref.title or ref.source}  {ref.doc_id}:{ref.start}-{ref.end}")
+            print(f"      also: {ref.name()}  {ref.doc_id}:{ref.start}-{ref.end}")
     print()
 
 
@@ -203,16 +203,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _print_citation(c: Any, indent: str = "      ") -> None:
     where = ", ".join(x for x in (c.outlet, c.date) if x)
-    print(f"{indent}{c.title or c.source}{f' ({where})' if where else ''}  {c.doc_id}:{c.start}-{c.end}")
+    print(f"{indent}{c.name()}{f' ({where})' if where and c.title else ''}  {c.doc_id}:{c.start}-{c.end}")
     for ref in c.also:
-        print(f"{indent}also: {ref.title or ref.source}  {ref.doc_id}:{ref.start}-{ref.end}")
+        print(f"{indent}also: {ref.name()}  {ref.doc_id}:{ref.start}-{ref.end}")
 
 
 def _print_conflicts(conflicts: Sequence[Any]) -> None:
     for c in conflicts:
         print(f"  [{c.label}] {c.quantity}")
         for f in c.members:
-            print(f"      “{f.text}”  {f.citation.outlet or f.citation.title or f.citation.source}"
+            print(f"      “{f.text}”  {f.citation.outlet or f.citation.name()}"
                   f"  {f.citation.doc_id}:{f.start}-{f.end}")
 
 
@@ -229,7 +229,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
         _print_json(serialize.briefing(b))
         return 0
     if not b.sentences:
-        print("(không có bài nào / no matching article)")
+        topic = f" về “{args.query}”" if args.query else ""
+        print(f"Không có bài nào{topic} trong bộ sưu tập: không có gì để tóm tắt. / No article matches.")
         return 0
     for i, s in enumerate(b.sentences, 1):
         print(f"[{i}] {s.text}")

@@ -277,7 +277,7 @@ class Engine:
 
         q = self._check(query) if query is not None else None
         hits = self._search(q, briefing.QUERY_HITS) if q else None
-        articles = briefing.choose_articles(self.store, docs, hits)
+        articles = briefing.choose_articles(self.store, docs, hits, q)
         return briefing.build(articles, self.store, self.index, query=q, max_sentences=max_sentences,
                               max_words=max_words, with_facts=with_facts)
 

@@ -139,6 +139,15 @@ class Stats:
     index_bytes: int | None  # the embedded index's size on disk; None for a PostgreSQL store
 
 
+def shown_name(title: str | None, outlet: str | None, date: str | None, doc_id: str) -> str:
+    """How a cited document is named to a reader: its title, else its outlet and date,
+    else "bài" and its id; never a file path, which says nothing and may be private."""
+    if title:
+        return title
+    named = ", ".join(p for p in (outlet, date[:10] if date else None) if p)
+    return named or f"bài {doc_id[:8]}"
+
+
 @dataclass(frozen=True)
 class SourceRef:
     """Another place where the same statement stands (syndicated or repeated text)."""
@@ -149,6 +158,9 @@ class SourceRef:
     start: int
     end: int
     outlet: str | None = None
+
+    def name(self) -> str:
+        return shown_name(self.title, self.outlet, None, self.doc_id)
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,9 @@ class Citation:
     date: str | None = None
     score: float = 0.0
     also: tuple[SourceRef, ...] = ()
+
+    def name(self) -> str:
+        return shown_name(self.title, self.outlet, self.date, self.doc_id)
 
 
 @dataclass(frozen=True)
@@ -249,6 +264,10 @@ class Figure:
     low_strict: bool = False  # "hơn 230": the value is above 230, not 230
     high_strict: bool = False
     context: tuple[str, ...] = ()  # key modifiers (diacritic-free) that say which quantity it is
+    # What the sentence says the figure measures, when it names it: the relation of a count
+    # ("quan hệ thương mại" in "có quan hệ thương mại với 224 đối tác") or the subject of an
+    # amount ("kim ngạch xuất khẩu của Việt Nam" in "... đạt 22,3 tỷ USD").
+    measure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +293,9 @@ class Conflict:
     label: str
     quantity: str  # a readable name of the quantity: the counted noun phrase or the unit
     members: tuple[Figure, ...]
+    # The comparisons the label follows from: (i, j, verdict) for members i and j, from
+    # different documents, found to be about the same quantity.
+    pairs: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)

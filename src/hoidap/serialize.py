@@ -64,12 +64,13 @@ def ingest_report(report: IngestReport) -> dict[str, Any]:
 def figure(f: Figure) -> dict[str, Any]:
     return {"value": f.value, "low": f.low, "high": f.high, "low_strict": f.low_strict,
             "high_strict": f.high_strict, "qualifier": f.qualifier, "unit": f.unit, "counts": f.counts,
-            "date": f.date, "of": f.of, "text": f.text, "doc_id": f.citation.doc_id, "start": f.start,
+            "date": f.date, "of": f.of, "measure": f.measure, "text": f.text, "doc_id": f.citation.doc_id, "start": f.start,
             "end": f.end, "citation": asdict(f.citation)}
 
 
 def conflicts(items: Sequence[Conflict]) -> list[dict[str, Any]]:
-    return [{"label": c.label, "quantity": c.quantity, "members": [figure(f) for f in c.members]}
+    return [{"label": c.label, "quantity": c.quantity, "members": [figure(f) for f in c.members],
+             "pairs": [{"a": i, "b": j, "verdict": v} for i, j, v in c.pairs]}
             for c in items]
 
 

@@ -1,48 +1,27 @@
-"""Figures from different sources compared: same quantity, and agree / compatible / conflict.
+"""Figures from different sources compared as claims: agree / compatible / conflict.
 
-Two figures from different documents are about the same quantity when their
-units fall in one class ("quốc gia", "nước", "đối tác", "thị trường" are all
-polities; "USD" is money) and the key words around them overlap (the
-modifiers that say *which* count it is: "thương mại", "ngoại giao",
-"vắc xin"). Each such group is labelled ``agree``, ``compatible`` or
-``conflict`` by intersecting the ranges.
+Each figure becomes a claim (``claims``), claims from different documents are
+compared pairwise where they are about the same quantity (the same statement
+and slot, or the same named measure), and the comparable pairs are joined into
+groups: a group is a connected set of comparable pairs, so one figure never
+joins a group by resembling its first member only, and a figure unrelated to a
+group never flips its label. A group's label follows from its pairs: one pair
+that cannot both hold makes a ``conflict`` (224 and "hơn 230"); every pair the
+same value, ``agree``; else ``compatible`` (224 and "trên 220").
+
+The cost is linear in the number of claims compared: candidate pairs come
+from a blocking index of statement words (``claims.candidate_pairs``), never
+from every pair of the collection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hoidap.briefing.claims import Claim, claims_of, compared_pairs, quantity_class
 from hoidap.models import Conflict, Figure
-from hoidap.text.lexicons import fold_phrase, lexicon, synonymised
 
-# Figures whose key words overlap this much (overlap coefficient: shared /
-# smaller set) are about the same quantity. 0.5 lets "kinh tế - thương mại"
-# match "thương mại" while "đối tác toàn diện" and "thương mại" stay apart.
-SAME_QUANTITY_OVERLAP = 0.5
-
-
-def quantity_class(fig: Figure) -> str:
-    """The class a figure's unit falls in: "polity", "money:USD", "%", or the head noun."""
-    lex = lexicon()
-    unit = fig.unit or ""
-    if unit in lex.currencies.values():
-        return f"money:{unit}"
-    folded = fold_phrase(unit)
-    folded = " ".join(synonymised(folded.split(), lex))
-    return lex.noun_class.get(folded, folded)
-
-
-def same_quantity(a: Figure, b: Figure) -> bool:
-    """Whether two figures count the same thing (unit class, key words, dates)."""
-    if quantity_class(a) != quantity_class(b) or not a.unit:
-        return False
-    if a.date and b.date and a.date[:4] != b.date[:4]:
-        return False
-    ca, cb = set(a.context), set(b.context)
-    if not ca or not cb:
-        return False
-    shared = ca & cb
-    return bool(shared) and len(shared) / min(len(ca), len(cb)) >= SAME_QUANTITY_OVERLAP
+_ORDER = {"conflict": 0, "compatible": 1, "agree": 2}
 
 
 def _interval(f: Figure) -> tuple[float, float, bool, bool]:
@@ -52,7 +31,8 @@ def _interval(f: Figure) -> tuple[float, float, bool, bool]:
 
 
 def intersects(a: Figure, b: Figure) -> bool:
-    """Whether the two figures' ranges can both hold (224 and "trên 220" can; 224 and "hơn 230" cannot)."""
+    """Whether the two figures' ranges can both hold, strict bounds read strictly
+    (224 and "trên 220" can; 224 and "hơn 230" cannot)."""
     al, ah, als, ahs = _interval(a)
     bl, bh, bls, bhs = _interval(b)
     lo, lo_strict = (al, als) if al > bl else (bl, bls) if bl > al else (al, als or bls)
@@ -60,9 +40,53 @@ def intersects(a: Figure, b: Figure) -> bool:
     return lo < hi or (lo == hi and not lo_strict and not hi_strict)
 
 
+def _root(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def _group_label(verdicts: Sequence[str]) -> str:
+    if "conflict" in verdicts:
+        return "conflict"
+    return "agree" if all(v == "agree" for v in verdicts) else "compatible"
+
+
+def _quantity(members: Sequence[Claim]) -> str:
+    f = members[0].figure
+    return f.counts or f.measure or f.unit or ""
+
+
+def compare(figures: Sequence[Figure]) -> list[Conflict]:
+    """Groups of comparable figures stated by two documents or more, labelled by their
+    pairs; conflicts first, then by the number of documents."""
+    claims = claims_of(figures)
+    pairs = compared_pairs(claims)
+    parent = list(range(len(claims)))
+    for i, j, _ in pairs:
+        parent[_root(parent, i)] = _root(parent, j)
+    members_of: dict[int, list[int]] = {}
+    pairs_of: dict[int, list[tuple[int, int, str]]] = {}
+    for i, j, v in pairs:
+        pairs_of.setdefault(_root(parent, i), []).append((i, j, v))
+    for k in range(len(claims)):
+        r = _root(parent, k)
+        if r in pairs_of:
+            members_of.setdefault(r, []).append(k)
+    out = []
+    for root, ids in members_of.items():
+        position = {k: n for n, k in enumerate(ids)}
+        mine = sorted((position[i], position[j], v) for i, j, v in pairs_of[root])
+        members = [claims[k] for k in ids]
+        out.append(Conflict(_group_label([v for _, _, v in mine]), _quantity(members),
+                            tuple(c.figure for c in members), tuple(mine)))
+    return sorted(out, key=lambda c: (_ORDER[c.label], -len({f.citation.doc_id for f in c.members})))
+
+
 def label(members: Sequence[Figure]) -> str:
-    """ "conflict" if two figures from different documents cannot both hold, "agree" if all
-    state the same range, else "compatible"."""
+    """The label of figures taken as one quantity: "conflict" if two from different
+    documents cannot both hold, "agree" if all state the same range, else "compatible"."""
     pairs = [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]
              if a.citation.doc_id != b.citation.doc_id]
     if any(not intersects(a, b) for a, b in pairs):
@@ -72,30 +96,4 @@ def label(members: Sequence[Figure]) -> str:
     return "compatible"
 
 
-def compare(figures: Sequence[Figure]) -> list[Conflict]:
-    """Groups of figures about the same quantity stated by two documents or more, labelled.
-
-    A figure joins the first group whose first figure is about the same quantity
-    (as ``evidence.group_hits`` does for sentences). Conflicts come first.
-    """
-    groups: list[list[Figure]] = []
-    # Only a group of the figure's own quantity class can take it (``same_quantity``): looking
-    # in those alone gives the same groups without comparing every figure with every group
-    # (a 1M-character document's figures took 25 s that way).
-    by_class: dict[str, list[list[Figure]]] = {}
-    for f in figures:
-        cls = quantity_class(f)
-        for g in by_class.get(cls, ()):
-            if same_quantity(g[0], f):
-                g.append(f)
-                break
-        else:
-            groups.append([f])
-            by_class.setdefault(cls, []).append(groups[-1])
-    out = []
-    for g in groups:
-        if len({f.citation.doc_id for f in g}) < 2:
-            continue
-        out.append(Conflict(label(g), g[0].counts or g[0].unit or "", tuple(g)))
-    order = {"conflict": 0, "compatible": 1, "agree": 2}
-    return sorted(out, key=lambda c: order[c.label])
+__all__ = ["compare", "intersects", "label", "quantity_class"]

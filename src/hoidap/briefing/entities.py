@@ -22,6 +22,7 @@ from hoidap.briefing.facts import explicit_date, sentence_citation
 from hoidap.models import Article, Citation, Entity
 from hoidap.text.lexicons import Gazetteer, Phrases, first_words, gazetteer, lexicon
 from hoidap.text.normalize import strip_diacritics, tokenize
+from hoidap.text.segment import word_end
 from hoidap.text.tokens import TokenSentence
 
 # Citations kept per entity (its mentions, one per sentence, in document order).
@@ -34,6 +35,9 @@ NAME_SYLLABLES = (2, 5)
 # Lower-case words an event name may run on with ("Hội nghị đối ngoại toàn quốc").
 MAX_EVENT_LOWER = 4
 _ROMAN = frozenset("IVXLC")
+# An event's date follows its name closely: "ngày 14/12/2021", "(tháng 7/2022)".
+EVENT_DATE_CHARS = 24
+_DATE_OPENERS = ("ngày", "tháng", "năm", "hôm", "sáng", "chiều", "tối", "đêm", "trưa")
 # Words that end a lower-case run of a name besides the function words of facts_lexicon.json.
 _EXTRA_STOPS = frozenset({"tổ", "dự", "đề", "lần", "nhiệm", "khóa", "khoá", "năm", "ngày", "tháng", "hôm"})
 
@@ -272,9 +276,15 @@ def _events(s: _Sent, g: Gazetteer, out: list[_Found], year: str | None) -> None
         if k == i + n:
             i += 1
             continue
-        # The date stated right after the name ("... ngày 14/12/2021"), else the last one before it.
-        after = s.text[s.starts[i] :]
-        date = explicit_date(after, 0, len(after), year) or explicit_date(s.text, s.starts[i], s.starts[i], year)
+        # The date stated right after the name ("Hội nghị ... ngày 14/12/2021") is the
+        # event's; a date elsewhere in the sentence dates its main clause ("Ngày 14/12, ...
+        # triển khai Nghị quyết Đại hội XIII" is not the Congress's date).
+        after = s.text[s.ends[k - 1] :].lstrip(" ,(")[:EVENT_DATE_CHARS]
+        date = explicit_date(after, 0, len(after), year) if after.lower().startswith(_DATE_OPENERS) else None
+        # A date opening the sentence ("Ngày 14/12/2021, ... tổ chức Hội nghị ...") dates
+        # the first event named, the one its main clause is about; not the later ones.
+        if date is None and not any(f.kind == "event" for f in out):
+            date = explicit_date(s.text, s.starts[i], s.starts[i], year)
         out.append(_Found("event", s.span(i, k), None, date))
         for p in range(i, k):
             s.taken[p] = True
@@ -289,7 +299,17 @@ def entities_in_sentence(text: str, year: str | None = None) -> list[tuple[str, 
     _events(s, g, found, year)
     _persons(s, g, found)
     _orgs_places(s, g, found)
-    return [(f.kind, f.name, f.title, f.date) for f in found]
+    return [(f.kind, _whole_words(text, f.name) if f.kind != "person" else f.name, f.title, f.date)
+            for f in found]
+
+
+def _whole_words(text: str, name: str) -> str:
+    """A name the capitalisation patterns cut inside a word, run to the word's end:
+    "Hội đồng Bảo an Liên" -> "Hội đồng Bảo an Liên hợp quốc", "Ủy ban Di sản thế" ->
+    "Ủy ban Di sản thế giới". Word segmentation runs only for a name followed by a
+    lower-case syllable, the only way it can end inside a word."""
+    at = text.find(name)
+    return text[at : word_end(text, at + len(name))] if at >= 0 else name
 
 
 def _name_key(kind: str, name: str) -> tuple[str, str]:

@@ -23,14 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hoidap.briefing.conflicts import (
-    SAME_QUANTITY_OVERLAP,
-    compare,
-    intersects,
-    label,
-    quantity_class,
-    same_quantity,
-)
+from hoidap.briefing.conflicts import compare, intersects, label, quantity_class
 from hoidap.briefing.numbers import (
     APPROX_SPREAD,
     HARD_PUNCT,
@@ -49,11 +42,12 @@ from hoidap.briefing.numbers import (
 from hoidap.models import Article, Citation, Figure
 from hoidap.text.lexicons import Lexicon, fold_phrase, lexicon, synonymised
 from hoidap.text.normalize import tokenize
+from hoidap.text.segment import word_end
 
 __all__ = [
-    "APPROX_SPREAD", "MAX_PHRASE_SYLLABLES", "SAME_QUANTITY_OVERLAP", "UNKNOWN_HEAD_SYLLABLES", "YEAR_RANGE",
+    "APPROX_SPREAD", "MAX_PHRASE_SYLLABLES", "UNKNOWN_HEAD_SYLLABLES", "YEAR_RANGE",
     "Lexicon", "compare", "explicit_date", "extract_figures", "figures_in_text", "fold_phrase", "intersects",
-    "label", "lexicon", "parse_number", "qualifier_range", "quantity_class", "same_quantity",
+    "label", "lexicon", "parse_number", "qualifier_range", "quantity_class",
     "sentence_citation", "synonymised",
 ]
 
@@ -93,6 +87,7 @@ class _Parsed:
     context: tuple[str, ...]
     date: str | None
     as_of_now: bool  # "đến nay": the figure is as of the article's date
+    measure: str | None  # the relation or subject the sentence names (``Figure.measure``)
 
 
 def _noun_phrase(s: Sent, j: int, lex: Lexicon) -> int:
@@ -130,6 +125,11 @@ def _noun_phrase(s: Sent, j: int, lex: Lexicon) -> int:
         k += 1
     if k > j and s.norm(k - 1) == "và":
         k -= 1
+    # Cut by the syllable limit inside a word ("3.025 hội viên cá|nhân"): finish the word.
+    if k - j >= limit and k < len(s.toks) and s.raw(k - 1)[:1].islower():
+        end = word_end(s.text, s.toks[k - 1].end)
+        while k < len(s.toks) and s.toks[k].end <= end:
+            k += 1
     return k
 
 
@@ -340,12 +340,13 @@ def _parse_sentence(text: str, lex: Lexicon, article_year: str | None) -> list[_
         head = _head(s, np_start, np_end, lex) if unit is None else None
         np_text = s.text[s.toks[np_start].start : s.toks[np_end - 1].end] if np_end > np_start else None
         relation = _relation(s, first, lex)
+        measure: str | None = relation
         if np_text and relation:
             counts: str | None = f"{np_text} có {relation}"
         elif np_text:
             counts = np_text
         else:
-            counts = _subject(s, first, lex)
+            counts = measure = _subject(s, first, lex)
         low: float | None
         high: float | None
         if kind == "vague":
@@ -370,7 +371,7 @@ def _parse_sentence(text: str, lex: Lexicon, article_year: str | None) -> list[_
             value=value, low=low, high=high, low_strict=ls, high_strict=hs,
             qualifier=qual if kind != "exact" else qual, unit=unit or head, head=head,
             counts=counts, start=start, end=end, of=of, context=context, date=date,
-            as_of_now=temporal,
+            as_of_now=temporal, measure=measure,
         ))
         i = max(j, i + 1)
     return out
@@ -404,18 +405,17 @@ def extract_figures(articles: Sequence[Article]) -> list[Figure]:
                     counts=p.counts, date=date,
                     text=sent.text[p.start : p.end], start=sent.start + p.start, end=sent.start + p.end,
                     citation=cite, of=p.of, low_strict=p.low_strict, high_strict=p.high_strict,
-                    context=p.context,
+                    context=p.context, measure=p.measure,
                 ))
     return out
 
 
-def figures_in_text(text: str, date: str | None = None) -> list[Figure]:
-    """Figures of a bare text (one pseudo-document; sentences split by ``segment``)."""
+def figures_in_text(text: str, date: str | None = None, doc_id: str = "text") -> list[Figure]:
+    """Figures of a bare text (one pseudo-document ``doc_id``; sentences split by ``segment``)."""
     from hoidap.models import Sentence, Span
     from hoidap.text.segment import split_sentences
 
     spans = split_sentences(text, Span(0, len(text)))
-    sents = tuple(Sentence("text", k, sp.start, sp.end, text[sp.start : sp.end]) for k, sp in enumerate(spans))
-    art = Article("text", "text", None, date, None, text, text, sentences=sents)
+    sents = tuple(Sentence(doc_id, k, sp.start, sp.end, text[sp.start : sp.end]) for k, sp in enumerate(spans))
+    art = Article(doc_id, doc_id, None, date, None, text, text, sentences=sents)
     return extract_figures([art])
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from hoidap.models import Span
 
@@ -71,3 +72,32 @@ def words(text: str) -> list[str]:
     from underthesea import word_tokenize  # lazy: importing underthesea costs ~1 s
 
     return [w for w in word_tokenize(text) if w.strip()]
+
+
+@lru_cache(maxsize=1024)
+def _word_ends(text: str) -> dict[int, int]:
+    """For each character offset inside a multi-syllable word of ``text``, where the word ends."""
+    ends: dict[int, int] = {}
+    pos = 0
+    for w in words(text):
+        at = text.find(w, pos)
+        if at < 0:
+            continue
+        if " " in w:
+            for k in range(at + 1, at + len(w)):
+                ends[k] = at + len(w)
+        pos = at + len(w)
+    return ends
+
+
+def word_end(text: str, end: int) -> int:
+    """``end`` run on to the end of the word it falls inside ("hội viên cá|" -> "hội viên
+    cá nhân"), by underthesea's segmentation; ``end`` itself at a word boundary.
+
+    For spans cut by a syllable count or a capitalisation pattern; segmentation runs
+    only when the next character is a lower-case letter after a space, the one way a
+    span can end inside a word.
+    """
+    if end + 1 >= len(text) or text[end] != " " or not text[end + 1].islower():
+        return end
+    return _word_ends(text).get(end, end)

@@ -79,8 +79,9 @@ function articleHref(docId, start, end) {
   return `#bai/${encodeURIComponent(docId)}${where}`;
 }
 
+// A source by its outlet, title or date, never by a file path (which says nothing and may be private).
 function sourceName(c) {
-  return c.outlet || c.title || c.source || c.doc_id;
+  return c.outlet || c.title || (c.date ? String(c.date).slice(0, 10) : "") || `bài ${String(c.doc_id).slice(0, 8)}`;
 }
 
 // A link that opens the cited article with the sentence highlighted.

@@ -1,0 +1,182 @@
+"""Precision and recall of "sources disagree" on news clusters nobody tuned on.
+
+Usage::
+
+    .venv/bin/python benchmarks/conflicts.py            # both halves, one line each, and the recall
+    .venv/bin/python benchmarks/conflicts.py --json
+    PYTHONPATH=/path/to/old/src python benchmarks/conflicts.py   # the same figures for another version
+
+Two hand-made sets in ``tests/data`` (the sentences are kept there, the articles
+are read from ``../shared/eval``):
+
+* ``conflict_verdicts.jsonl``: pairs of figures from two articles of one cluster
+  of ViMs (``vims_300clusters.jsonl``) or AbMuSu (``abmusu_train.jsonl``), each
+  judged by reading: the same measure and scope? (``same_measure``) and
+  ``verdict``: ``conflict`` (same measure, values that cannot both hold),
+  ``agree`` (same measure, same or compatible values) or ``not_comparable``.
+  The pairs were drawn before the claim comparison was written: every pair the
+  old grouping called a conflict, plus the most alike pairs with different and
+  with equal values (at most 11 per cluster). ``half`` is ``dev`` (crc32 of
+  the cluster key even: the thresholds of ``briefing/claims.py`` were chosen on
+  these) or ``heldout`` (only scored).
+* ``conflict_recall.jsonl``: 15 held-out clusters read whole, one line per
+  cluster with every real disagreement between two articles found by reading.
+
+Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
+``facts`` compares its figures. Printed: conflict precision (of the system's
+conflict pairs that were judged, the share judged ``conflict``), agree precision
+(of its agree/compatible pairs judged, the share judged ``agree``), how many of
+its pairs were judged at all, and recall (of the disagreements found by reading,
+the share the system reports as a conflict pair).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from rouge_brief import cluster_articles, load  # noqa: E402
+
+from hoidap.briefing import brief as briefing  # noqa: E402
+from hoidap.briefing.conflicts import intersects  # noqa: E402
+from hoidap.models import Conflict, Figure  # noqa: E402
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+FILES = {"vims": "vims_300clusters.jsonl", "abmusu": "abmusu_train.jsonl"}
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+
+Key = tuple[int, str, str]
+
+
+def number_of(text: str) -> str:
+    """The first number of a figure as written ("trên 1.655 tỉ đồng" -> "1.655"): the part
+    of a figure that stays the same when the extractor reads its words differently."""
+    m = _NUMBER.search(text)
+    return m.group().split("/")[0] if m else text
+
+
+def _pairs(c: Conflict) -> list[tuple[Figure, Figure, str]]:
+    """The pairs a comparison reports, with their verdicts; a version without pairs
+    (before claims) reports every cross-document pair with its group's label read
+    pair by pair: a conflict only where the two ranges cannot both hold."""
+    members = c.members
+    if getattr(c, "pairs", None):
+        return [(members[i], members[j], v) for i, j, v in c.pairs]
+    out = []
+    for k, a in enumerate(members):
+        for b in members[k + 1 :]:
+            if a.citation.doc_id == b.citation.doc_id:
+                continue
+            if c.label == "conflict":
+                out.append((a, b, "conflict" if not intersects(a, b) else "compatible"))
+            else:
+                out.append((a, b, c.label))
+    return out
+
+
+def system_pairs(cluster: str, eval_dir: Path, cache: dict[str, Any]) -> tuple[list[tuple[Key, Key, str]], float]:
+    name, ci = cluster.split(":")
+    if name not in cache:
+        cache[name] = load(eval_dir / FILES[name])
+    docs, _ = cache[name][int(ci)]
+    arts = cluster_articles((name, int(ci), docs))
+    index = {a.doc_id: k for k, a in enumerate(arts)}
+    t = time.perf_counter()
+    facts = briefing.facts_of(arts)
+    took = time.perf_counter() - t
+
+    def key(f: Figure) -> Key:
+        return (index[f.citation.doc_id], f.citation.sentence, number_of(f.text))
+
+    return [(key(a), key(b), v) for c in facts.conflicts for a, b, v in _pairs(c)], took
+
+
+def run(eval_dir: Path) -> dict[str, Any]:
+    verdicts = [json.loads(x) for x in (DATA / "conflict_verdicts.jsonl").read_text(encoding="utf-8").splitlines()]
+    recall_rows = [json.loads(x) for x in (DATA / "conflict_recall.jsonl").read_text(encoding="utf-8").splitlines()]
+    judged: dict[tuple[str, frozenset[Key]], dict[str, Any]] = {}
+    for v in verdicts:
+        a = (v["a"]["doc"], v["a"]["sentence"], number_of(v["a"]["figure"]))
+        b = (v["b"]["doc"], v["b"]["sentence"], number_of(v["b"]["figure"]))
+        judged[(v["cluster"], frozenset((a, b)))] = v
+    half_of = {v["cluster"]: v["half"] for v in verdicts}
+    clusters = sorted({v["cluster"] for v in verdicts} | {r["cluster"] for r in recall_rows})
+    cache: dict[str, Any] = {}
+    found: dict[str, list[tuple[Key, Key, str]]] = {}
+    seconds = 0.0
+    for c in clusters:
+        found[c], took = system_pairs(c, eval_dir, cache)
+        seconds += took
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for c, pairs in found.items():
+        half = half_of.get(c, "heldout")
+        for a, b, verdict in pairs:
+            side = "conflict" if verdict == "conflict" else "agree"
+            counts[half][f"{side}_pairs"] += 1
+            j = judged.get((c, frozenset((a, b))))
+            if j is None:
+                continue
+            counts[half][f"{side}_judged"] += 1
+            counts[half][f"{side}_right"] += int(j["verdict"] == side)
+    out: dict[str, Any] = {}
+    for half, n in sorted(counts.items()):
+        out[half] = {
+            "conflict_pairs": n["conflict_pairs"], "conflict_judged": n["conflict_judged"],
+            "conflict_precision": round(n["conflict_right"] / n["conflict_judged"], 3) if n["conflict_judged"] else None,
+            "agree_pairs": n["agree_pairs"], "agree_judged": n["agree_judged"],
+            "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
+        }
+    real = hit = 0
+    missed = []
+    for r in recall_rows:
+        pairs = {frozenset((a, b)) for a, b, v in found[r["cluster"]] if v == "conflict"}
+        for d in r["disagreements"]:
+            real += 1
+            k = frozenset(((d["a"]["doc"], d["a"]["sentence"], d["a"]["number"]),
+                           (d["b"]["doc"], d["b"]["sentence"], d["b"]["number"])))
+            if k in pairs:
+                hit += 1
+            else:
+                missed.append(f'{r["cluster"]}: {d["a"]["number"]} / {d["b"]["number"]} ({d.get("what", "")})')
+    out["recall"] = {"clusters_read": len(recall_rows), "disagreements": real, "found": hit,
+                     "recall": round(hit / real, 3) if real else None, "missed": missed}
+    out["judged_pairs"] = len(verdicts)
+    out["facts_seconds"] = round(seconds, 2)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--eval-dir", type=Path, default=Path(__file__).resolve().parent.parent.parent / "shared" / "eval")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if not (args.eval_dir / FILES["vims"]).exists():
+        sys.exit(f"no evaluation data at {args.eval_dir} (../shared/eval): nothing to measure")
+    res = run(args.eval_dir)
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False, indent=1))
+        return
+    for half in ("dev", "heldout"):
+        if half in res:
+            r = res[half]
+            print(f"{half:8s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
+                  f"{r['conflict_pairs']} conflict pairs judged)  agree precision {r['agree_precision']} "
+                  f"({r['agree_judged']} of {r['agree_pairs']} judged)")
+    rc = res["recall"]
+    print(f"recall   {rc['recall']} ({rc['found']} of {rc['disagreements']} disagreements found by reading "
+          f"{rc['clusters_read']} clusters)")
+    for m in rc["missed"]:
+        print("  missed", m)
+    print(f"judged pairs {res['judged_pairs']}, facts over all clusters {res['facts_seconds']} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""Claims: a figure with what it measures and which statement it belongs to, compared pairwise.
+
+A loose figure ("22 tổ bầu cử") says too little to be compared: the district's
+22 polling teams and a commune's 10 share a unit and a head noun but are different
+quantities. A *claim* adds what decides whether two figures are the same fact:
+
+* ``measure``: the quantity class of its unit ("polity", "money:USD", "%", the
+  counted head noun), from ``conflicts.quantity_class``;
+* ``statement``: the content words of its sentence, numbers left out. Two sources
+  state the same fact in sentences that say the same thing ("Việt Nam có quan hệ
+  thương mại với 224 đối tác" / "... với hơn 230 đối tác"): syndicated copy
+  whose figures drift. Sentences that merely share a topic do not align;
+* ``slot``: the words just before the figure within its own list item (after the
+  previous figure or punctuation): "103 đơn vị trong nước và 32 đơn vị ở nước
+  ngoài" gives 32 the slot "trong nước"... of its own item, so two lists printed
+  alike pair item with item, never 103 with 32;
+* ``rank``: its position among the sentence's claims of the same measure, the
+  tie-breaker when slots say nothing;
+* ``rounding``: half the last digit written ("22,3 tỷ USD" may be 22.25–22.35 tỷ),
+  so a rounded copy of a figure is not a disagreement.
+
+Two claims from different documents are *comparable* when their measures match,
+their statements align, their slots agree and neither is a span of time ("3 phút
+sau", "6 tháng đầu năm": a duration or a period says when, not how many).
+``verdict`` then reads the two ranges: disjoint is a conflict, equal agrees,
+overlapping is compatible. News wording is loose at the edges ("hơn 10 năm"
+for ten years and a bit, "gần 150" for 150), so a qualifier's bound counts as
+reached: "hơn 10" and "10" agree, "224" and "hơn 230" still conflict.
+
+Thresholds were chosen on the *dev* half of ``tests/data/conflict_verdicts.jsonl``
+(clusters of ViMs and AbMuSu whose crc32 is even); the held-out half and the
+clusters read whole for recall were only scored (``benchmarks/conflicts.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from hoidap.models import Figure
+from hoidap.text.lexicons import fold_phrase, function_words, lexicon, synonymised
+from hoidap.text.normalize import fold_token, terms
+
+# Or when the words around the two figures (``WINDOW_WORDS`` content words before the
+# figure and the figure's own words: "đã nhận được trên 151 triệu liều vắc xin") share
+# this much (Jaccard), for a fact restated inside sentences that otherwise differ.
+WINDOW_MIN = 0.5
+WINDOW_WORDS = 4
+# Two sentences state the same fact when this share of their content words is
+# shared (Jaccard, numbers and function words left out). Chosen on the dev half:
+# wire copy and its light edits sit above 0.5; sentences that only share a topic
+# ("huyện Lý Sơn có 22 tổ bầu cử" / "Toàn xã có 10 tổ bầu cử") below 0.4.
+ALIGN_MIN = 0.5
+# Two figures of aligned sentences fill the same slot when the words before them
+# (within their list item) overlap this much (overlap coefficient).
+SLOT_MIN = 0.5
+# Two named measures are the same when this share of the smaller one's distinguishing
+# words is shared ("kinh tế - thương mại" and "thương mại").
+NAMED_MIN = 0.5
+# A named measure needs this many distinguishing words ("thương mại", "xuất khẩu").
+NAMED_WORDS = 2
+# The words read before a figure for its slot.
+SLOT_WORDS = 4
+# A word in more sentences than this is a topic word, not evidence of one statement:
+# it is left out of the blocking index, which keeps the pairs compared linear in the
+# number of claims (each claim meets at most this many others per word).
+MAX_POSTING = 64
+# Units that are spans of time, never compared: "sau 3 phút", "6 tháng đầu năm",
+# "35 năm" (``closed_units`` of the facts lexicon but "tuổi", an age, which is a fact).
+NOT_COMPARED = ("năm", "tháng", "ngày", "tuần", "giờ", "phút", "giây", "thế kỷ", "lần", "quý")
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One figure as a claim: what it measures and the statement it is part of."""
+
+    figure: Figure
+    doc_id: str
+    measure: str
+    statement: frozenset[str]
+    slot: frozenset[str]
+    rank: int
+    rounding: float
+    window: frozenset[str]  # the content words just before the figure and of its own text
+    named: frozenset[str]  # the distinguishing words of the measure the sentence names
+    names: frozenset[str]  # capitalised names in the figure's clause: whose, where
+
+
+def quantity_class(fig: Figure) -> str:
+    """The class a figure's unit falls in: "polity", "money:USD", "%", or the head noun."""
+    lex = lexicon()
+    unit = fig.unit or ""
+    if unit in lex.currencies.values():
+        return f"money:{unit}"
+    folded = fold_phrase(unit)
+    folded = " ".join(synonymised(folded.split(), lex))
+    return lex.noun_class.get(folded, folded)
+
+
+def _named(fig: Figure) -> frozenset[str]:
+    """The words that say which quantity a named measure is, generic and class words left
+    out: "quan hệ kinh tế - thương mại" -> {kinh, tế, thương, mại}."""
+    if not fig.measure:
+        return frozenset()
+    lex = lexicon()
+    heads = {w for n in lex.noun_class for w in n.split()}
+    words = synonymised([fold_token(w) for w in re.findall(r"\w+", fig.measure)], lex)
+    return frozenset(_content([w for w in words if w not in lex.generic and w not in heads]))
+
+
+def _names(sentence: str, a: int, b: int) -> frozenset[str]:
+    """Capitalised words of the clause holding the figure ``sentence[a:b]`` (but the
+    clause's first word and the figure's own)."""
+    lo = max((sentence.rfind(p, 0, a) for p in ",;:()"), default=-1) + 1
+    his = [h for h in (sentence.find(p, b) for p in ",;:()") if h >= 0]
+    hi = min(his) if his else len(sentence)
+    # The figure's own words ("USD", "COVID") say what, not whose.
+    clause = sentence[lo:a] + " " + sentence[b:hi]
+    words = re.findall(r"\w+", clause)
+    return frozenset(fold_token(w) for k, w in enumerate(words)
+                     if k > 0 and w[:1].isupper() and not w.isupper() or len(w) > 1 and w.isupper())
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    return frozenset(fold_phrase(w) for w in function_words("alignment_stopwords"))
+
+
+def _content(words: Sequence[str]) -> list[str]:
+    stop = _stopwords()
+    return [w for w in words if w not in stop and not any(c.isdigit() for c in w)]
+
+
+def rounding(fig: Figure) -> float:
+    """Half the last digit the figure was written with: "22,3 tỷ" -> 0.05e9, "224" -> 0.
+
+    Integers are taken as exact (counts of people, partners); a decimal is read as
+    rounded at its last digit, scaled as the value was ("tỷ", "triệu").
+    """
+    m = _NUMBER_RE.search(fig.text)
+    if not m or fig.of is not None:
+        return 0.0
+    written = m.group()
+    if "," not in written:
+        return 0.0
+    decimals = len(written.rsplit(",", 1)[1])
+    base = float(written.replace(".", "").replace(",", "."))
+    scale = fig.value / base if base else 1.0
+    return 0.5 * 10.0 ** (-decimals) * scale
+
+
+def _not_compared(fig: Figure) -> bool:
+    unit = fold_phrase(fig.unit or "")
+    return unit in {fold_phrase(u) for u in NOT_COMPARED}
+
+
+def claims_of(figures: Sequence[Figure]) -> list[Claim]:
+    """The figures that can be compared, as claims (spans of time are left out)."""
+    by_sentence: dict[tuple[str, int], list[Figure]] = defaultdict(list)
+    for f in figures:
+        by_sentence[(f.citation.doc_id, f.citation.start)].append(f)
+    out: list[Claim] = []
+    for (doc_id, s_start), figs in by_sentence.items():
+        sentence = figs[0].citation.sentence
+        statement = frozenset(_content(terms(sentence)))
+        figs = sorted(figs, key=lambda f: f.start)
+        seen: dict[str, int] = defaultdict(int)
+        prev_end = 0
+        for f in figs:
+            a, b = f.start - s_start, f.end - s_start
+            left = sentence[prev_end:a]
+            # The slot stops at punctuation: "..., 22 tổ" reads no further back than the comma.
+            left = re.split(r"[,;:()\[\]\"“”]", left)[-1]
+            slot = frozenset(_content([fold_token(w) for w in re.findall(r"\w+", left)])[-SLOT_WORDS:])
+            prev_end = max(prev_end, b)
+            if _not_compared(f):
+                continue
+            measure = quantity_class(f)
+            before = _content([fold_token(w) for w in re.findall(r"\w+", sentence[:a])])[-WINDOW_WORDS:]
+            own = _content(synonymised([fold_token(w) for w in re.findall(r"\w+", sentence[a:b])], lexicon()))
+            out.append(Claim(f, doc_id, measure, statement, slot, seen[measure], rounding(f),
+                             frozenset(before + own), _named(f), _names(sentence, a, b)))
+            seen[measure] += 1
+    return out
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def same_slot(a: Claim, b: Claim) -> bool:
+    """Whether two claims of aligned sentences are the same item: their slots agree, or
+    neither has one and they come at the same place among their sentence's claims."""
+    if a.slot and b.slot:
+        return len(a.slot & b.slot) / min(len(a.slot), len(b.slot)) >= SLOT_MIN
+    return not a.slot and not b.slot and a.rank == b.rank
+
+
+def same_named_measure(a: Claim, b: Claim) -> bool:
+    """Both sentences name the measure ("quan hệ thương mại với", "kim ngạch xuất khẩu
+    ... đạt") with the same distinguishing words."""
+    if len(a.named) < NAMED_WORDS or len(b.named) < NAMED_WORDS:
+        return False  # "giá" alone names no quantity: the price of what?
+    return len(a.named & b.named) / min(len(a.named), len(b.named)) >= NAMED_MIN
+
+
+def other_names(a: Claim, b: Claim) -> bool:
+    """Both clauses name whose or where, and no name is shared: Vietnam's exports and
+    Taiwan's are two quantities however alike the sentences are."""
+    return bool(a.names and b.names and not a.names & b.names)
+
+
+def comparable(a: Claim, b: Claim) -> bool:
+    """Same measure, stated by two documents in the same statement and slot, or under
+    the same named measure."""
+    if a.doc_id == b.doc_id or a.measure != b.measure or not a.measure:
+        return False
+    if a.figure.date and b.figure.date and a.figure.date[:4] != b.figure.date[:4]:
+        return False
+    if a.figure.of is not None and a.figure.of == b.figure.value \
+            or b.figure.of is not None and b.figure.of == a.figure.value:
+        return False  # "8/10 người" and "10 người": a part and its whole
+    if other_names(a, b):
+        return False
+    if jaccard(a.statement, b.statement) >= ALIGN_MIN and same_slot(a, b):
+        return True
+    # Sentences that differ elsewhere: the words around the figures must match, slot included.
+    if a.slot and b.slot and jaccard(a.window, b.window) >= WINDOW_MIN and same_slot(a, b):
+        return True
+    return same_named_measure(a, b)
+
+
+def _bounds(c: Claim) -> tuple[float, float]:
+    f = c.figure
+    low = f.low if f.low is not None else -math.inf
+    high = f.high if f.high is not None else math.inf
+    return low - c.rounding, high + c.rounding
+
+
+def verdict(a: Claim, b: Claim) -> str:
+    """ "conflict" when the two ranges cannot both hold, "agree" when they are the same
+    value, else "compatible". Bounds count as reached ("hơn 10" allows 10)."""
+    al, ah = _bounds(a)
+    bl, bh = _bounds(b)
+    if max(al, bl) > min(ah, bh):
+        return "conflict"
+    if (al, ah) == (bl, bh) or (a.figure.value == b.figure.value and a.figure.qualifier == b.figure.qualifier):
+        return "agree"
+    return "compatible"
+
+
+def candidate_pairs(claims: Sequence[Claim]) -> Iterator[tuple[int, int]]:
+    """Index pairs of claims from different documents that share a measure and a
+    statement word, each once; words in over ``MAX_POSTING`` claims are not used."""
+    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for k, c in enumerate(claims):
+        for w in c.statement | c.named:
+            postings[(c.measure, w)].append(k)
+    seen: set[tuple[int, int]] = set()
+    for ids in postings.values():
+        if len(ids) > MAX_POSTING:
+            continue
+        for x, i in enumerate(ids):
+            for j in ids[x + 1 :]:
+                if claims[i].doc_id != claims[j].doc_id and (i, j) not in seen:
+                    seen.add((i, j))
+                    yield i, j
+
+
+def compared_pairs(claims: Sequence[Claim]) -> list[tuple[int, int, str]]:
+    """Every comparable pair of claims with its verdict."""
+    return [(i, j, verdict(claims[i], claims[j])) for i, j in candidate_pairs(claims)
+            if comparable(claims[i], claims[j])]
+
+

@@ -1,0 +1,119 @@
+"""Claims compared across sources: each test is one pattern that made a false (or missed)
+"sources disagree", with a small Vietnamese fixture of its own."""
+
+from __future__ import annotations
+
+from hoidap.briefing.claims import claims_of, comparable, rounding, verdict
+from hoidap.briefing.conflicts import compare
+from hoidap.briefing.facts import figures_in_text
+from hoidap.models import Conflict, Figure
+
+
+def _figures(*texts: str) -> list[Figure]:
+    return [f for k, t in enumerate(texts) for f in figures_in_text(t, doc_id=f"d{k}")]
+
+
+def _groups(*texts: str) -> list[tuple[str, frozenset[str]]]:
+    return [(c.label, frozenset(f.text for f in c.members)) for c in compare(_figures(*texts))]
+
+
+def _labels(*texts: str) -> list[str]:
+    return [c.label for c in compare(_figures(*texts))]
+
+
+def test_syndicated_copy_with_a_drifting_figure_is_a_conflict() -> None:
+    assert _groups("Việt Nam đã có quan hệ thương mại với 224 đối tác trên thế giới.",
+                   "Việt Nam đã có quan hệ thương mại với hơn 230 đối tác trên thế giới.") == [
+        ("conflict", frozenset({"224 đối tác", "hơn 230 đối tác"}))]
+    assert _labels("Trên máy bay có 180 hành khách và 10 thành viên phi hành đoàn.",
+                   "Trên máy bay có 186 hành khách và 10 thành viên phi hành đoàn.") == ["conflict", "agree"]
+
+
+def test_same_unit_different_thing_is_not_compared() -> None:
+    # Whose exports: Vietnam's and Taiwan's are two quantities in one unit.
+    assert _labels("Kim ngạch xuất khẩu dệt may của Việt Nam năm nay đạt 22,3 tỷ USD.",
+                   "Kim ngạch xuất khẩu dệt may của Đài Loan năm nay đạt 5,55 tỷ USD.") == []
+    # Two houses, two prices: the sentences say different things around the same unit.
+    assert _labels("Ông A rao bán nhà số 01 phố Hàng Bài với giá 4,5 tỉ đồng.",
+                   "Sau đó, ông bán căn nhà này cho một người quen với giá 1 tỷ đồng.") == []
+
+
+def test_a_commune_and_its_district_are_different_scopes() -> None:
+    assert _labels("Huyện Lý Sơn có 8 đơn vị bầu cử với 22 tổ bầu cử và gần 16.500 cử tri.",
+                   "Toàn xã có 10 tổ bầu cử, với gần 2.045 cử tri.") == []
+
+
+def test_items_of_one_list_pair_item_with_item() -> None:
+    text = "Triển lãm có 103 đơn vị trong nước và 32 đơn vị ở nước ngoài tham gia."
+    assert set(_groups(text, text)) == {("agree", frozenset({"103 đơn vị"})),
+                                        ("agree", frozenset({"32 đơn vị"}))}
+
+
+def test_bare_durations_and_periods_are_not_compared() -> None:
+    assert _labels("Chỉ 3 phút sau, lực lượng cứu hỏa đã có mặt tại hiện trường.",
+                   "Chỉ 1 phút sau, lực lượng cứu hỏa đã có mặt tại hiện trường.") == []
+    assert _labels("Trong 6 tháng đầu năm, xuất khẩu gạo tăng mạnh.",
+                   "Trong 7 tháng đầu năm, xuất khẩu gạo tăng mạnh.") == []
+
+
+def test_approximation_words_reach_their_bound() -> None:
+    # "hơn 500" is how copy says 500 and a bit: not a disagreement with 500.
+    assert _labels("Vụ cháy khiến hơn 500 hộ dân phải sơ tán khỏi khu vực.",
+                   "Vụ cháy khiến 500 hộ dân phải sơ tán khỏi khu vực.") == ["compatible"]
+    assert _labels("Đợt mưa lũ làm gần 150 ngôi nhà bị ngập sâu.",
+                   "Đợt mưa lũ làm 150 ngôi nhà bị ngập sâu.") == ["compatible"]
+    # ... while a stated range that excludes the other figure still conflicts.
+    assert _labels("Vụ cháy khiến hơn 500 hộ dân phải sơ tán khỏi khu vực.",
+                   "Vụ cháy khiến 450 hộ dân phải sơ tán khỏi khu vực.") == ["conflict"]
+
+
+def test_a_rounded_copy_agrees_with_its_exact_figure() -> None:
+    figs = figures_in_text("Doanh thu đạt 22,3 tỷ USD.")
+    assert abs(rounding(figs[0]) - 0.05e9) < 1
+    assert _labels("Năm 2022, doanh thu của tập đoàn đạt 22,3 tỷ USD.",
+                   "Năm 2022, doanh thu của tập đoàn đạt 22,32 tỷ USD.") == ["compatible"]
+
+
+def test_a_part_and_its_whole_are_not_compared() -> None:
+    assert _labels("Theo khảo sát, 8/10 người Việt đã thay đổi thói quen chi tiêu.",
+                   "Theo khảo sát, cứ 10 người Việt thì có 8 người đã thay đổi thói quen chi tiêu.") == []
+
+
+def test_one_stray_figure_does_not_flip_a_group_of_agreeing_sources() -> None:
+    same = "Đến nay, Việt Nam đã tiếp nhận trên 151 triệu liều vắc xin phòng Covid-19."
+    stray = "Tỉnh đã tiêm được 2 triệu liều vắc xin cho người dân trong tháng qua."
+    groups = compare(_figures(same, same, same, stray))
+    assert [(c.label, len(c.members)) for c in groups] == [("agree", 3)]
+
+
+def test_a_named_measure_is_compared_across_different_sentences() -> None:
+    # The seeds' case: one article lists relations in a long sentence, another states one.
+    groups = _groups(
+        "Đến nay, nước ta có quan hệ ngoại giao với 189 quốc gia, quan hệ kinh tế - thương mại với "
+        "hơn 230 nước và vùng lãnh thổ.",
+        "Đến nay, Việt Nam đã có quan hệ thương mại với 224 thị trường và đối tác.")
+    assert groups == [("conflict", frozenset({"hơn 230 nước và vùng lãnh thổ", "224 thị trường và đối tác"}))]
+
+
+def test_group_label_follows_from_its_pairs() -> None:
+    figs = _figures("Việt Nam đã có quan hệ thương mại với 224 đối tác trên thế giới.",
+                    "Việt Nam đã có quan hệ thương mại với 224 đối tác trên thế giới.",
+                    "Việt Nam đã có quan hệ thương mại với hơn 230 đối tác trên thế giới.")
+    (c,) = compare(figs)
+    assert isinstance(c, Conflict) and c.label == "conflict" and len(c.members) == 3
+    verdicts = sorted(v for _, _, v in c.pairs)
+    assert verdicts == ["agree", "conflict", "conflict"]
+    claims = claims_of(figs)
+    assert comparable(claims[0], claims[2]) and verdict(claims[0], claims[2]) == "conflict"
+
+
+def test_pairs_compared_grow_linearly_with_the_claims() -> None:
+    """Each claim meets a bounded number of others: a collection of many unrelated
+    sentences with figures compares few pairs, not all of them."""
+    from hoidap.briefing.claims import MAX_POSTING, candidate_pairs
+
+    texts = [f"Xã số {k} có {k + 10} hộ dân nghèo cần hỗ trợ." for k in range(400)]
+    claims = claims_of(_figures(*texts))
+    assert len(claims) == 400
+    assert sum(1 for _ in candidate_pairs(claims)) == 0  # every statement word is in > MAX_POSTING claims
+    assert MAX_POSTING < 400
