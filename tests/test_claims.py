@@ -117,3 +117,23 @@ def test_pairs_compared_grow_linearly_with_the_claims() -> None:
     assert len(claims) == 400
     assert sum(1 for _ in candidate_pairs(claims)) == 0  # every statement word is in > MAX_POSTING claims
     assert MAX_POSTING < 400
+
+
+def test_event_dates_are_compared_with_time_zone_wording_respected() -> None:
+    from hoidap.briefing.facts import extract_dates
+    from hoidap.models import Article, Sentence
+
+    def art(doc: str, text: str) -> Article:
+        return Article(doc, doc, None, "2016-08-25", None, text, text, sentences=(Sentence(doc, 0, 0, len(text), text),))
+
+    local = art("a", "Trận động đất xảy ra vào tối 24/8 (giờ địa phương) tại miền trung Italy.")
+    vietnam = art("b", "Trận động đất xảy ra vào 22h ngày 23/8 tại miền trung Italy.")
+    wrong = art("c", "Trận động đất xảy ra vào ngày 21/8 tại miền trung Italy.")
+    dates = extract_dates([local, vietnam, wrong])
+    assert [(d.text, d.date) for d in dates] == [("24/8", "2016-08-24"), ("23/8", "2016-08-23"),
+                                                 ("21/8", "2016-08-21")]
+    (c,) = compare(dates)
+    assert c.label == "conflict"
+    assert sorted(c.pairs) == [(0, 1, "compatible"), (0, 2, "conflict"), (1, 2, "conflict")]
+    # A fraction is not a date.
+    assert extract_dates([art("d", "Giá điện chỉ bằng 1/6 mức của năm trước.")]) == []

@@ -372,10 +372,12 @@ def facts_of(articles: Sequence[Article]) -> Facts:
     """Figures, entities and cross-source comparisons of the articles."""
     from hoidap.briefing.conflicts import compare
     from hoidap.briefing.entities import extract_entities
-    from hoidap.briefing.facts import extract_figures
+    from hoidap.briefing.facts import extract_dates, extract_figures
 
     figures = extract_figures(articles)
-    return Facts(tuple(figures), tuple(extract_entities(articles)), tuple(compare(figures)))
+    # Event dates are compared like figures ("24/8" vs "23/8") but are not listed as figures.
+    compared = compare(figures + extract_dates(articles))
+    return Facts(tuple(figures), tuple(extract_entities(articles)), tuple(compared))
 
 
 def key_figures(figures: Sequence[Figure], conflicts: Sequence[Conflict],

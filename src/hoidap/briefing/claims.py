@@ -50,6 +50,9 @@ from hoidap.text.normalize import fold_token, terms
 # this much (Jaccard), for a fact restated inside sentences that otherwise differ.
 WINDOW_MIN = 0.5
 WINDOW_WORDS = 4
+# ... and each window must hold this many words: "Chiều 19/5" and "Chiều 20/5" open
+# unrelated stories.
+WINDOW_MIN_WORDS = 3
 # Two sentences state the same fact when this share of their content words is
 # shared (Jaccard, numbers and function words left out). Chosen on the dev half:
 # wire copy and its light edits sit above 0.5; sentences that only share a topic
@@ -69,6 +72,8 @@ SLOT_WORDS = 4
 # it is left out of the blocking index, which keeps the pairs compared linear in the
 # number of claims (each claim meets at most this many others per word).
 MAX_POSTING = 64
+# The rarest statement words a claim is indexed under for blocking.
+BLOCK_WORDS = 8
 # Units that are spans of time, never compared: "sau 3 phút", "6 tháng đầu năm",
 # "35 năm" (``closed_units`` of the facts lexicon but "tuổi", an age, which is a fact).
 NOT_COMPARED = ("năm", "tháng", "ngày", "tuần", "giờ", "phút", "giây", "thế kỷ", "lần", "quý")
@@ -231,7 +236,8 @@ def comparable(a: Claim, b: Claim) -> bool:
     if jaccard(a.statement, b.statement) >= ALIGN_MIN and same_slot(a, b):
         return True
     # Sentences that differ elsewhere: the words around the figures must match, slot included.
-    if a.slot and b.slot and jaccard(a.window, b.window) >= WINDOW_MIN and same_slot(a, b):
+    if a.slot and b.slot and min(len(a.window), len(b.window)) >= WINDOW_MIN_WORDS \
+            and jaccard(a.window, b.window) >= WINDOW_MIN and same_slot(a, b):
         return True
     return same_named_measure(a, b)
 
@@ -256,11 +262,24 @@ def verdict(a: Claim, b: Claim) -> str:
 
 
 def candidate_pairs(claims: Sequence[Claim]) -> Iterator[tuple[int, int]]:
-    """Index pairs of claims from different documents that share a measure and a
-    statement word, each once; words in over ``MAX_POSTING`` claims are not used."""
+    """Index pairs of claims from different documents that may be comparable, each once.
+
+    Blocking: a claim is indexed under its ``BLOCK_WORDS`` rarest statement words (rarest
+    in the collection, among claims of its measure), its window's and its named
+    measure's words: two statements that say the same thing share their rare words, two
+    figures stated alike share their windows. A word in over ``MAX_POSTING`` claims is not
+    used. So each claim meets at most a sentence-length-bounded number of postings of at
+    most ``MAX_POSTING`` claims, whatever the collection's size.
+    """
+    df: dict[tuple[str, str], int] = defaultdict(int)
+    for c in claims:
+        for w in c.statement:
+            df[(c.measure, w)] += 1
     postings: dict[tuple[str, str], list[int]] = defaultdict(list)
     for k, c in enumerate(claims):
-        for w in c.statement | c.named:
+        rare = sorted((w for w in c.statement if 1 < df[(c.measure, w)] <= MAX_POSTING),
+                      key=lambda w: (df[(c.measure, w)], w))[:BLOCK_WORDS]
+        for w in set(rare) | c.named | c.window:
             postings[(c.measure, w)].append(k)
     seen: set[tuple[int, int]] = set()
     for ids in postings.values():

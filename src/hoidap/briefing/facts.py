@@ -410,6 +410,46 @@ def extract_figures(articles: Sequence[Article]) -> list[Figure]:
     return out
 
 
+# -- dates ----------------------------------------------------------------------
+# An event date: "ngày 23/8", "tối 24/8", "rạng sáng 1.9.2016", "(19/5)". A day/month
+# with a date word or an opening bracket just before it, so fractions ("1/6 mức") are not read.
+_EVENT_DATE_RE = re.compile(
+    r"(?:(?<=\()|(?<=\bngày )|(?<=\bhôm )|(?<=\bsáng )|(?<=\btrưa )|(?<=\bchiều )|(?<=\btối )|(?<=\bđêm )"
+    r"|(?<=\bmùng )|(?<=\bmồng )|(?<=\bNgày )|(?<=\bĐêm )|(?<=\bSáng )|(?<=\bTối )|(?<=\bChiều ))"
+    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?(?![\d/.-]\d)")
+# Time-zone wording: a day's difference between two sources may be the same moment.
+_TIME_ZONE_RE = re.compile(r"giờ địa phương|giờ Việt Nam|giờ Hà Nội|giờ GMT|\bGMT\b|\bUTC\b|theo giờ", re.IGNORECASE)
+DATE_UNIT = "thời điểm"
+
+
+def extract_dates(articles: Sequence[Article]) -> list[Figure]:
+    """Event dates stated in the articles' sentences, as figures whose value is the day's
+    ordinal (``unit`` ``DATE_UNIT``, ``date`` the ISO day), so that two sources' dates of
+    one event can be compared like their figures. A sentence that names a time zone
+    ("giờ địa phương") widens its dates by a day either way: "tối 24/8 (giờ địa phương)"
+    and "22h ngày 23/8" (Vietnam time) may be the same moment."""
+    import datetime as dt
+
+    out: list[Figure] = []
+    for art in articles:
+        year = int(art.date[:4]) if art.date and art.date[:4].isdigit() else 2000
+        for sent in art.sentences:
+            zone = bool(_TIME_ZONE_RE.search(sent.text))
+            for m in _EVENT_DATE_RE.finditer(sent.text):
+                d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3) or year)
+                try:
+                    day = float(dt.date(y, mo, d).toordinal())
+                except ValueError:
+                    continue
+                spread = 1.0 if zone else 0.0
+                out.append(Figure(
+                    value=day, low=day - spread, high=day + spread, qualifier=None, unit=DATE_UNIT,
+                    counts=DATE_UNIT, date=f"{y:04d}-{mo:02d}-{d:02d}", text=m.group(),
+                    start=sent.start + m.start(), end=sent.start + m.end(),
+                    citation=sentence_citation(art, sent.start, sent.end, sent.text)))
+    return out
+
+
 def figures_in_text(text: str, date: str | None = None, doc_id: str = "text") -> list[Figure]:
     """Figures of a bare text (one pseudo-document ``doc_id``; sentences split by ``segment``)."""
     from hoidap.models import Sentence, Span

@@ -293,7 +293,10 @@ function conflictChart(conflict, index, width) {
     chart.append(g);
   });
   const axisY = TOP + ROW * members.length + 4;
-  const tick = (v, anchor) => svg("text", { x: x(v), y: axisY + 13, class: "tick", "text-anchor": anchor }, axisFmt.format(v));
+  // Dates are compared as day ordinals (Python's date.toordinal(): day 719163 is 1970-01-01).
+  const isDate = members.length && members[0].unit === "thời điểm";
+  const dayFmt = (v) => { const d = new Date((Math.round(v) - 719163) * 86400000); return `${d.getUTCDate()}/${d.getUTCMonth() + 1}`; };
+  const tick = (v, anchor) => svg("text", { x: x(v), y: axisY + 13, class: "tick", "text-anchor": anchor }, isDate ? dayFmt(v) : axisFmt.format(v));
   chart.append(svg("line", { x1: LEFT, x2: W - RIGHT, y1: axisY, y2: axisY, class: "axis" }));
   chart.append(tick(d0, "start"), tick((d0 + d1) / 2, "middle"), tick(d1, "end"));
   const sources = members.filter((f) => f.citation).map((f, i) => [i ? ", " : "", citeLink(f.citation, sourceName(f.citation))]);
