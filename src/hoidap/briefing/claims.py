@@ -192,7 +192,7 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
             a, b = f.start - s_start, f.end - s_start
             left = sentence[prev_end:a]
             # A figure in brackets is about what stands before them: "Indonesia (75%)".
-            if left.rstrip().endswith("(") and not left.strip(" (") == "":
+            if left.rstrip().endswith("(") and left.strip(" (") != "":
                 left = left.rstrip()[:-1]
             elif left.strip() == "(":
                 left = sentence[:a].rstrip()[:-1][-BRACKET_CHARS:]
