@@ -203,3 +203,127 @@ def test_an_interviewers_question_is_never_the_answer_sentence(seeded: Settings)
     if ans.answer is not None:
         assert not ans.citations[0].sentence.rstrip().endswith("?")
         assert "Bùi Thanh Sơn" in ans.answer or ans.kind != "person"
+
+
+# -- delete and update ---------------------------------------------------------------------
+URL = "https://vnexpress.net/hoi-nghi-ngoai-giao.html"
+TRADE_Q = "Kim ngạch thương mại năm nay vượt mốc bao nhiêu?"
+
+
+def test_deleted_document_is_never_cited_again(new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
+        report = eng.ingest_documents([RawDocument("a.txt", ARTICLE_A), RawDocument("b.txt", ARTICLE_B)])
+        a, b = report.ingested
+        assert eng.ask(TRADE_Q).citations[0].doc_id == a
+        done = eng.delete([a, "khong-co"])
+        assert done.deleted == (a,) and done.unknown == ("khong-co",)
+        assert [d.doc_id for d in eng.documents()] == [b]
+        assert all(h.doc_id == b for h in eng.search("kim ngạch thương mại 600 tỷ USD"))
+        ans = eng.ask(TRADE_Q)
+        assert all(c.doc_id == b and all(r.doc_id == b for r in c.also) for c in ans.citations)
+        with pytest.raises(DocumentNotFoundError):
+            eng.document(a)
+        assert eng.delete([a]).unknown == (a,)
+    with Engine(settings=new_settings()) as eng:  # reopened: still gone, nothing to catch up
+        assert [d.doc_id for d in eng.documents()] == [b]
+        assert eng.store.pending_deletes() == []
+
+
+def test_changed_article_from_the_same_url_replaces_the_old_version(
+        new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
+        old = eng.ingest_documents([RawDocument(URL, ARTICLE_A)]).ingested[0]
+        assert "600" in (eng.ask(TRADE_Q).answer or "")
+        report = eng.ingest_documents([RawDocument(URL, ARTICLE_A.replace("600 tỷ", "700 tỷ"))])
+        new = report.ingested[0]
+        assert report.replaced == (old,) and new != old
+        assert [d.doc_id for d in eng.documents()] == [new]
+        ans = eng.ask(TRADE_Q)
+        assert "700" in (ans.answer or "") and {c.doc_id for c in ans.citations} == {new}
+        assert all(h.doc_id == new for h in eng.search("kim ngạch thương mại quan hệ ngoại giao"))
+        # the same text again: a duplicate, nothing replaced
+        again = eng.ingest_documents([RawDocument(URL, ARTICLE_A.replace("600 tỷ", "700 tỷ"))])
+        assert again.ingested == () and again.replaced == ()
+
+
+def test_jsonl_line_positions_do_not_replace_each_other(new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
+        eng.ingest_documents([RawDocument("bai.jsonl#L1", ARTICLE_A)])
+        report = eng.ingest_documents([RawDocument("bai.jsonl#L1", ARTICLE_B)])
+        assert report.replaced == () and len(eng.documents()) == 2
+
+
+def test_deleting_the_newest_document_does_not_reuse_its_numbers(tmp_path: Path) -> None:
+    with _engine(tmp_path) as eng:
+        a, b = eng.ingest_documents([RawDocument("a.txt", ARTICLE_A), RawDocument("b.txt", ARTICLE_B)]).ingested
+        eng.delete([b])
+        c = eng.ingest_documents([RawDocument("c.txt", ARTICLE_B.replace("Giá lúa gạo", "Giá cà phê"))]).ingested[0]
+        assert eng.search("giá cà phê xuất khẩu", k=1)[0].doc_id == c
+        assert eng.index.documents.num_docs() == 2
+
+
+_KILLED_CHILD = """
+import sys
+from hoidap.engine import Engine
+from hoidap.models import RawDocument
+eng = Engine(sys.argv[1])
+print("ready", flush=True)
+if sys.argv[2] == "delete":
+    eng.delete([sys.argv[3]])
+else:
+    eng.ingest_documents([RawDocument(sys.argv[3], sys.argv[4])])
+print("done", flush=True)
+"""
+
+
+def _killed_at(index: Path, pause: str, *args: str) -> None:
+    """Run a delete or an ingest in a process that is SIGKILLed while paused at ``pause``."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, pause: "60"}
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD, str(index), *args], stdout=subprocess.PIPE,
+                            text=True, env=env)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(3.0)  # well inside the pause: the work before it takes milliseconds
+    assert proc.poll() is None, "the child finished before it was killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def _consistent(eng: Engine) -> None:
+    """Every stored article is whole and searchable; the keyword index holds exactly the store's rows."""
+    docs, sentences = eng.store.counts()
+    assert eng.index.documents.num_docs() == docs and eng.index.sentences.num_docs() == sentences
+    for info in eng.documents():
+        assert len(eng.store.sentences_of(info.doc_id)) == info.n_sentences
+    assert eng.store.pending_deletes() == []
+
+
+@pytest.mark.parametrize("pause, kept", [("HOIDAP_TEST_PAUSE_IN_DELETE", True),
+                                         ("HOIDAP_TEST_PAUSE_AFTER_DELETE", False)])
+def test_delete_killed_leaves_the_article_complete_or_absent(tmp_path: Path, pause: str, kept: bool) -> None:
+    with _engine(tmp_path) as eng:
+        a, b = eng.ingest_documents([RawDocument("a.txt", ARTICLE_A), RawDocument("b.txt", ARTICLE_B)]).ingested
+    _killed_at(tmp_path / "idx", pause, "delete", a)
+    with _engine(tmp_path) as eng:
+        _consistent(eng)
+        assert {d.doc_id for d in eng.documents()} == ({a, b} if kept else {b})
+        assert any(h.doc_id == a for h in eng.search("kim ngạch thương mại 600 tỷ USD")) is kept
+
+
+@pytest.mark.parametrize("pause, kept", [("HOIDAP_TEST_PAUSE_IN_DELETE", True),
+                                         ("HOIDAP_TEST_PAUSE_AFTER_DELETE", False)])
+def test_update_killed_leaves_one_version_complete(tmp_path: Path, pause: str, kept: bool) -> None:
+    with _engine(tmp_path) as eng:
+        old = eng.ingest_documents([RawDocument(URL, ARTICLE_A)]).ingested[0]
+    _killed_at(tmp_path / "idx", pause, "ingest", URL, ARTICLE_A.replace("600 tỷ", "700 tỷ"))
+    with _engine(tmp_path) as eng:
+        _consistent(eng)
+        [doc] = eng.documents()
+        assert (doc.doc_id == old) is kept
+        assert ("600" if kept else "700") in (eng.ask(TRADE_Q).answer or "")

@@ -279,3 +279,25 @@ def test_reads_continue_from_the_replica_when_the_primary_stops(pg: PgServer, tm
     finally:
         replica.remove()
         pg.start()
+
+
+def test_delete_takes_postings_out_as_if_never_added(pg: PgServer, tmp_path: Path) -> None:
+    files = sorted((EXAMPLES / "corpus").iterdir())
+    with _engine(pg.create_database("deleted"), tmp_path / "d") as eng, \
+            _engine(pg.create_database("never"), tmp_path / "n") as fresh:
+        gone = eng.ingest([files[0]]).ingested
+        for path in files[1:]:
+            eng.ingest([path])
+            fresh.ingest([path])
+        assert eng.delete(list(gone)).deleted == gone
+        stats = "SELECT kind, field, docs, tokens FROM field_stats ORDER BY 1, 2"
+        lexicon = "SELECT kind, field, term, df FROM lexicon WHERE df > 0 ORDER BY 1, 2, 3"
+        for sql in (stats, lexicon):
+            assert eng.store.read(sql) == fresh.store.read(sql)  # type: ignore[attr-defined]
+        assert eng.store.read(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM lexicon l WHERE df <> (SELECT coalesce(sum(n), 0) FROM postings p"
+            " WHERE p.tid = l.tid)") == [(0,)]
+        for q in QUESTIONS + EXTRA:
+            a, b = eng.ask(q), fresh.ask(q)
+            assert (a.answer, a.confidence, [c.doc_id for c in a.citations]) == \
+                (b.answer, b.confidence, [c.doc_id for c in b.citations])

@@ -9,6 +9,8 @@ rank -> read -> evidence -> answer.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +25,7 @@ from hoidap.models import (
     Answer,
     Article,
     Briefing,
+    DeleteReport,
     DocumentInfo,
     Facts,
     FileFailure,
@@ -45,6 +48,17 @@ from hoidap.search.retrieve import Plan, plan, search_planned
 from hoidap.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# A JSONL line's position (``path#L12``) is not an article's identity: only a URL, an explicit
+# ``source`` or a file's path is, so only those replace the article ingested from them before.
+LINE_SOURCE = re.compile(r"#L\d+$")
+
+
+def _test_pause(variable: str) -> None:
+    """Test hook: sleep this many seconds (the environment variable) at a dangerous point,
+    so that a test can kill the process there (tests/test_engine.py)."""
+    if seconds := os.environ.get(variable):
+        time.sleep(float(seconds))
 
 
 class Engine:
@@ -72,6 +86,7 @@ class Engine:
                     f"retriever {self.settings.retriever!r} / embedding needs the dense extra: "
                     "pip install 'hoidap[dense]'")
             self.dense = backend.open_vectors()
+        self._open_vectors = backend.open_vectors
         self._catch_up()
 
     # -- lifecycle -------------------------------------------------------
@@ -87,6 +102,7 @@ class Engine:
     def _catch_up(self) -> None:
         """Bring the keyword index level with the store (after a kill, or a deleted keyword/)."""
         try:
+            self._apply_deletes()
             added = self.index.sync(
                 self.store.sentences_after(self.index.sentences.max_key()),
                 self.store.documents_after(self.index.documents.max_key()),
@@ -131,6 +147,8 @@ class Engine:
         notes: list[str] = []
         batch: list[PreparedArticle] = []
         sources: list[tuple[str, str]] = []
+        replaced: list[str] = []  # older versions of the batch's articles, deleted with it
+        all_replaced: list[str] = []
         seen: set[str] = set()
         indexed_at, unindexed = time.monotonic(), 0
         for item in items:
@@ -148,27 +166,68 @@ class Engine:
                 duplicates.append(item.source)
                 continue
             seen.add(doc_id)
+            if (old := self._older_version(prep.article.source, doc_id)) and old not in replaced:
+                replaced.append(old)
+                all_replaced.append(old)
             batch.append(prep)
             ingested.append(doc_id)
             if len(batch) >= self.settings.batch_size:
                 unindexed += len(batch)
                 due = time.monotonic() - indexed_at >= self.settings.keyword_commit_seconds
-                self._flush(batch, sources, on_stored, catch_up=due)
+                self._flush(batch, sources, on_stored, catch_up=due, replaced=replaced)
                 if due:
                     indexed_at, unindexed = time.monotonic(), 0
-        self._flush(batch, sources, on_stored, catch_up=bool(batch or sources) or unindexed > 0)
-        return IngestReport(tuple(ingested), tuple(duplicates), tuple(failed), tuple(notes))
+        self._flush(batch, sources, on_stored, catch_up=bool(batch or sources) or unindexed > 0,
+                    replaced=replaced)
+        return IngestReport(tuple(ingested), tuple(duplicates), tuple(failed), tuple(notes), tuple(all_replaced))
+
+    def _older_version(self, source: str, doc_id: str) -> str | None:
+        """The document ingested before from ``source`` that this article (another doc id) replaces."""
+        if not source or LINE_SOURCE.search(source):
+            return None
+        old = self.store.source_document(source)
+        return old if old != doc_id else None
 
     def _flush(self, batch: list[PreparedArticle], sources: list[tuple[str, str]],
-               on_stored: Callable[[Sequence[PreparedArticle]], None] | None, catch_up: bool = True) -> None:
+               on_stored: Callable[[Sequence[PreparedArticle]], None] | None, catch_up: bool = True,
+               replaced: list[str] | None = None) -> None:
         if batch or sources:
-            self.store.add(batch, sources)  # the commit point: all of the batch or none of it
+            # The commit point: all of the batch (and the deletion of the versions it replaces) or none of it.
+            self.store.add(batch, sources, replaced or ())
             if on_stored is not None and batch:
                 on_stored(batch)
             batch.clear()
             sources.clear()
+            if replaced:
+                replaced.clear()
+                _test_pause("HOIDAP_TEST_PAUSE_AFTER_DELETE")
         if catch_up:
             self._catch_up()
+
+    # -- deleting --------------------------------------------------------
+    def delete(self, doc_ids: Sequence[str]) -> DeleteReport:
+        """Delete documents: from the store (one transaction, the commit point), then their keyword
+        rows and vectors. A kill after the commit leaves the store's ``deleted`` list, worked off
+        when the index is next opened (``_catch_up``); searches never cite a document the store lacks."""
+        ids = list(dict.fromkeys(doc_ids))
+        with self.index.writing():
+            gone = {d.doc_id for d in self.store.delete(ids)}
+            _test_pause("HOIDAP_TEST_PAUSE_AFTER_DELETE")
+            self._apply_deletes()
+        self.index.reload()
+        return DeleteReport(tuple(i for i in ids if i in gone), tuple(i for i in ids if i not in gone))
+
+    def _apply_deletes(self) -> None:
+        """Delete from the keyword index and the vectors the documents the store has deleted
+        (raises ValueError, as ``sync``, when another process holds tantivy's writer)."""
+        pending = self.store.pending_deletes()
+        if not pending:
+            return
+        self.index.delete(pending)
+        vectors = self.dense if self.dense is not None else self._open_vectors()
+        vectors.delete([sid for d in pending for sid in d.sids])
+        self.store.clear_deletes([d.dno for d in pending])
+        log.info("deleted %d documents from the keyword index and the vectors", len(pending))
 
     def embed(self, progress: Progress | None = None) -> int:
         """Compute the sentence vectors not yet in the dense index (resumable); how many were added."""

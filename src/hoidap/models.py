@@ -233,10 +233,59 @@ class IngestReport:
     duplicates: tuple[str, ...] = ()  # sources whose article was already indexed
     failed: tuple[FileFailure, ...] = ()
     notes: tuple[str, ...] = field(default=())  # e.g. "a.txt: decoded as UTF-16"
+    replaced: tuple[str, ...] = ()  # doc ids of older versions replaced (same source, changed text)
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+@dataclass(frozen=True)
+class DeletedDocument:
+    """A document deleted from a store: its id, number and sentence ids (what the derived
+    indexes still have to delete)."""
+
+    doc_id: str
+    dno: int
+    sids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DeleteReport:
+    """What ``Engine.delete`` did: the documents deleted, and the ids that were not in the index."""
+
+    deleted: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a question, search, briefing or facts may read; empty: all of them.
+
+    ``since``/``until``: article dates, ISO (``2021-12-14``; inclusive, compared on the
+    date's first characters, so ``until="2021-12"`` keeps all of December); an article
+    without a date is left out by either. ``outlets``: outlet names (case-insensitive);
+    ``docs``: doc ids.
+    """
+
+    since: str | None = None
+    until: str | None = None
+    outlets: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.since or self.until or self.outlets or self.docs)
+
+    def allows(self, date: str | None, outlet: str | None, doc_id: str) -> bool:
+        """Whether an article with this date, outlet and id passes (the stores' queries say the same)."""
+        if self.docs and doc_id not in self.docs:
+            return False
+        if self.outlets and (outlet or "").casefold() not in {o.casefold() for o in self.outlets}:
+            return False
+        if self.since and (not date or date[:len(self.since)] < self.since):
+            return False
+        return not (self.until and (not date or date[:len(self.until)] > self.until))
 
 
 @dataclass(frozen=True)

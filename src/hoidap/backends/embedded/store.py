@@ -11,13 +11,22 @@ is the embedded implementation (a PostgreSQL one can stand beside it).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from hoidap.backends import rows
 from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
-from hoidap.models import Article, DocumentInfo, PreparedArticle, StoredSentence
+from hoidap.models import (
+    Article,
+    DeletedDocument,
+    DocumentInfo,
+    Filters,
+    PreparedArticle,
+    StoredSentence,
+)
 
 SCHEMA_VERSION = 1
 # Page cache (KiB) and WAL checkpoint interval (pages) of a connection once it
@@ -58,8 +67,22 @@ CREATE TABLE IF NOT EXISTS sentences (
 -- each sentence dirty a B-tree page of its own, and the store's write time per
 -- article grew by a third from 22,644 to 100,000 articles (benchmarks/bench.py).
 CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno);
+-- Filters (hoidap.models.Filters): articles by date and by outlet.
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
+CREATE INDEX IF NOT EXISTS documents_outlet ON documents(outlet);
 CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
+-- Documents deleted from the store whose keyword rows and vectors are still to be deleted:
+-- written in the transaction that deletes the rows, emptied once the derived indexes have
+-- deleted them too (Engine._catch_up), so a kill in between is finished on the next open.
+CREATE TABLE IF NOT EXISTS deleted (dno INTEGER PRIMARY KEY, sids TEXT NOT NULL);
 """
+
+
+def _pause(variable: str) -> None:
+    """Test hook: sleep this many seconds (the environment variable) at a dangerous point,
+    so that a test can kill the process there (tests/test_engine.py)."""
+    if seconds := os.environ.get(variable):
+        time.sleep(float(seconds))
 
 
 class SQLiteStore:
@@ -93,8 +116,10 @@ class SQLiteStore:
     def has_document(self, doc_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone() is not None
 
-    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]]) -> None:
-        """Store a batch of new articles and source->doc links in one transaction."""
+    def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]],
+            replaced: Sequence[str] = ()) -> None:
+        """Store a batch of new articles and source->doc links in one transaction; the documents
+        ``replaced`` (older versions of the batch's articles) are deleted in it too."""
         if not self._writing:
             self._writing = True
             self.db.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
@@ -104,6 +129,9 @@ class SQLiteStore:
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
+            if replaced:
+                self._delete(cur, replaced)
+            floors = self._floors(cur)
             for prep in batch:
                 a = prep.article
                 cur.execute(
@@ -116,16 +144,111 @@ class SQLiteStore:
                 if cur.rowcount == 0:
                     continue
                 dno = cur.lastrowid
+                if dno is not None and dno <= floors[0]:  # a deleted document's number: never reused
+                    cur.execute("UPDATE documents SET dno=? WHERE dno=?", (floors[0] + 1, dno))
+                    dno = floors[0] + 1
+                first = self._next_sid(cur, floors[1])
                 cur.executemany(
-                    "INSERT INTO sentences (dno, idx, start, end, terms, dup_key) VALUES (?,?,?,?,?,?)",
-                    [(dno, s.index, s.start, s.end, t, k)
-                     for s, t, k in zip(a.sentences, prep.sentence_terms, prep.dup_keys, strict=True)],
+                    "INSERT INTO sentences (sid, dno, idx, start, end, terms, dup_key) VALUES (?,?,?,?,?,?,?)",
+                    [(first + i, dno, s.index, s.start, s.end, t, k) for i, (s, t, k)
+                     in enumerate(zip(a.sentences, prep.sentence_terms, prep.dup_keys, strict=True))],
                 )
             cur.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)", sources)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _floors(cur: sqlite3.Cursor) -> tuple[int, int]:
+        """The largest document and sentence numbers ever given (deleted ones included).
+
+        SQLite gives a new row the largest rowid + 1, so deleting the last document would
+        hand its numbers to the next one, while the keyword index may still hold rows
+        under them (until ``deleted`` is worked off); numbers are never reused."""
+        got = dict(cur.execute("SELECT key, value FROM meta WHERE key IN ('max_dno', 'max_sid')").fetchall())
+        return int(got.get("max_dno", 0)), int(got.get("max_sid", 0))
+
+    @staticmethod
+    def _next_sid(cur: sqlite3.Cursor, floor: int) -> int:
+        top = cur.execute("SELECT MAX(sid) FROM sentences").fetchone()[0]
+        return max(int(top or 0), floor) + 1
+
+    def _delete(self, cur: sqlite3.Cursor, doc_ids: Sequence[str]) -> list[DeletedDocument]:
+        """Delete documents inside the caller's transaction; record them in ``deleted``."""
+        marks = ",".join("?" * len(doc_ids))
+        found = cur.execute(f"SELECT dno, doc_id FROM documents WHERE doc_id IN ({marks})",
+                            tuple(doc_ids)).fetchall()
+        if not found:
+            return []
+        top_dno = cur.execute("SELECT MAX(dno) FROM documents").fetchone()[0] or 0
+        top_sid = cur.execute("SELECT MAX(sid) FROM sentences").fetchone()[0] or 0
+        dno_floor, sid_floor = self._floors(cur)
+        cur.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                        [("max_dno", str(max(dno_floor, top_dno))), ("max_sid", str(max(sid_floor, top_sid)))])
+        out = []
+        for dno, doc_id in found:
+            sids = [r[0] for r in cur.execute("SELECT sid FROM sentences WHERE dno=? ORDER BY sid", (dno,))]
+            cur.execute("INSERT OR REPLACE INTO deleted VALUES (?, ?)", (dno, json.dumps(sids)))
+            cur.execute("DELETE FROM sentences WHERE dno=?", (dno,))
+            cur.execute("DELETE FROM documents WHERE dno=?", (dno,))
+            cur.execute("DELETE FROM sources WHERE doc_id=?", (doc_id,))
+            out.append(DeletedDocument(doc_id, dno, tuple(sids)))
+        _pause("HOIDAP_TEST_PAUSE_IN_DELETE")
+        return out
+
+    def delete(self, doc_ids: Sequence[str]) -> list[DeletedDocument]:
+        """Delete documents (their sentences and source links) in one transaction; those found."""
+        if not doc_ids:
+            return []
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            out = self._delete(cur, list(dict.fromkeys(doc_ids)))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return out
+
+    def pending_deletes(self) -> list[DeletedDocument]:
+        """Documents deleted here whose keyword rows and vectors may still exist (``deleted``)."""
+        return [DeletedDocument("", int(dno), tuple(json.loads(sids)))
+                for dno, sids in self.db.execute("SELECT dno, sids FROM deleted ORDER BY dno")]
+
+    def clear_deletes(self, dnos: Sequence[int]) -> None:
+        """The derived indexes have deleted these documents' rows: forget them."""
+        self.db.executemany("DELETE FROM deleted WHERE dno=?", [(d,) for d in dnos])
+
+    def allowed_documents(self, filters: Filters) -> list[int]:
+        """The numbers of the documents ``filters`` lets through, in order (as ``Filters.allows``)."""
+        where: list[str] = ["1"]
+        args: list[object] = []
+        if filters.docs:
+            where.append(f"doc_id IN ({','.join('?' * len(filters.docs))})")
+            args += filters.docs
+        if filters.outlets:
+            wanted = {o.casefold() for o in filters.outlets}
+            names = [o for o, in self.db.execute("SELECT DISTINCT outlet FROM documents WHERE outlet IS NOT NULL")
+                     if o.casefold() in wanted]
+            where.append(f"outlet IN ({','.join('?' * len(names))})")
+            args += names
+        if filters.since:
+            where.append("date >= ?")
+            args.append(filters.since)
+        if filters.until:
+            where.append(f"substr(date, 1, {len(filters.until)}) <= ?")
+            args.append(filters.until)
+        found = self.db.execute(
+            f"SELECT dno, doc_id, date, outlet FROM documents WHERE {' AND '.join(where)} ORDER BY dno", args)
+        return [int(d) for d, i, date, outlet in found if filters.allows(date, outlet, i)]
+
+    def source_document(self, source: str) -> str | None:
+        """The document last ingested from ``source`` (its own source), if stored."""
+        row = self.db.execute(
+            "SELECT d.doc_id FROM sources s JOIN documents d ON d.doc_id = s.doc_id"
+            " WHERE s.source=? AND d.source=?", (source, source)).fetchone()
+        return None if row is None else str(row[0])
 
     def _article(self, row: sqlite3.Row | tuple) -> Article:
         return rows.article(row[1:], self.db.execute(

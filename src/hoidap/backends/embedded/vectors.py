@@ -117,6 +117,8 @@ class DenseIndex:
         self._meta: dict[str, Any] = {}
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.last_query_seconds = 0.0  # time to embed the last question (search())
+        self._deleted: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._deleted_stamp: tuple[int, int, int] | None = None
         self._load()
         if self._meta and not self._compatible(self._meta):
             log.warning("dense cache %s is %s v%s, context %s; rebuilding", self.dir,
@@ -295,7 +297,30 @@ class DenseIndex:
                 ids, vecs = self._shard_arrays(shard)
                 all_scores.append(vecs @ q)
                 all_ids.append(ids)
-        return embed.best_products(np.concatenate(all_ids), np.concatenate(all_scores), k)
+        ids, scores = np.concatenate(all_ids), np.concatenate(all_scores)
+        deleted = self._deleted_sids()
+        if len(deleted):
+            alive = ~np.isin(ids, deleted)
+            ids, scores = ids[alive], scores[alive]
+        return embed.best_products(ids, scores, k)
+
+    def _deleted_sids(self) -> np.ndarray:
+        """The sentence ids deleted from the store (``deleted.npy``), left out of every search."""
+        path = self.dir / "deleted.npy"
+        try:
+            stamp = _stamp(path)
+        except OSError:
+            return np.zeros(0, dtype=np.int64)
+        if stamp != self._deleted_stamp:
+            self._deleted, self._deleted_stamp = np.load(path), stamp
+        return self._deleted
+
+    def delete(self, sids: Sequence[int]) -> None:
+        """Leave these sentences out of searches from now on (their vectors stay in the shards)."""
+        if not sids or not self._manifest_path().exists():  # no vectors: none to hide
+            return
+        merged = np.union1d(self._deleted_sids(), np.asarray(sids, dtype=np.int64))
+        _atomic_save(self.dir / "deleted.npy", merged)
 
     def search(self, question: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` sentences closest to ``question`` as ``(sid, cosine)``, best first.

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hoidap.backends.postgres.postings import CODE_DTYPE, FIELD_IDS, KEY_DTYPE, KIND_IDS, TF_DTYPE
-from hoidap.models import KeywordHit
+from hoidap.models import DeletedDocument, KeywordHit
 from hoidap.protocols import Clause
 from hoidap.search.bm25 import K1, B, fieldnorm_table, idf
 from hoidap.search.fields import BIGRAM_FIELDS
@@ -477,6 +477,10 @@ class PgIndex:
     def same_statements(self, dup_keys: Sequence[str], limit: int) -> dict[str, list[int]]:
         """``same_statement`` of each key, in one query."""
         return self.store.same_statements(dup_keys, limit)
+
+    def delete(self, documents: Sequence[DeletedDocument]) -> None:
+        """Nothing left to delete: the store deleted the postings with the rows; statistics reread."""
+        self.reload()
 
     def reload(self) -> None:
         self.sentences.reload()

@@ -32,14 +32,24 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from hoidap.backends import rows as document_rows
 from hoidap.backends.postgres.postings import (
+    CODE_DTYPE,
     FIELD_IDS,
+    KEY_DTYPE,
     KIND_IDS,
+    TF_DTYPE,
     FieldPostings,
     Postings,
     postings_for,
 )
 from hoidap.errors import DocumentNotFoundError, IndexUnavailableError
-from hoidap.models import Article, DocumentInfo, PreparedArticle, StoredSentence
+from hoidap.models import (
+    Article,
+    DeletedDocument,
+    DocumentInfo,
+    Filters,
+    PreparedArticle,
+    StoredSentence,
+)
 from hoidap.settings import Settings
 
 # 2: postings.dno (the distribution key of a sharded store).
@@ -101,6 +111,9 @@ CREATE TABLE IF NOT EXISTS sentences (
 );
 -- (x, order key): "WHERE x = ? ORDER BY key LIMIT n" reads n index entries whatever the statistics.
 CREATE INDEX IF NOT EXISTS sentences_dno ON sentences(dno, idx);
+-- Filters (hoidap.models.Filters): articles by date and by outlet.
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date COLLATE "C");
+CREATE INDEX IF NOT EXISTS documents_outlet ON documents(outlet);
 CREATE INDEX IF NOT EXISTS sentences_dup ON sentences(dup_key, sid);
 -- One row per term, load batch and partition until PgStore.compact merges a term's rows; dno: one
 -- of the documents whose keys the row holds, all of them in dno's partition (the distribution key
@@ -258,7 +271,7 @@ class PgStore:
         return {r[0] for r in rows}
 
     def add(self, batch: Sequence[PreparedArticle], sources: Sequence[tuple[str, str]],
-            then: NewSentences | None = None) -> None:
+            replaced: Sequence[str] = (), then: NewSentences | None = None) -> None:
         """Store new articles, their BM25 postings and source->doc links in one transaction (COPY).
 
         ``then`` runs in that transaction with (sid, doc_id, sentence index) of every
@@ -267,6 +280,8 @@ class PgStore:
         """
         conn = self._writer()
         with conn.transaction(), conn.cursor() as cur:
+            if replaced:
+                self._delete(cur, replaced)
             new = self._add_documents(cur, batch)
             stored = self._add_sentences_and_postings(cur, new) if new else []
             if then is not None and stored:
@@ -275,6 +290,76 @@ class PgStore:
                 src = list(dict(reversed(sources)).items())  # first link of a source wins, as in SQLite
                 cur.execute("INSERT INTO sources SELECT * FROM unnest(%s::text[], %s::text[])"
                             " ON CONFLICT DO NOTHING", ([s for s, _ in src], [d for _, d in src]))
+
+    # -- deleting --------------------------------------------------------
+    def delete(self, doc_ids: Sequence[str]) -> list[DeletedDocument]:
+        """Delete documents, their sentences, postings, vectors and source links in one transaction."""
+        if not doc_ids:
+            return []
+        conn = self._writer()
+        with conn.transaction(), conn.cursor() as cur:
+            return self._delete(cur, list(dict.fromkeys(doc_ids)))
+
+    def _delete(self, cur: psycopg.Cursor[Any], doc_ids: Sequence[str]) -> list[DeletedDocument]:
+        cur.execute("SELECT dno, doc_id, terms FROM documents WHERE doc_id = ANY(%s::text[]) ORDER BY dno FOR UPDATE",
+                    (list(doc_ids),))
+        docs = [(int(d), i, t) for d, i, t in cur.fetchall()]
+        if not docs:
+            return []
+        dnos = [d for d, _, _ in docs]
+        cur.execute("SELECT sid, dno, terms FROM sentences WHERE dno = ANY(%s::bigint[]) ORDER BY sid", (dnos,))
+        sentences = [(int(sid), int(dno), t) for sid, dno, t in cur.fetchall()]
+        remove_postings(cur, [postings_for("sentences", [(sid, t) for sid, _, t in sentences]),
+                              postings_for("documents", [(d, t) for d, _, t in docs])])
+        sids = [sid for sid, _, _ in sentences]
+        cur.execute("SELECT to_regclass('sentence_vectors') IS NOT NULL")
+        row = cur.fetchone()
+        if row is not None and row[0]:
+            cur.execute("DELETE FROM sentence_vectors WHERE sid = ANY(%s::bigint[])", (sids,))
+        cur.execute("DELETE FROM sentences WHERE dno = ANY(%s::bigint[])", (dnos,))
+        cur.execute("DELETE FROM documents WHERE dno = ANY(%s::bigint[])", (dnos,))
+        cur.execute("DELETE FROM sources WHERE doc_id = ANY(%s::text[])", ([i for _, i, _ in docs],))
+        of: dict[int, list[int]] = {}
+        for sid, dno, _ in sentences:
+            of.setdefault(dno, []).append(sid)
+        return [DeletedDocument(i, d, tuple(of.get(d, []))) for d, i, _ in docs]
+
+    def pending_deletes(self) -> list[DeletedDocument]:
+        """None: rows, postings and vectors are deleted in one transaction."""
+        return []
+
+    def clear_deletes(self, dnos: Sequence[int]) -> None:
+        """Nothing to clear (``pending_deletes``)."""
+
+    def source_document(self, source: str) -> str | None:
+        """The document last ingested from ``source`` (its own source), if stored (asked of the primary)."""
+        row = self._writer().execute(
+            "SELECT d.doc_id FROM sources s JOIN documents d ON d.doc_id = s.doc_id"
+            " WHERE s.source = %s AND d.source = %s", (source, source)).fetchone()
+        return None if row is None else str(row[0])
+
+    def allowed_documents(self, filters: Filters) -> list[int]:
+        """The numbers of the documents ``filters`` lets through, in order (as ``Filters.allows``)."""
+        where: list[str] = ["TRUE"]
+        args: list[object] = []
+        if filters.docs:
+            where.append("doc_id = ANY(%s::text[])")
+            args.append(list(filters.docs))
+        if filters.outlets:
+            wanted = {o.casefold() for o in filters.outlets}
+            names = [o for o, in self.read("SELECT DISTINCT outlet FROM documents WHERE outlet IS NOT NULL")
+                     if o.casefold() in wanted]
+            where.append("outlet = ANY(%s::text[])")
+            args.append(names)
+        if filters.since:
+            where.append('date COLLATE "C" >= %s')
+            args.append(filters.since)
+        if filters.until:
+            where.append(f'left(date, {len(filters.until)}) COLLATE "C" <= %s')
+            args.append(filters.until)
+        rows = self.read(f"SELECT dno, doc_id, date, outlet FROM documents WHERE {' AND '.join(where)} ORDER BY dno",
+                         args)
+        return [int(d) for d, i, date, outlet in rows if filters.allows(date, outlet, i)]
 
     def _add_documents(self, cur: psycopg.Cursor[Any],
                        batch: Sequence[PreparedArticle]) -> list[tuple[int, int, PreparedArticle]]:
@@ -553,6 +638,49 @@ def write_postings(cur: psycopg.Cursor[Any], parts: Sequence[Postings]) -> None:
             " ON CONFLICT (kind, field) DO UPDATE SET docs = field_stats.docs + EXCLUDED.docs,"
             " tokens = field_stats.tokens + EXCLUDED.tokens",
             tuple(list(c) for c in zip(*stats, strict=True)))
+
+
+def remove_postings(cur: psycopg.Cursor[Any], parts: Sequence[Postings]) -> None:
+    """Take the postings of deleted rows out: ``write_postings`` undone for these rows.
+
+    Their terms' document frequencies and the field statistics go down, and each
+    postings row holding one of their keys is rewritten without it (or deleted when
+    nothing is left), so scores are as if the rows had never been added.
+    """
+    gone: dict[int, np.ndarray] = {}  # term id -> keys to remove
+    for p in parts:
+        keys_of = {fp.field: fp for fp in p.fields if fp.terms}
+        for fp in keys_of.values():
+            counts = np.diff(fp.starts).tolist()
+            cur.execute(
+                "UPDATE lexicon l SET df = l.df - q.n FROM unnest(%s::text[], %s::bigint[]) AS q(term, n)"
+                " WHERE l.kind = %s AND l.field = %s AND l.term = q.term RETURNING l.tid, l.term",
+                (fp.terms, counts, KIND_IDS[p.kind], FIELD_IDS[fp.field]))
+            tid_of = {t: int(tid) for tid, t in cur.fetchall()}
+            for i, term in enumerate(fp.terms):
+                if term in tid_of:
+                    gone[tid_of[term]] = fp.keys[fp.starts[i]:fp.starts[i + 1]].astype(np.int64)
+        if p.docs:
+            fields = sorted(p.tokens)
+            cur.execute(
+                "UPDATE field_stats f SET docs = f.docs - %s, tokens = f.tokens - q.n"
+                " FROM unnest(%s::smallint[], %s::bigint[]) AS q(field, n) WHERE f.kind = %s AND f.field = q.field",
+                (p.docs, [FIELD_IDS[f] for f in fields], [p.tokens[f] for f in fields], KIND_IDS[p.kind]))
+    if not gone:
+        return
+    cur.execute("SELECT tableoid, ctid::text, tid, keys, tfs, norms FROM postings WHERE tid = ANY(%s::bigint[])",
+                (list(gone),), binary=True)
+    for table, ctid, tid, keys, tfs, norms in cur.fetchall():
+        k = np.frombuffer(keys, KEY_DTYPE)
+        keep = ~np.isin(k.astype(np.int64), gone[int(tid)])
+        if keep.all():
+            continue
+        if not keep.any():
+            cur.execute("DELETE FROM postings WHERE tableoid = %s AND ctid = %s::tid", (table, ctid))
+            continue
+        cur.execute("UPDATE postings SET n = %s, keys = %s, tfs = %s, norms = %s WHERE tableoid = %s AND ctid = %s::tid",
+                    (int(keep.sum()), k[keep].tobytes(), np.frombuffer(tfs, TF_DTYPE)[keep].tobytes(),
+                     np.frombuffer(norms, CODE_DTYPE)[keep].tobytes(), table, ctid))
 
 
 def _copy_postings(copy: psycopg.Copy, dno: str, tids: list[int], fp: FieldPostings) -> None:

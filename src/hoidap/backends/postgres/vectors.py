@@ -353,6 +353,9 @@ class PgDense:
         hits = [(int(sid), -float(d)) for sid, d in rows]
         return sorted(hits, key=lambda h: (-h[1], h[0]))
 
+    def delete(self, sids: Sequence[int]) -> None:
+        """Nothing left to delete: ``PgStore.delete`` deleted the vectors with their sentences."""
+
     def search(self, question: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` sentences closest to ``question`` as ``(sid, cosine)``, best first.
 
