@@ -212,3 +212,19 @@ def test_export_then_ingest_gives_the_same_articles_and_answers(seeded_index: Pa
     assert main(["export", "--format", "csv", "--index", str(seeded_index)]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert rows[0].startswith("doc_id,source,title")
+
+
+def test_rm_deletes_documents_and_fails_on_an_unknown_id(tmp_path: Path, seeds_dir: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    index = str(tmp_path / "idx")
+    assert main(["ingest", str(seeds_dir), "--index", index]) == 0
+    capsys.readouterr()
+    code, docs = _run(capsys, "docs", "--index", index, "--json")
+    first = docs[0]["doc_id"]
+    assert main(["rm", first, "--index", index]) == 0
+    assert first in capsys.readouterr().out
+    assert main(["rm", first, docs[1]["doc_id"], "--index", index]) == 1
+    err = capsys.readouterr().err
+    assert f"no document {first!r}" in err
+    code, left = _run(capsys, "docs", "--index", index, "--json")
+    assert [d["doc_id"] for d in left] == [d["doc_id"] for d in docs[2:]]

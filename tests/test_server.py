@@ -288,3 +288,21 @@ def test_load_short(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "failed requests: 0" in proc.stdout
+
+
+def test_delete_document_route(tmp_path: Path) -> None:
+    with running(create_app(Settings(index_dir=tmp_path / "idx"))) as url:
+        files = sorted(CORPUS.iterdir())[:2]
+        status, report = upload(url, [(p.name, p.read_bytes()) for p in files])
+        assert status == 200, report
+        _, page = call(url, "GET", "/api/docs")
+        doc_id = page["documents"][0]["doc_id"]
+        status, out = call(url, "DELETE", f"/api/docs/{doc_id}")
+        assert status == 200 and out == {"deleted": [doc_id]}
+        assert call(url, "GET", f"/api/docs/{doc_id}")[0] == 404
+        status, out = call(url, "DELETE", f"/api/docs/{doc_id}")
+        assert status == 404 and doc_id in out["message"]
+        _, page = call(url, "GET", "/api/docs")
+        assert doc_id not in [d["doc_id"] for d in page["documents"]] and page["total"] == report["ingested"] - 1
+        _, hits = call(url, "POST", "/api/search", {"query": "Việt Nam quan hệ ngoại giao", "k": 50})
+        assert all(h["doc_id"] != doc_id for h in hits["hits"])

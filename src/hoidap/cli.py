@@ -147,6 +147,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rm(args: argparse.Namespace) -> int:
+    with _engine(args) as eng:
+        report = eng.delete(args.doc_ids)
+    if args.json:
+        _print_json(serialize.plain(report))
+    else:
+        for doc_id in report.deleted:
+            print(f"đã xoá / deleted {doc_id}")
+    for doc_id in report.unknown:
+        print(f"hoidap: không có bài / no document {doc_id!r} in the index", file=sys.stderr)
+    return 1 if report.unknown else 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     with _engine(args) as eng:
         art = eng.document(args.doc_id)
@@ -368,6 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
              "hoidap stats --json")
     sp.add_argument("--json", action="store_true", help="one JSON object")
     sp.set_defaults(func=cmd_stats)
+
+    sp = add("rm", "Delete documents: they are no longer cited (exit code 1 if an id is not in the index).",
+             "hoidap rm 3f2a... 9c1b...")
+    sp.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    sp.add_argument("--json", action="store_true", help="one JSON object: deleted, unknown")
+    sp.set_defaults(func=cmd_rm)
 
     sp = add("show", "Show one document: metadata, original and cleaned text.", "hoidap show 3f2a... --json")
     sp.add_argument("doc_id")

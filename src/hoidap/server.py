@@ -59,6 +59,7 @@ from hoidap.models import (
     Answer,
     Article,
     Briefing,
+    DeleteReport,
     DocumentInfo,
     Facts,
     FileFailure,
@@ -271,6 +272,16 @@ def ingest_files(settings: Settings, files: list[tuple[str, str]]) -> list[dict[
                                 "duplicates": list(rep.duplicates),
                                 "failed": [asdict(f) for f in rep.failed], "notes": list(rep.notes)})
     return results
+
+
+def delete_documents(settings: Settings, doc_ids: list[str]) -> DeleteReport:
+    """Delete documents (``Engine.delete``), one writer at a time as ``ingest_files``. Runs in the worker."""
+    root = Path(settings.index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / INGEST_LOCK).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with Engine(settings=settings, create=False) as eng:
+            return eng.delete(doc_ids)
 
 
 def safe_filename(name: str | None) -> str:
@@ -552,6 +563,14 @@ def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, inges
         """One document as `hoidap show --json`, plus its sentences' offsets into `original_text`."""
         art = await reads.call(read_document, doc_id)
         return json_response(serialize.document_with_sentences(art))
+
+    @app.delete("/api/docs/{doc_id}", tags=["documents"], responses=ERRORS)
+    async def delete_document(doc_id: str) -> Response:
+        """Delete a document (as `hoidap rm`): it is no longer cited; 404 if there is none."""
+        report = await ingests.call(delete_documents, settings, [doc_id])
+        if report.unknown:
+            raise DocumentNotFoundError(f"no document {doc_id!r} in the index")
+        return json_response({"deleted": list(report.deleted)})
 
     @app.post("/api/ingest", tags=["documents"], responses=ERRORS)
     async def ingest(
