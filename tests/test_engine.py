@@ -7,7 +7,7 @@ import pytest
 
 from hoidap.engine import Engine
 from hoidap.errors import DocumentNotFoundError, QuestionError
-from hoidap.models import RawDocument
+from hoidap.models import Filters, RawDocument
 from hoidap.settings import Settings
 
 VACCINE_Q = "Việt Nam đã nhận được bao nhiêu liều vắc xin?"
@@ -265,7 +265,7 @@ def test_deleting_the_newest_document_does_not_reuse_its_numbers(tmp_path: Path)
 _KILLED_CHILD = """
 import sys
 from hoidap.engine import Engine
-from hoidap.models import RawDocument
+from hoidap.models import Filters, RawDocument
 eng = Engine(sys.argv[1])
 print("ready", flush=True)
 if sys.argv[2] == "delete":
@@ -327,3 +327,53 @@ def test_update_killed_leaves_one_version_complete(tmp_path: Path, pause: str, k
         [doc] = eng.documents()
         assert (doc.doc_id == old) is kept
         assert ("600" if kept else "700") in (eng.ask(TRADE_Q).answer or "")
+
+
+# -- filters -------------------------------------------------------------------------------
+COUNTRIES_Q = "Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?"
+
+
+def _dated(eng: Engine) -> tuple[str, str]:
+    report = eng.ingest_documents([
+        RawDocument("a.txt", ARTICLE_A, date="2021-12-14", outlet="VnExpress"),
+        RawDocument("b.txt", ARTICLE_B, date="2022-01-05", outlet="Dân trí")])
+    a, b = report.ingested
+    return a, b
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (Filters(outlets=("dân trí",)), "b"), (Filters(outlets=("VnExpress",)), "a"),
+    (Filters(since="2022"), "b"), (Filters(until="2021-12"), "a"), (Filters(until="2021-12-14"), "a"),
+    (Filters(since="2021-12-15", until="2022-01-05"), "b")])
+def test_filters_keep_questions_and_searches_inside_the_allowed_articles(
+        new_settings: Callable[..., Settings], filters: Filters, expected: str) -> None:
+    with Engine(settings=new_settings()) as eng:
+        ids = dict(zip("ab", _dated(eng), strict=True))
+        want = ids[expected]
+        ans = eng.ask(COUNTRIES_Q, filters)
+        assert ans.answer is not None and "189" in ans.answer
+        assert {c.doc_id for c in ans.citations} == {want}
+        assert {h.doc_id for h in eng.search("quan hệ ngoại giao", 10, filters)} == {want}
+        assert eng.ask(COUNTRIES_Q, Filters(docs=(want,))).citations[0].doc_id == want
+        assert {c.doc_id for s in eng.brief(filters=filters).sentences for c in s.citations} == {want}
+        assert {f.citation.doc_id for f in eng.facts(filters=filters).figures} == {want}
+
+
+def test_a_filter_without_the_answering_article_does_not_answer_from_it(
+        new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
+        a, b = _dated(eng)
+        assert "600" in (eng.ask(TRADE_Q).answer or "")
+        ans = eng.ask(TRADE_Q, Filters(outlets=("Dân trí",)))
+        assert "600" not in (ans.answer or "") and all(c.doc_id == b for c in ans.citations)
+        nothing = eng.ask(TRADE_Q, Filters(since="2030"))
+        assert nothing.answer is None and nothing.citations == ()
+        assert eng.search("kim ngạch", 10, Filters(docs=("khong-co",))) == []
+        assert eng.brief(filters=Filters(since="2030")).sentences == ()
+
+
+def test_filters_refuse_a_date_that_is_not_iso() -> None:
+    from hoidap.errors import UsageError
+
+    with pytest.raises(UsageError, match="ISO date"):
+        Filters(since="14/12/2021")

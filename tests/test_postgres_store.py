@@ -20,6 +20,7 @@ import pytest
 
 from hoidap.backends.postgres.keyword import PgIndex
 from hoidap.engine import Engine
+from hoidap.models import Filters
 from hoidap.search.bm25 import bm25, fieldnorm_table, quantized_length
 from hoidap.search.query import clauses as query_clauses
 from hoidap.search.query import parse_query
@@ -119,6 +120,26 @@ def test_same_answers_and_citations(both: tuple[Engine, Engine]) -> None:
     doc = emb.documents()[0].doc_id
     assert emb.document(doc) == pge.document(doc)
     assert emb.store.counts() == pge.store.counts()
+
+
+FILTERS = [Filters(outlets=("báo tin nhanh", "Cổng thông tin Thời sự")), Filters(since="2021-12-14"),
+           Filters(until="2021-12-13"), Filters(since="2021-12-14", until="2021-12-14", outlets=("Điểm Tin Mỗi Ngày",)),
+           Filters(docs=("45a8f8acb7fd7e46", "4782a965eabf5965")), Filters(since="2030")]
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_same_filtered_answers_and_citations(both: tuple[Engine, Engine], filters: Filters) -> None:
+    emb, pge = both
+    assert emb.store.allowed_documents(filters) == pge.store.allowed_documents(filters)
+    allowed = set(emb.store.doc_ids(emb.store.allowed_documents(filters)).values())
+    for q in QUESTIONS + EXTRA:
+        a, b = emb.ask(q, filters), pge.ask(q, filters)
+        assert (a.answer, a.confidence) == (b.answer, b.confidence), q
+        assert [(c.doc_id, c.start, c.end) for c in a.citations] == [(c.doc_id, c.start, c.end) for c in b.citations]
+        assert {c.doc_id for c in a.citations} <= allowed
+        x, y = emb.search(q, 10, filters), pge.search(q, 10, filters)
+        assert [(h.doc_id, h.start, h.end) for h in x] == [(h.doc_id, h.start, h.end) for h in y], q
+        assert [h.score for h in x] == pytest.approx([h.score for h in y], rel=1e-6)
 
 
 def test_a_question_reads_both_kinds_terms_in_one_lexicon_query(both: tuple[Engine, Engine], tmp_path: Path,

@@ -29,6 +29,7 @@ from hoidap.models import (
     DocumentInfo,
     Facts,
     FileFailure,
+    Filters,
     Hit,
     IngestReport,
     PreparedArticle,
@@ -269,25 +270,38 @@ class Engine:
     def _check(self, question: str) -> str:
         return checked(question, self.settings.max_question_chars)
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """The ``k`` best sentences for a query, near-duplicates included."""
-        return self._search(self._check(query), k)
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """The ``k`` best sentences for a query, near-duplicates included (of the articles ``filters`` allows)."""
+        return self._search(self._check(query), k, self._allowed(filters))
 
-    def _search(self, q: str, k: int) -> list[Hit]:
-        return self._search_planned(self._plan(parse_query(q)), k)
+    def _search(self, q: str, k: int, allowed: list[int] | None = None) -> list[Hit]:
+        return self._search_planned(self._plan(parse_query(q)), k, allowed)
+
+    def _allowed(self, filters: Filters | None) -> list[int] | None:
+        """The document numbers ``filters`` allows; None: no filter."""
+        return None if filters is None or filters.empty else self.store.allowed_documents(filters)
+
+    def _allowed_ids(self, allowed: list[int], docs: Sequence[str] | None, limit: int) -> list[str]:
+        """Doc ids of the allowed documents (of ``docs`` when given, else the first ``limit``)."""
+        ids = self.store.doc_ids(allowed)
+        if docs:
+            kept = set(ids.values())
+            return [d for d in docs if d in kept]
+        return [ids[d] for d in allowed if d in ids][:limit]
 
     def _plan(self, query: Query) -> Plan:
         return plan(self.index, query, self.settings.max_term_share)
 
-    def _search_planned(self, p: Plan, k: int) -> list[Hit]:
+    def _search_planned(self, p: Plan, k: int, allowed: list[int] | None = None) -> list[Hit]:
         return search_planned(self.index, self.store, p, k, self.dense, self.settings.retriever,
-                              self.settings.dense_weight)
+                              self.settings.dense_weight, allowed)
 
-    def ask(self, question: str) -> Answer:
-        """A short answer with cited sentences, or ``answer=None`` when the collection does not say."""
+    def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        """A short answer with cited sentences, or ``answer=None`` when the collection (or the
+        articles ``filters`` allows) does not say."""
         q = parse_question(self._check(question))  # parsed once for every stage below
         p = self._plan(q.query)
-        hits = self._search_planned(p, self.settings.top_sentences)
+        hits = self._search_planned(p, self.settings.top_sentences, self._allowed(filters))
         groups = group_hits(hits)
         # The ranker reads every sentence of the top article: its answer sentence is
         # often not among the retrieved ones.
@@ -326,7 +340,7 @@ class Engine:
     # -- briefing --------------------------------------------------------
     def brief(self, query: str | None = None, docs: Sequence[str] | None = None,
               max_sentences: int | None = None, max_words: int | None = None,
-              with_facts: bool = True) -> Briefing:
+              with_facts: bool = True, filters: Filters | None = None) -> Briefing:
         """A cited extractive briefing of the collection, of ``docs``, or of the articles matching ``query``.
 
         ``max_sentences`` (default 8 when no ``max_words``) and ``max_words``
@@ -335,13 +349,22 @@ class Engine:
         from hoidap.briefing import brief as briefing
 
         q = self._check(query) if query is not None else None
-        hits = self._search(q, briefing.QUERY_HITS) if q else None
-        articles = briefing.choose_articles(self.store, docs, hits, q)
+        allowed = self._allowed(filters)
+        hits = self._search(q, briefing.QUERY_HITS, allowed) if q else None
+        if allowed is not None and (docs or hits is None):
+            articles = [self.store.document(d) for d in self._allowed_ids(allowed, docs, briefing.MAX_DOCUMENTS)]
+        else:
+            articles = briefing.choose_articles(self.store, docs, hits, q)
         return briefing.build(articles, self.store, self.index, query=q, max_sentences=max_sentences,
                               max_words=max_words, with_facts=with_facts)
 
-    def facts(self, docs: Sequence[str] | None = None) -> Facts:
-        """Every figure and entity of the collection (or of ``docs``), and figures compared across sources."""
+    def facts(self, docs: Sequence[str] | None = None, filters: Filters | None = None) -> Facts:
+        """Every figure and entity of the collection (or of ``docs``, of the articles ``filters``
+        allows), and figures compared across sources."""
         from hoidap.briefing import brief as briefing
 
+        allowed = self._allowed(filters)
+        if allowed is not None:
+            return briefing.facts_of([self.store.document(d)
+                                      for d in self._allowed_ids(allowed, docs, briefing.MAX_DOCUMENTS)])
         return briefing.facts_of(briefing.choose_articles(self.store, docs, None))

@@ -273,6 +273,16 @@ class Filters:
     outlets: tuple[str, ...] = ()
     docs: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        import re
+
+        from hoidap.errors import UsageError
+
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+                raise UsageError(f"{name} must be an ISO date (2021-12-14, 2021-12 or 2021), not {value!r}")
+
     @property
     def empty(self) -> bool:
         return not (self.since or self.until or self.outlets or self.docs)

@@ -12,6 +12,7 @@ unmarked text is still found.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hoidap.models import Hit
@@ -109,18 +110,22 @@ def search(index: KeywordIndex, store: Store, query: Query, k: int,
 
 
 def search_planned(index: KeywordIndex, store: Store, p: Plan, k: int, dense: VectorIndex | None = None,
-                   retriever: str = "bm25", dense_weight: float = 0.4) -> list[Hit]:
+                   retriever: str = "bm25", dense_weight: float = 0.4,
+                   documents: Sequence[int] | None = None) -> list[Hit]:
     """The ``k`` best sentences for a planned query, best first.
 
     ``retriever`` is "bm25", "dense" or "hybrid" (Settings.retriever); the last two
     need ``dense``. A hit's ``sentence_score`` and ``document_score`` stay the BM25
     ones whatever the retriever (0 for a sentence only the vectors found), so the
-    answer ranker reads the same features.
+    answer ranker reads the same features. ``documents`` (document numbers: a
+    ``Filters``' ``Store.allowed_documents``) restricts the search to those documents
+    inside the document query, so the best documents are the best allowed ones; the
+    vectors, which cannot search within documents, are filtered after their search.
     """
     if retriever != "bm25" and dense is None:
         raise ValueError(f"retriever {retriever!r} needs a dense index")
     sent_clauses, doc_clauses = p.sentences, p.documents
-    doc_hits = index.documents.search(doc_clauses, DOCUMENT_CANDIDATES)
+    doc_hits = index.documents.search(doc_clauses, DOCUMENT_CANDIDATES, documents=documents)
     # Sentences are searched within the best documents only: a sentence elsewhere
     # could only enter the top k on its own 30% share of the fused score. At 500,000
     # articles this is 6x cheaper than searching all 7.5 M sentences and finds the
@@ -143,6 +148,9 @@ def search_planned(index: KeywordIndex, store: Store, p: Plan, k: int, dense: Ve
             best = ranked(fused)[:HYBRID_CANDIDATES]
             fused = score_fusion({sid: fused[sid] for sid in best}, vectors, dense_weight)
         dno.update(store.sentence_documents([sid for sid in fused if sid not in dno]))
+        if documents is not None:
+            allowed = set(documents)
+            dno = {sid: d for sid, d in dno.items() if d in allowed}
     # Only sentences the store has (the keyword index never runs ahead of it, but
     # vectors may), best first, ties by sentence number.
     top = [sid for sid in ranked(fused) if sid in dno][:k]
