@@ -228,3 +228,21 @@ def test_rm_deletes_documents_and_fails_on_an_unknown_id(tmp_path: Path, seeds_d
     assert f"no document {first!r}" in err
     code, left = _run(capsys, "docs", "--index", index, "--json")
     assert [d["doc_id"] for d in left] == [d["doc_id"] for d in docs[2:]]
+
+
+def test_filter_flags_keep_ask_search_brief_and_facts_inside_the_allowed_articles(
+        seeded_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, docs = _run(capsys, "docs", "--index", str(seeded_index), "--json")
+    one = docs[0]
+    flags = ["--index", str(seeded_index), "--json", "--outlet", one["outlet"].upper()]
+    code, hits = _run(capsys, "search", "Việt Nam", *flags)
+    assert code == 0 and hits and {h["doc_id"] for h in hits} == {one["doc_id"]}
+    code, (ans,) = _run(capsys, "ask", "Việt Nam đã nhận được bao nhiêu liều vắc xin?", *flags)
+    assert code == 0 and {c["doc_id"] for c in ans["citations"]} <= {one["doc_id"]}
+    code, (brief,) = _run(capsys, "brief", *flags)
+    assert code == 0 and {c["doc_id"] for s in brief["sentences"] for c in s["citations"]} == {one["doc_id"]}
+    code, hits = _run(capsys, "search", "Việt Nam", "--index", str(seeded_index), "--json",
+                      "--since", "2999-01-01")
+    assert code == 0 and hits == []
+    assert main(["ask", "Việt Nam?", "--index", str(seeded_index), "--since", "14/12/2021"]) == 2
+    assert "ISO date" in capsys.readouterr().err

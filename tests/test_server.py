@@ -306,3 +306,21 @@ def test_delete_document_route(tmp_path: Path) -> None:
         assert doc_id not in [d["doc_id"] for d in page["documents"]] and page["total"] == report["ingested"] - 1
         _, hits = call(url, "POST", "/api/search", {"query": "Việt Nam quan hệ ngoại giao", "k": 50})
         assert all(h["doc_id"] != doc_id for h in hits["hits"])
+
+
+def test_filter_fields_restrict_ask_search_brief_and_facts(base: str) -> None:
+    _, page = call(base, "GET", "/api/docs?limit=1000")
+    vaccine = next(d for d in page["documents"] if d["outlet"] == "Trang tin Sức Khỏe Cộng Đồng")
+    q = "Việt Nam đã nhận được bao nhiêu liều vắc xin?"
+    status, out = call(base, "POST", "/api/ask", {"questions": [q], "outlets": ["trang tin sức khỏe cộng đồng"]})
+    assert status == 200 and {c["doc_id"] for c in out["answers"][0]["citations"]} == {vaccine["doc_id"]}
+    status, out = call(base, "POST", "/api/ask", {"questions": [q], "since": "2030-01-01"})
+    assert status == 200 and out["answers"][0]["answer"] is None and out["answers"][0]["citations"] == []
+    status, out = call(base, "POST", "/api/search", {"query": "vắc xin", "docs": [vaccine["doc_id"]]})
+    assert status == 200 and out["hits"] and {h["doc_id"] for h in out["hits"]} == {vaccine["doc_id"]}
+    status, out = call(base, "POST", "/api/brief", {"until": "2021-11"})
+    assert status == 200 and {c["outlet"] for s in out["sentences"] for c in s["citations"]} == {"Báo Thời Tiết Nhanh"}
+    status, out = call(base, "GET", "/api/facts?since=2021-12-15&until=2021-12-15")
+    assert status == 200 and {f["citation"]["date"][:10] for f in out["figures"]} == {"2021-12-15"}
+    status, out = call(base, "POST", "/api/ask", {"questions": [q], "since": "15/12/2021"})
+    assert status == 400 and "ISO date" in out["message"]

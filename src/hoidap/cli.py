@@ -17,7 +17,7 @@ from typing import Any
 
 from hoidap import serialize
 from hoidap.errors import HoidapError, UsageError
-from hoidap.models import Answer
+from hoidap.models import Answer, Filters
 from hoidap.settings import READERS, RETRIEVERS
 
 log = logging.getLogger("hoidap")
@@ -108,7 +108,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     with _engine(args) as eng:
-        hits = eng.search(args.query, k=args.k)
+        hits = eng.search(args.query, k=args.k, filters=_filters(args))
     for h in hits:
         if args.json:
             _print_json(serialize.plain(h))
@@ -205,8 +205,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             questions += eng.doc_questions()
         if not questions:
             raise HoidapError("no question given (pass QUESTION... or --doc-questions)")
+        filters = _filters(args)
         for q in questions:
-            ans = eng.ask(q)
+            ans = eng.ask(q, filters)
             if args.json:
                 _print_json(asdict(ans))
             else:
@@ -233,11 +234,27 @@ def _doc_list(value: str | None) -> list[str] | None:
     return [d.strip() for d in value.split(",") if d.strip()] if value else None
 
 
+def _filters(args: argparse.Namespace, docs: bool = True) -> Filters:
+    """The ``--since``/``--until``/``--outlet`` (and ``--docs``) flags as one ``Filters``; ``brief``
+    and ``facts`` pass their ``--docs`` as the articles to read (an unknown id is an error there)."""
+    return Filters(since=args.since, until=args.until, outlets=tuple(args.outlet or ()),
+                   docs=tuple(_doc_list(args.docs) or ()) if docs else ())
+
+
+def _add_filter_flags(sp: argparse.ArgumentParser, docs: bool = True) -> None:
+    sp.add_argument("--since", metavar="DATE", help="only articles dated on or after DATE (ISO: 2021-12-14, 2021-12)")
+    sp.add_argument("--until", metavar="DATE", help="only articles dated on or before DATE (ISO; 2021-12 = all December)")
+    sp.add_argument("--outlet", action="append", metavar="NAME",
+                    help="only articles of this outlet (case-insensitive; repeat for several)")
+    if docs:
+        sp.add_argument("--docs", help="only these documents: DOC_ID,DOC_ID,...")
+
+
 def cmd_brief(args: argparse.Namespace) -> int:
 
     with _engine(args) as eng:
         b = eng.brief(query=args.query, docs=_doc_list(args.docs), max_sentences=args.max_sentences,
-                      max_words=args.max_words)
+                      max_words=args.max_words, filters=_filters(args, docs=False))
     if args.json:
         _print_json(serialize.briefing(b))
         return 0
@@ -258,7 +275,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
 def cmd_facts(args: argparse.Namespace) -> int:
 
     with _engine(args) as eng:
-        facts = eng.facts(docs=_doc_list(args.docs))
+        facts = eng.facts(docs=_doc_list(args.docs), filters=_filters(args, docs=False))
     if args.json:
         _print_json({"conflicts": serialize.conflicts(facts.conflicts)} if args.conflicts
                     else serialize.facts(facts.figures, facts.entities, facts.conflicts))
@@ -369,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("query")
     sp.add_argument("-k", type=int, default=10, help="how many sentences (default 10)")
     sp.add_argument("--json", action="store_true", help="one JSON object per sentence")
+    _add_filter_flags(sp)
     sp.set_defaults(func=cmd_search)
 
     sp = add("export", "Write every article with its metadata: JSON Lines that 'hoidap ingest' reads back "
@@ -403,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="bm25 (default), or with vectors from 'ingest --dense': dense or hybrid")
     sp.add_argument("--reader", choices=READERS,
                     help="the short answer by rules (default) or by the trained reader model")
+    _add_filter_flags(sp)
     sp.set_defaults(func=cmd_ask)
 
     sp = add("brief", "A cited extractive briefing of the collection, of some documents, or of the "
@@ -416,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stop once N syllables are reached (the sentence that reaches N is kept whole)")
     sp.add_argument("--json", action="store_true",
                     help="one JSON object: sentences, figures, entities, conflicts")
+    _add_filter_flags(sp, docs=False)
     sp.set_defaults(func=cmd_brief)
 
     sp = add("facts", "Every figure (value, range, unit, what it counts, date) and entity of the "
@@ -425,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--conflicts", action="store_true",
                     help="only the cross-source comparisons (agree / compatible / conflict)")
     sp.add_argument("--json", action="store_true", help="one JSON object: figures, entities, conflicts")
+    _add_filter_flags(sp, docs=False)
     sp.set_defaults(func=cmd_facts)
 
     sp = add("serve", "Serve the HTTP API (OpenAPI at /docs) and the web page at / (FastAPI on uvicorn).",

@@ -63,6 +63,7 @@ from hoidap.models import (
     DocumentInfo,
     Facts,
     FileFailure,
+    Filters,
     Hit,
     RawDocument,
 )
@@ -156,12 +157,12 @@ def read_counts() -> tuple[int, int]:
     return _reader().store.counts()
 
 
-def read_answers(questions: list[str]) -> list[Answer]:
-    return [_reader().ask(q) for q in questions]
+def read_answers(questions: list[str], filters: Filters | None = None) -> list[Answer]:
+    return [_reader().ask(q, filters) for q in questions]
 
 
-def read_hits(query: str, k: int) -> list[Hit]:
-    return _reader().search(query, k)
+def read_hits(query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+    return _reader().search(query, k, filters)
 
 
 def read_documents(offset: int, limit: int) -> tuple[int, list[DocumentInfo]]:
@@ -181,18 +182,18 @@ def _whole_collection_allowed(eng: Engine, what: str) -> None:
 
 
 def read_brief(query: str | None, docs: list[str] | None, max_sentences: int | None,
-               max_words: int | None) -> Briefing:
+               max_words: int | None, filters: Filters | None = None) -> Briefing:
     eng = _reader()
-    if query is None and docs is None:
+    if query is None and docs is None and (filters is None or filters.empty):
         _whole_collection_allowed(eng, "a briefing")
-    return eng.brief(query=query, docs=docs, max_sentences=max_sentences, max_words=max_words)
+    return eng.brief(query=query, docs=docs, max_sentences=max_sentences, max_words=max_words, filters=filters)
 
 
-def read_facts(docs: list[str] | None) -> Facts:
+def read_facts(docs: list[str] | None, filters: Filters | None = None) -> Facts:
     eng = _reader()
-    if docs is None:
+    if docs is None and (filters is None or filters.empty):
         _whole_collection_allowed(eng, "the facts")
-    return eng.facts(docs=docs)
+    return eng.facts(docs=docs, filters=filters)
 
 
 class Workers:
@@ -368,8 +369,20 @@ class Edge:
 
 
 # -- request bodies -----------------------------------------------------------------
-class AskRequest(BaseModel):
+class FilterFields(BaseModel):
+    """Which articles may answer (``hoidap.models.Filters``): all of them when left out."""
+
+    since: str | None = Field(None, description="articles dated on or after (ISO)", examples=["2021-12-14"])
+    until: str | None = Field(None, description="articles dated on or before (ISO; 2021-12 = all December)")
+    outlets: list[str] | None = Field(None, max_length=MAX_FACTS_DOCS, description="outlet names (any case)")
+
+    def filters(self, docs: list[str] | None = None) -> Filters:
+        return Filters(self.since, self.until, tuple(self.outlets or ()), tuple(docs or ()))
+
+
+class AskRequest(FilterFields):
     model_config = ConfigDict(extra="forbid")
+    docs: list[str] | None = Field(None, max_length=MAX_FACTS_DOCS, description="only these doc ids")
     questions: list[str] = Field(min_length=1, max_length=MAX_QUESTIONS, description=(
         f"1 to {MAX_QUESTIONS} questions, each at most Settings.max_question_chars characters"),
         examples=[["Việt Nam đã nhận được bao nhiêu liều vắc xin?"]])
@@ -379,8 +392,9 @@ class AskResponse(BaseModel):
     answers: list[Answer]
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(FilterFields):
     model_config = ConfigDict(extra="forbid")
+    docs: list[str] | None = Field(None, max_length=MAX_FACTS_DOCS, description="only these doc ids")
     query: str = Field(examples=["vắc xin COVID-19"])
     k: int = Field(10, ge=1, le=MAX_SEARCH_K)
 
@@ -389,7 +403,7 @@ class SearchResponse(BaseModel):
     hits: list[Hit]
 
 
-class BriefRequest(BaseModel):
+class BriefRequest(FilterFields):
     """The options of ``hoidap brief``; without ``query`` or ``docs``: the whole collection."""
 
     model_config = ConfigDict(extra="forbid")
@@ -519,30 +533,36 @@ def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, inges
     async def ask(body: AskRequest) -> Response:
         """Answer questions: the same objects as `hoidap ask --json` (`answer` is null when not found)."""
         _check_questions(body.questions, settings.max_question_chars)
-        return json_response({"answers": await reads.call(read_answers, body.questions)})
+        filters = body.filters(body.docs)
+        return json_response({"answers": await reads.call(read_answers, body.questions, filters)})
 
     @app.post("/api/search", tags=["questions"], response_model=SearchResponse, responses=ERRORS)
     async def search(body: SearchRequest) -> Response:
         """The `k` best sentences for a query, with their retrieval scores."""
-        return json_response({"hits": await reads.call(read_hits, body.query, body.k)})
+        filters = body.filters(body.docs)
+        return json_response({"hits": await reads.call(read_hits, body.query, body.k, filters)})
 
     @app.post("/api/brief", tags=["questions"], responses=ERRORS)
     async def brief(body: BriefRequest) -> Response:
         """A cited briefing, as `hoidap brief --json`: `sentences`, `figures`, `entities`, and
         `conflicts` (figures about one quantity from several sources: agree, compatible, conflict)."""
         return json_response(serialize.briefing(await reads.call(read_brief, body.query, body.docs,
-                                                                 body.max_sentences, body.max_words)))
+                                                                 body.max_sentences, body.max_words,
+                                                                 body.filters())))
 
     @app.get("/api/facts", tags=["questions"], responses=ERRORS)
     async def facts(
         docs: Annotated[str | None, Query(max_length=MAX_FACTS_DOCS * 40,
                                           description="comma-separated doc ids (default: all documents)")] = None,
+        since: Annotated[str | None, Query(description="articles dated on or after (ISO)")] = None,
+        until: Annotated[str | None, Query(description="articles dated on or before (ISO)")] = None,
+        outlet: Annotated[list[str] | None, Query(description="outlet names (repeat for several)")] = None,
     ) -> Response:
         """Figures, entities and cross-source comparisons, as `hoidap facts --json`."""
         ids = [d for d in (docs or "").split(",") if d.strip()] or None
         if ids and len(ids) > MAX_FACTS_DOCS:
             raise QuestionError(f"{len(ids)} documents, over the limit of {MAX_FACTS_DOCS}")
-        f = await reads.call(read_facts, ids)
+        f = await reads.call(read_facts, ids, Filters(since, until, tuple(outlet or ())))
         return json_response(serialize.facts(f.figures, f.entities, f.conflicts))
 
 
