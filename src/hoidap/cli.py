@@ -90,6 +90,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               f"  failed: {len(report.failed)}")
         for note in report.notes:
             print(f"  note: {note}")
+        if report.replaced:
+            print(f"  older versions replaced (same source, changed text): {len(report.replaced)}")
         for f in report.failed:
             print(f"  failed: {f.source}: {f.reason}", file=sys.stderr)
     return 0 if report.ok else 1

@@ -668,19 +668,21 @@ def remove_postings(cur: psycopg.Cursor[Any], parts: Sequence[Postings]) -> None
                 (p.docs, [FIELD_IDS[f] for f in fields], [p.tokens[f] for f in fields], KIND_IDS[p.kind]))
     if not gone:
         return
-    cur.execute("SELECT tableoid, ctid::text, tid, keys, tfs, norms FROM postings WHERE tid = ANY(%s::bigint[])",
+    # Every row of these terms is taken out in one statement and the rows keeping any
+    # key written back by COPY: one UPDATE per row was ~0.2 s an article at 2,000 articles.
+    cur.execute("DELETE FROM postings WHERE tid = ANY(%s::bigint[]) RETURNING dno, tid, keys, tfs, norms",
                 (list(gone),), binary=True)
-    for table, ctid, tid, keys, tfs, norms in cur.fetchall():
-        k = np.frombuffer(keys, KEY_DTYPE)
-        keep = ~np.isin(k.astype(np.int64), gone[int(tid)])
-        if keep.all():
-            continue
-        if not keep.any():
-            cur.execute("DELETE FROM postings WHERE tableoid = %s AND ctid = %s::tid", (table, ctid))
-            continue
-        cur.execute("UPDATE postings SET n = %s, keys = %s, tfs = %s, norms = %s WHERE tableoid = %s AND ctid = %s::tid",
-                    (int(keep.sum()), k[keep].tobytes(), np.frombuffer(tfs, TF_DTYPE)[keep].tobytes(),
-                     np.frombuffer(norms, CODE_DTYPE)[keep].tobytes(), table, ctid))
+    rows = cur.fetchall()
+    with cur.copy("COPY postings (dno, tid, n, keys, tfs, norms) FROM STDIN") as copy:
+        for dno, tid, keys, tfs, norms in rows:
+            k = np.frombuffer(keys, KEY_DTYPE)
+            keep = ~np.isin(k.astype(np.int64), gone[int(tid)])
+            if keep.all():
+                copy.write_row((dno, tid, len(k), keys, tfs, norms))
+            elif keep.any():
+                copy.write_row((dno, tid, int(keep.sum()), k[keep].tobytes(),
+                                np.frombuffer(tfs, TF_DTYPE)[keep].tobytes(),
+                                np.frombuffer(norms, CODE_DTYPE)[keep].tobytes()))
 
 
 def _copy_postings(copy: psycopg.Copy, dno: str, tids: list[int], fp: FieldPostings) -> None:
