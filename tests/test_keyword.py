@@ -49,3 +49,17 @@ def test_an_older_keyword_index_is_rebuilt_with_dup_keys(tmp_path: Path) -> None
     with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
         assert json.loads(manifest.read_text())["version"] > 3
         assert eng.index.same_statement(key, 20) == expected
+
+
+def test_delete_removes_every_row_of_the_documents(tmp_path: Path) -> None:
+    from hoidap.models import DeletedDocument
+
+    index = KeywordIndex(tmp_path / "keyword")
+    a = statement_key("việt nam có")
+    index.sync(iter([(1, 1, "việt nam có", a), (2, 1, "hà nội", ""), (3, 2, "việt nam có", a)]),
+               iter([(1, "việt nam"), (2, "việt nam")]))
+    index.delete([DeletedDocument("x", 1, (1, 2))])
+    assert index.sentences.num_docs() == 1 and index.documents.num_docs() == 1
+    assert index.same_statement(a, 20) == [3]
+    assert [h.key for h in index.documents.search([("acc", "việt", 1.0)], 10)] == [2]
+    assert index.sentences.max_key() == 3

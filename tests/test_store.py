@@ -8,10 +8,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from hoidap.engine import Engine
-from hoidap.models import RawDocument
+from hoidap.models import Filters, RawDocument
 from hoidap.settings import Settings
 
 TEMPLATE = (
@@ -86,3 +87,50 @@ def test_ingest_scaling_store_keeps_no_btree_on_dup_keys(tmp_path: Path) -> None
     indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     db.close()
     assert "sentences_dup" not in indexes
+
+
+def test_store_delete_records_what_the_derived_indexes_must_delete(tmp_path: Path) -> None:
+    from hoidap.backends.embedded.store import SQLiteStore
+
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        ids = eng.ingest_documents([_doc(0), _doc(1), _doc(2)]).ingested
+    store = SQLiteStore(tmp_path / "hoidap.sqlite")
+    sids = [s.sid for s in store.sentences_of(ids[2])]
+    [gone] = store.delete([ids[2], "khong-co"])
+    assert (gone.doc_id, gone.dno, list(gone.sids)) == (ids[2], 3, sids)
+    assert store.pending_deletes() == [replace(gone, doc_id="")]
+    assert store.source_document("2.txt") is None and store.source_document("1.txt") == ids[1]
+    store.clear_deletes([3])
+    assert store.pending_deletes() == [] and store.counts() == (2, 2 * len(sids))
+    store.close()
+
+
+def test_store_never_reuses_the_numbers_of_deleted_documents(tmp_path: Path) -> None:
+    from hoidap.backends.embedded.store import SQLiteStore
+
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        ids = eng.ingest_documents([_doc(0), _doc(1)]).ingested
+    store = SQLiteStore(tmp_path / "hoidap.sqlite")
+    top = max(s.sid for s in store.sentences_of(ids[1]))
+    store.delete([ids[1]])
+    store.close()
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        new = eng.ingest_documents([_doc(5)]).ingested[0]
+        assert min(s.sid for s in eng.store.sentences_of(new)) == top + 1
+        assert eng.store.allowed_documents(Filters(docs=(new,))) == [3]
+
+
+def test_allowed_documents_by_date_outlet_and_id(tmp_path: Path) -> None:
+    docs = [RawDocument(f"{i}.txt", TEMPLATE.format(i=i, d=1, j=i), date=day, outlet=outlet)
+            for i, (day, outlet) in enumerate([("2021-12-14T10:38", "Dân trí"), ("2021-12-31", "VnExpress"),
+                                                ("2022-01", "dân trí"), (None, "VOV")])]
+    with Engine(settings=Settings().with_(index_dir=tmp_path)) as eng:
+        ids = eng.ingest_documents(docs).ingested
+        allowed = eng.store.allowed_documents
+        assert allowed(Filters(outlets=("DÂN TRÍ",))) == [1, 3]
+        assert allowed(Filters(since="2021-12-14")) == [1, 2, 3]
+        assert allowed(Filters(since="2021-12-15", until="2021-12")) == [2]
+        assert allowed(Filters(until="2021-12-14")) == [1]
+        assert allowed(Filters(until="2022")) == [1, 2, 3]
+        assert allowed(Filters(docs=(ids[3], "khong-co"), outlets=("vov",))) == [4]
+        assert allowed(Filters(outlets=("Tuổi Trẻ",))) == []
