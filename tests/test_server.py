@@ -80,9 +80,33 @@ def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
-def upload(base: str, files: list[tuple[str, bytes]]) -> tuple[int, Any]:
+def post_upload(base: str, files: list[tuple[str, bytes]], headers: dict[str, str] | None = None) -> tuple[int, Any]:
     body, ctype = multipart(files)
-    return call(base, "POST", "/api/ingest", raw=body, headers={"Content-Type": ctype})
+    return call(base, "POST", "/api/ingest", raw=body, headers={"Content-Type": ctype, **(headers or {})})
+
+
+def wait_job(base: str, job_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Poll GET /api/jobs/{id} until the job is done or failed; its last view."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status, job = call(base, "GET", f"/api/jobs/{job_id}", headers=headers)
+        assert status == 200 and job["id"] == job_id, job
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def upload(base: str, files: list[tuple[str, bytes]], headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """Upload and wait for the job: (the status the report stands for, the report), as the
+    synchronous upload answered before jobs; a refused upload: (its status, the error)."""
+    status, out = post_upload(base, files, headers)
+    if status != 202:
+        return status, out
+    assert out["state"] == "queued" and out["progress"]["files_total"] == len(files), out
+    job = wait_job(base, out["id"], headers)
+    assert job["state"] == "done", job
+    return job["report"].get("status", 200), job["report"]
 
 
 @pytest.fixture(scope="module")

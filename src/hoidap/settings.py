@@ -14,6 +14,7 @@ from hoidap.errors import HoidapError
 
 ENV_INDEX = "HOIDAP_INDEX"
 ENV_STORE = "HOIDAP_STORE"
+ENV_TOKEN = "HOIDAP_TOKEN"
 # The values of Settings.retriever (see there).
 RETRIEVERS = ("bm25", "dense", "hybrid")
 # The values of Settings.reader.
@@ -157,6 +158,15 @@ class Settings:
     # The ingest process runs at this CPU niceness: when both want the CPU,
     # answering questions wins and ingesting waits.
     ingest_niceness: int = 10
+    # The bearer token of the HTTP API (hoidap serve --token-file, or $HOIDAP_TOKEN). Set, every
+    # /api/ route and /metrics need "Authorization: Bearer TOKEN" (compared in constant time);
+    # unset, the server listens only on a loopback address. Never printed (repr=False).
+    token: str | None = field(default_factory=lambda: os.environ.get(ENV_TOKEN) or None, repr=False)
+    # Serve questions only: ingest (and any other write route) answers 403.
+    read_only: bool = False
+    # Origins whose web pages may call the API from a browser (CORS). Empty: closed, no
+    # Access-Control-Allow-Origin header is ever sent.
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.retriever not in RETRIEVERS:  # the one check: retrieval and the engine rely on it
