@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +312,227 @@ def test_load_short(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "failed requests: 0" in proc.stdout
+
+
+# -- access rules, metrics, process life ----------------------------------------------
+TOKEN = "test-token-0123456789abcdef"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+ALLOWED_ORIGIN = "http://allowed.test"
+
+
+def raw_status(base: str, method: str, path: str, headers: dict[str, str] | None = None,
+               body: bytes | None = None) -> tuple[int, dict[str, str]]:
+    """One request with the path sent exactly as written (no client normalisation)."""
+    import http.client
+
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body or b"")))
+        conn.endheaders(body)
+        res = conn.getresponse()
+        res.read()
+        return res.status, {k.lower(): v for k, v in res.getheaders()}
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """A server with a token and one CORS origin, over a small index."""
+    settings = Settings(index_dir=tmp_path_factory.mktemp("guarded"), readers=1, token=TOKEN,
+                        cors_origins=(ALLOWED_ORIGIN,))
+    app = create_app(settings)
+    with running(app) as url:
+        status, report = upload(url, [(p.name, p.read_bytes()) for p in sorted(CORPUS.iterdir())[:2]], BEARER)
+        assert status == 200, report
+        yield url, app
+
+
+def _routes(app: Any) -> list[tuple[str, str]]:
+    from fastapi.routing import APIRoute
+
+    return [(m, r.path.replace("{", "").replace("}", "")) for r in app.routes if isinstance(r, APIRoute)
+            for m in sorted(r.methods)]
+
+
+def test_every_non_get_route_requires_the_token(guarded: tuple[str, Any]) -> None:
+    """Each route but the open ones (page, docs, /healthz) answers 401 without the token, with a
+    wrong one, or with another scheme; every non-GET route is a write for --read-only unless it
+    is one of the read POSTs (so a DELETE route added later is covered by both rules)."""
+    from hoidap.auth import READ_POSTS, is_open, is_write
+
+    base, app = guarded
+    routes = _routes(app)
+    assert ("POST", "/api/ingest") in routes
+    for method, path in routes:
+        if is_open(method, path):
+            assert method == "GET" and not path.startswith("/api/"), path
+            continue
+        for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}, {"Authorization": f"Basic {TOKEN}"},
+                        {"Authorization": TOKEN}, {"X-Api-Key": TOKEN}):
+            status, h = raw_status(base, method, path, headers)
+            assert status == 401, (method, path, headers, status)
+            assert h["www-authenticate"].startswith("Bearer")
+        if method != "GET":
+            assert is_write(method, path) == (path not in READ_POSTS)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/api/ingest"), ("POST", f"/api/ingest?token={TOKEN}"), ("POST", f"/api/ingest?access_token={TOKEN}"),
+    ("POST", "/api/ingest/"), ("POST", "//api/ingest"), ("POST", "/api/%69ngest"), ("POST", "/api%2Fingest"),
+    ("POST", "/static/../api/ingest"), ("POST", "/./api/ingest"), ("HEAD", "/api/ingest"), ("OPTIONS", "/api/ingest"),
+    ("GET", "/api/jobs/x"), ("GET", "/metrics"), ("DELETE", "/api/docs/x"), ("GET", "/api/docs/"),
+])
+def test_token_bypasses_are_refused(guarded: tuple[str, Any], method: str, path: str) -> None:
+    base, _ = guarded
+    body, ctype = multipart([("x.txt", "Bài thử: Hà Nội có mưa lớn ngày 1/1/2022.".encode())])
+    status, _ = raw_status(base, method, path, {"Content-Type": ctype}, body)
+    assert status == 401, (method, path, status)
+    _, health = call(base, "GET", "/healthz")  # open, and shows nothing was ingested
+    assert health["token_required"] and not health["ingesting"]
+    _, page = call(base, "GET", "/api/docs", headers=BEARER)
+    assert "x.txt" not in {d["source"] for d in page["documents"]}
+
+
+def test_right_token_uploads_and_cors_only_for_its_origin(guarded: tuple[str, Any], base: str) -> None:
+    url, _ = guarded
+    status, report = upload(url, [("moi.txt", ("Bài mới: Hội thảo về du lịch xanh diễn ra tại Đà Nẵng ngày 2/2/2022 "
+                                                          "với 500 đại biểu tham dự.").encode())],
+                            {"authorization": f"bearer {TOKEN}"})
+    assert status == 200 and report["ingested"] == 1, report
+    assert raw_status(url, "GET", "/api/docs", {**BEARER, "Origin": "http://evil.test"})[1].get(
+        "access-control-allow-origin") is None
+    assert raw_status(url, "GET", "/api/docs", {**BEARER, "Origin": ALLOWED_ORIGIN})[1][
+        "access-control-allow-origin"] == ALLOWED_ORIGIN
+    pre = raw_status(url, "OPTIONS", "/api/ask", {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "authorization"})
+    assert pre[0] == 200 and pre[1]["access-control-allow-origin"] == ALLOWED_ORIGIN
+    # CORS is closed by default: the unguarded test server never sends the header.
+    for path in ("/api/docs", "/healthz", "/"):
+        assert "access-control-allow-origin" not in raw_status(base, "GET", path, {"Origin": "http://evil.test"})[1]
+    assert raw_status(base, "OPTIONS", "/api/ask", {"Origin": "http://evil.test",
+                                                    "Access-Control-Request-Method": "POST"})[0] == 405
+
+
+def test_read_only_serves_questions_only(tmp_path: Path) -> None:
+    from hoidap.engine import Engine
+
+    with Engine(tmp_path) as eng:
+        eng.ingest([CORPUS])
+    with running(create_app(Settings(index_dir=tmp_path, readers=1, read_only=True))) as url:
+        status, out = upload(url, [("a.txt", "Tin: Huế có mưa lớn.".encode())])
+        assert status == 403 and out["status"] == 403 and "read-only" in out["message"]
+        assert call(url, "DELETE", "/api/docs/abc")[0] == 403
+        status, out = call(url, "POST", "/api/ask", {"questions": ["Việt Nam đã nhận được bao nhiêu liều vắc xin?"]})
+        assert status == 200 and out["answers"][0]["answer"]
+        assert call(url, "GET", "/healthz")[1]["read_only"] is True
+
+
+def test_metrics_and_access_log(base: str, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="hoidap.access"):
+        call(base, "POST", "/api/ask", {"questions": ["Việt Nam đã nhận được bao nhiêu liều vắc xin?",
+                                                      "Giá vàng SJC hôm nay bao nhiêu một lượng?"]})
+        call(base, "GET", "/api/docs/nope?secret=abc")
+    lines = [r.getMessage() for r in caplog.records if r.name == "hoidap.access"]
+    assert any(re_match(r"POST /api/ask 200 \d+\.\d ms", line) for line in lines), lines
+    assert any(line.startswith("GET /api/docs/nope 404") for line in lines)
+    assert not any("secret" in line for line in lines)  # no query strings (tokens) in the log
+    with urllib.request.urlopen(base + "/metrics") as res:
+        assert res.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = res.read().decode()
+    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line and not line.startswith("#")}
+    assert values['hoidap_http_requests_total{endpoint="/api/ask",method="POST",status="200"}'] >= 1
+    assert values['hoidap_http_requests_total{endpoint="/api/docs/{doc_id}",method="GET",status="404"}'] >= 1
+    assert values['hoidap_http_request_seconds_count{endpoint="/api/ask"}'] >= 1
+    assert values['hoidap_http_request_seconds_bucket{endpoint="/api/ask",le="+Inf"}'] >= 1
+    assert values['hoidap_questions_total{outcome="answered"}'] >= 1
+    assert values['hoidap_questions_total{outcome="abstained"}'] >= 1
+    assert values['hoidap_ingest_jobs_total{state="done"}'] >= 1
+    assert values["hoidap_documents"] >= 7 and values["hoidap_sentences"] > values["hoidap_documents"]
+
+
+def re_match(pattern: str, text: str) -> bool:
+    import re
+
+    return re.fullmatch(pattern, text) is not None
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p}
+        out |= kids
+        todo.extend(kids)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads processes from /proc")
+def test_kill_9_of_serve_leaves_no_orphan_readers(tmp_path: Path) -> None:
+    """``kill -9`` of a real ``hoidap serve``: its reader and ingest processes end too."""
+    import os
+    import signal
+
+    from hoidap.engine import Engine
+
+    with Engine(tmp_path / "idx") as eng:
+        eng.ingest([CORPUS])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen([sys.executable, "-m", "hoidap.cli", "serve", "--index", str(tmp_path / "idx"),
+                             "--port", str(port), "--readers", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if call(base, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        # An upload starts the ingest process too.
+        assert upload(base, [("b.txt", "Bài mới: Hội thảo về nông nghiệp xanh diễn ra tại Cần Thơ ngày 3/3/2022 với 300 đại biểu tham dự.".encode())])[0] == 200
+        workers = _children(proc.pid)
+        assert len(workers) >= 3, workers  # 2 readers, the ingest process (and multiprocessing's helper)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 15
+        while (left := {p for p in workers if _alive(p)}) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"orphans left: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in _children(proc.pid):
+            with suppress(OSError):
+                os.kill(p, signal.SIGKILL)
