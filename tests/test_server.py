@@ -301,13 +301,13 @@ def test_cli_serve_has_help_and_example() -> None:
 
 @pytest.mark.slow
 def test_load_short(tmp_path: Path) -> None:
-    """benchmarks/load_test.py, shortened: 2,000 articles, 5 clients, 10 s, one ingest meanwhile."""
+    """benchmarks/load_test.py, shortened: 2,000 articles, 5 clients, 10 s, 300 files uploaded meanwhile."""
     from .conftest import EVAL, need
 
     need(EVAL / "vietnews_test.jsonl.xz")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "load_test.py"), "--articles", "2000", "--clients", "5",
-         "--seconds", "10", "--extra", "300", "--workdir", str(tmp_path)],
+         "--seconds", "10", "--files", "300", "--max-upload-ratio", "10", "--workdir", str(tmp_path)],
         capture_output=True, text=True, timeout=170,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

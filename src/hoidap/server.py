@@ -527,6 +527,7 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await reads.start()
+        await ingests.start()  # started now: the first upload does not wait for a process to start
         try:
             yield
         finally:
