@@ -85,12 +85,16 @@ def post_upload(base: str, files: list[tuple[str, bytes]], headers: dict[str, st
     return call(base, "POST", "/api/ingest", raw=body, headers={"Content-Type": ctype, **(headers or {})})
 
 
+SEEN_JOB_VIEWS: list[dict[str, Any]] = []  # every job view polled, for the progress test
+
+
 def wait_job(base: str, job_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """Poll GET /api/jobs/{id} until the job is done or failed; its last view."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         status, job = call(base, "GET", f"/api/jobs/{job_id}", headers=headers)
         assert status == 200 and job["id"] == job_id, job
+        SEEN_JOB_VIEWS.append(job)
         if job["state"] in ("done", "failed"):
             return job
         time.sleep(0.05)
@@ -192,6 +196,7 @@ BAD_REQUESTS = [  # (name, method, path, body kwargs, status, words of the messa
     ("search k too big", "POST", "/api/search", {"body": {"query": "a", "k": 10_000}}, 422, "k: Input should be"),
     ("unknown document", "GET", "/api/docs/nope", {}, 404, "no document 'nope'"),
     ("unknown route", "GET", "/api/nope", {}, 404, "Not Found"),
+    ("unknown ingest job", "GET", "/api/jobs/nope", {}, 404, "no ingest job 'nope'"),
     ("wrong method", "DELETE", "/api/ask", {}, 405, "Method Not Allowed"),
 ]
 
@@ -289,6 +294,10 @@ def test_reads_are_answered_during_an_ingest(base: str) -> None:
     t.join()
     status, report = result["upload"]
     assert status == 200 and report["ingested"] == 300, report
+    # The job showed its progress while it ran: the file being read, articles counted.
+    views = [v for v in SEEN_JOB_VIEWS if v["state"] == "running" and v["progress"]["files_total"] == 1]
+    assert views and all(v["progress"]["current"] in ("ban-tin.jsonl", None) for v in views), SEEN_JOB_VIEWS[-3:]
+    assert SEEN_JOB_VIEWS[-1]["progress"] == {"files_total": 1, "files_done": 1, "articles": 300, "current": None}
     _, hits = call(base, "POST", "/api/search", {"query": "LS0299", "k": 1})
     assert "LS0299" in hits["hits"][0]["text"]
 
