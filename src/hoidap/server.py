@@ -10,9 +10,9 @@ FastAPI on uvicorn, one process for HTTP, and worker processes for the engine:
   reader sees whole batches or nothing (never a half-written index).
 - Ingests run as jobs (``hoidap.jobs``: ``POST /api/ingest`` answers 202, ``GET /api/jobs/{id}``
   gives progress and the per-file report) in one more process with its own writer ``Engine``,
-  at a lower CPU priority, one job at a time (also across servers: a lock file in the index
-  directory), each job's files in one ingest (one keyword commit), so questions keep being
-  answered meanwhile.
+  at ``Settings.ingest_niceness`` (0: one process's fair share of the CPU beside the readers),
+  one job at a time (also across servers: a lock file in the index directory), each job's files
+  in one ingest (one keyword commit), so questions keep being answered meanwhile.
 - Worker processes end when the server dies, even by ``kill -9`` (``_die_with_parent``).
 - Access rules (token, read-only) in ``hoidap.auth``; metrics and the access log in ``hoidap.metrics``.
 
@@ -284,8 +284,9 @@ class Workers:
 # -- ingest ---------------------------------------------------------------------
 def _ingest_init(niceness: int) -> None:
     _die_with_parent()
-    with suppress(OSError):
-        os.nice(niceness)
+    if niceness:
+        with suppress(OSError):
+            os.nice(niceness)
 
 
 def _renamed(item: RawDocument | FileFailure, path: str, name: str) -> RawDocument | FileFailure:
