@@ -367,12 +367,23 @@ def _bounds(c: Claim) -> tuple[float, float]:
     return low - c.rounding, high + c.rounding
 
 
+def _stated_range(f: Figure) -> bool:
+    return f.qualifier is None and f.low is not None and f.high is not None and f.low < f.high \
+        and f.unit != DATE_UNIT
+
+
+def _ranges_differ(a: Figure, b: Figure) -> bool:
+    """Two ranges stated as ranges ("6 đến 13 tuổi", "5-13 tuổi") are both exact
+    statements: different bounds disagree even where the ranges overlap."""
+    return _stated_range(a) and _stated_range(b) and (a.low, a.high) != (b.low, b.high)
+
+
 def verdict(a: Claim, b: Claim) -> str:
     """ "conflict" when the two ranges cannot both hold, "agree" when they are the same
     value, else "compatible". Bounds count as reached ("hơn 10" allows 10)."""
     al, ah = _bounds(a)
     bl, bh = _bounds(b)
-    if max(al, bl) > min(ah, bh):
+    if max(al, bl) > min(ah, bh) or _ranges_differ(a.figure, b.figure):
         return "conflict"
     if (al, ah) == (bl, bh) or (a.figure.value == b.figure.value and a.figure.qualifier == b.figure.qualifier):
         return "agree"
