@@ -9,21 +9,24 @@ Usage::
 Two hand-made sets in ``tests/data`` (the sentences are kept there, the articles
 are read from ``../shared/eval``):
 
-* ``conflict_verdicts.jsonl``: pairs of figures from two articles of one cluster
-  of ViMs (``vims_300clusters.jsonl``) or AbMuSu (``abmusu_train.jsonl``), each
-  judged by reading: the same measure and scope? (``same_measure``) and
-  ``verdict``: ``conflict`` (same measure, values that cannot both hold),
-  ``agree`` (same measure, same or compatible values) or ``not_comparable``.
-  The pairs were drawn before the claim comparison was written: every pair the
-  old grouping called a conflict, plus the most alike pairs with different and
-  with equal values (at most 11 per cluster). ``half`` is ``dev`` (crc32 of
-  the cluster key even: the thresholds of ``briefing/claims.py`` were chosen on
-  these) or ``heldout`` (only scored).
-* ``conflict_recall.jsonl``: 30 clusters read whole, one line per cluster with
-  every real disagreement between two articles found by reading: ``set``
-  ``development`` (15 clusters of the held-out half, read after the first design
-  and then used to find why disagreements were missed: an in-sample figure) and
-  ``heldout`` (15 clusters nobody had looked at, read after the design was frozen).
+* ``conflict_verdicts.jsonl``: pairs of figures (or event dates) from two articles
+  of one cluster of ViMs (``vims_300clusters.jsonl``) or AbMuSu
+  (``abmusu_train.jsonl``), each judged by reading: the same measure and scope?
+  (``same_measure``) and ``verdict``: ``conflict`` (same measure, values that cannot
+  both hold), ``agree`` (same measure, same or compatible values) or
+  ``not_comparable``. ``half`` says what the pair's cluster was used for:
+  ``design-1`` (crc32 of the cluster key even: the first design's thresholds were
+  set on it), ``design-2`` (held out from the first design, scored once, then used
+  with design-1 to make the second), ``heldout`` (20 clusters drawn after the second
+  design was frozen and only scored). Round 1 drew, before any new code ran, every
+  pair the old grouping called a conflict and the most alike pairs with different
+  and equal values; rounds 2 and 3 added the pairs either version reported that
+  were not judged yet (all of the new version's conflicts, samples of the old
+  version's conflicts and of the new one's agreements), shuffled so the reader
+  could not tell which version reported a pair.
+* ``conflict_recall.jsonl``: 50 clusters read whole, one line per cluster with
+  every real disagreement between two articles found by reading; ``set`` as
+  ``half`` above (``design-1``: 15 clusters, ``design-2``: 15, ``heldout``: 20).
 
 Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
 ``facts`` compares its figures. Printed: conflict precision (of the system's
@@ -140,10 +143,10 @@ def run(eval_dir: Path) -> dict[str, Any]:
             "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
         }
     out["recall"] = {}
-    for which in ("development", "heldout"):
+    for which in ("design-1", "design-2", "heldout"):
         real = hit = 0
         missed = []
-        rows = [r for r in recall_rows if r.get("set", "development") == which]
+        rows = [r for r in recall_rows if r.get("set") == which]
         for r in rows:
             pairs = {frozenset((a, b)) for a, b, v in found[r["cluster"]] if v == "conflict"}
             for d in r["disagreements"]:
@@ -173,10 +176,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=1))
         return
-    for half in ("dev", "heldout"):
+    for half in ("design-1", "design-2", "heldout"):
         if half in res:
             r = res[half]
-            print(f"{half:8s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
+            print(f"{half:9s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
                   f"{r['conflict_pairs']} conflict pairs judged)  agree precision {r['agree_precision']} "
                   f"({r['agree_judged']} of {r['agree_pairs']} judged)")
     for which, rc in res["recall"].items():
