@@ -115,7 +115,7 @@ def run(eval_dir: Path) -> dict[str, Any]:
         a = (v["a"]["doc"], v["a"]["sentence"], number_of(v["a"]["figure"]))
         b = (v["b"]["doc"], v["b"]["sentence"], number_of(v["b"]["figure"]))
         judged[(v["cluster"], frozenset((a, b)))] = v
-    half_of = {v["cluster"]: v["half"] for v in verdicts}
+    half_of = {r["cluster"]: r["set"] for r in recall_rows} | {v["cluster"]: v["half"] for v in verdicts}
     clusters = sorted({v["cluster"] for v in verdicts} | {r["cluster"] for r in recall_rows})
     cache: dict[str, Any] = {}
     found: dict[str, list[tuple[Key, Key, str]]] = {}
@@ -143,16 +143,18 @@ def run(eval_dir: Path) -> dict[str, Any]:
             "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
         }
     out["recall"] = {}
-    for which in ("design-1", "design-2", "heldout"):
+    for which in ("design-1", "design-2", "design-3", "heldout"):
         real = hit = 0
         missed = []
         rows = [r for r in recall_rows if r.get("set") == which]
         for r in rows:
-            pairs = {frozenset((a, b)) for a, b, v in found[r["cluster"]] if v == "conflict"}
+            # A disagreement is found when the system reports those two documents' values as
+            # a conflict, in whichever of their sentences (an article may state a figure twice).
+            pairs = {frozenset(((a[0], a[2]), (b[0], b[2]))) for a, b, v in found[r["cluster"]] if v == "conflict"}
             for d in r["disagreements"]:
                 real += 1
-                k = frozenset(((d["a"]["doc"], d["a"]["sentence"], number_of(d["a"]["number"])),
-                               (d["b"]["doc"], d["b"]["sentence"], number_of(d["b"]["number"]))))
+                k = frozenset(((d["a"]["doc"], number_of(d["a"]["number"])),
+                               (d["b"]["doc"], number_of(d["b"]["number"]))))
                 if k in pairs:
                     hit += 1
                 else:
@@ -176,7 +178,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=1))
         return
-    for half in ("design-1", "design-2", "heldout"):
+    for half in ("design-1", "design-2", "design-3", "heldout"):
         if half in res:
             r = res[half]
             print(f"{half:9s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
