@@ -9,18 +9,24 @@ Usage::
 Two hand-made sets in ``tests/data`` (the sentences are kept there, the articles
 are read from ``../shared/eval``):
 
-* ``conflict_verdicts.jsonl``: pairs of figures from two articles of one cluster
-  of ViMs (``vims_300clusters.jsonl``) or AbMuSu (``abmusu_train.jsonl``), each
-  judged by reading: the same measure and scope? (``same_measure``) and
-  ``verdict``: ``conflict`` (same measure, values that cannot both hold),
-  ``agree`` (same measure, same or compatible values) or ``not_comparable``.
-  The pairs were drawn before the claim comparison was written: every pair the
-  old grouping called a conflict, plus the most alike pairs with different and
-  with equal values (at most 11 per cluster). ``half`` is ``dev`` (crc32 of
-  the cluster key even: the thresholds of ``briefing/claims.py`` were chosen on
-  these) or ``heldout`` (only scored).
-* ``conflict_recall.jsonl``: 15 held-out clusters read whole, one line per
-  cluster with every real disagreement between two articles found by reading.
+* ``conflict_verdicts.jsonl``: pairs of figures (or event dates) from two articles
+  of one cluster of ViMs (``vims_300clusters.jsonl``) or AbMuSu
+  (``abmusu_train.jsonl``), each judged by reading: the same measure and scope?
+  (``same_measure``) and ``verdict``: ``conflict`` (same measure, values that cannot
+  both hold), ``agree`` (same measure, same or compatible values) or
+  ``not_comparable``. ``half`` says what the pair's cluster was used for:
+  ``design-1`` (crc32 of the cluster key even: the first design's thresholds were
+  set on it), ``design-2`` (held out from the first design, scored once, then used
+  with design-1 to make the second), ``heldout`` (20 clusters drawn after the second
+  design was frozen and only scored). Round 1 drew, before any new code ran, every
+  pair the old grouping called a conflict and the most alike pairs with different
+  and equal values; rounds 2 and 3 added the pairs either version reported that
+  were not judged yet (all of the new version's conflicts, samples of the old
+  version's conflicts and of the new one's agreements), shuffled so the reader
+  could not tell which version reported a pair.
+* ``conflict_recall.jsonl``: 50 clusters read whole, one line per cluster with
+  every real disagreement between two articles found by reading; ``set`` as
+  ``half`` above (``design-1``: 15 clusters, ``design-2``: 15, ``heldout``: 20).
 
 Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
 ``facts`` compares its figures. Printed: conflict precision (of the system's
@@ -101,13 +107,15 @@ def system_pairs(cluster: str, eval_dir: Path, cache: dict[str, Any]) -> tuple[l
 
 def run(eval_dir: Path) -> dict[str, Any]:
     verdicts = [json.loads(x) for x in (DATA / "conflict_verdicts.jsonl").read_text(encoding="utf-8").splitlines()]
-    recall_rows = [json.loads(x) for x in (DATA / "conflict_recall.jsonl").read_text(encoding="utf-8").splitlines()]
+    recall_file = DATA / "conflict_recall.jsonl"
+    recall_rows = ([json.loads(x) for x in recall_file.read_text(encoding="utf-8").splitlines()]
+                   if recall_file.exists() else [])
     judged: dict[tuple[str, frozenset[Key]], dict[str, Any]] = {}
     for v in verdicts:
         a = (v["a"]["doc"], v["a"]["sentence"], number_of(v["a"]["figure"]))
         b = (v["b"]["doc"], v["b"]["sentence"], number_of(v["b"]["figure"]))
         judged[(v["cluster"], frozenset((a, b)))] = v
-    half_of = {v["cluster"]: v["half"] for v in verdicts}
+    half_of = {r["cluster"]: r["set"] for r in recall_rows} | {v["cluster"]: v["half"] for v in verdicts}
     clusters = sorted({v["cluster"] for v in verdicts} | {r["cluster"] for r in recall_rows})
     cache: dict[str, Any] = {}
     found: dict[str, list[tuple[Key, Key, str]]] = {}
@@ -134,20 +142,26 @@ def run(eval_dir: Path) -> dict[str, Any]:
             "agree_pairs": n["agree_pairs"], "agree_judged": n["agree_judged"],
             "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
         }
-    real = hit = 0
-    missed = []
-    for r in recall_rows:
-        pairs = {frozenset((a, b)) for a, b, v in found[r["cluster"]] if v == "conflict"}
-        for d in r["disagreements"]:
-            real += 1
-            k = frozenset(((d["a"]["doc"], d["a"]["sentence"], d["a"]["number"]),
-                           (d["b"]["doc"], d["b"]["sentence"], d["b"]["number"])))
-            if k in pairs:
-                hit += 1
-            else:
-                missed.append(f'{r["cluster"]}: {d["a"]["number"]} / {d["b"]["number"]} ({d.get("what", "")})')
-    out["recall"] = {"clusters_read": len(recall_rows), "disagreements": real, "found": hit,
-                     "recall": round(hit / real, 3) if real else None, "missed": missed}
+    out["recall"] = {}
+    for which in ("design-1", "design-2", "design-3", "heldout"):
+        real = hit = 0
+        missed = []
+        rows = [r for r in recall_rows if r.get("set") == which]
+        for r in rows:
+            # A disagreement is found when the system reports those two documents' values as
+            # a conflict, in whichever of their sentences (an article may state a figure twice).
+            pairs = {frozenset(((a[0], a[2]), (b[0], b[2]))) for a, b, v in found[r["cluster"]] if v == "conflict"}
+            for d in r["disagreements"]:
+                real += 1
+                k = frozenset(((d["a"]["doc"], number_of(d["a"]["number"])),
+                               (d["b"]["doc"], number_of(d["b"]["number"]))))
+                if k in pairs:
+                    hit += 1
+                else:
+                    missed.append(f'{r["cluster"]}: {d["a"]["number"]} / {d["b"]["number"]} ({d.get("what", "")})')
+        if rows:
+            out["recall"][which] = {"clusters_read": len(rows), "disagreements": real, "found": hit,
+                                    "recall": round(hit / real, 3) if real else None, "missed": missed}
     out["judged_pairs"] = len(verdicts)
     out["facts_seconds"] = round(seconds, 2)
     return out
@@ -164,17 +178,17 @@ def main() -> None:
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=1))
         return
-    for half in ("dev", "heldout"):
+    for half in ("design-1", "design-2", "design-3", "heldout"):
         if half in res:
             r = res[half]
-            print(f"{half:8s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
+            print(f"{half:9s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
                   f"{r['conflict_pairs']} conflict pairs judged)  agree precision {r['agree_precision']} "
                   f"({r['agree_judged']} of {r['agree_pairs']} judged)")
-    rc = res["recall"]
-    print(f"recall   {rc['recall']} ({rc['found']} of {rc['disagreements']} disagreements found by reading "
-          f"{rc['clusters_read']} clusters)")
-    for m in rc["missed"]:
-        print("  missed", m)
+    for which, rc in res["recall"].items():
+        print(f"recall {which}: {rc['recall']} ({rc['found']} of {rc['disagreements']} disagreements found by "
+              f"reading {rc['clusters_read']} clusters)")
+        for m in rc["missed"]:
+            print("  missed", m)
     print(f"judged pairs {res['judged_pairs']}, facts over all clusters {res['facts_seconds']} s")
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hoidap.briefing.claims import claims_of, comparable, rounding, verdict
+from hoidap.briefing.claims import CLOCK_UNIT, DATE_UNIT, claims_of, comparable, rounding, verdict
 from hoidap.briefing.conflicts import compare
 from hoidap.briefing.facts import figures_in_text
 from hoidap.models import Conflict, Figure
@@ -129,11 +129,70 @@ def test_event_dates_are_compared_with_time_zone_wording_respected() -> None:
     local = art("a", "Trận động đất xảy ra vào tối 24/8 (giờ địa phương) tại miền trung Italy.")
     vietnam = art("b", "Trận động đất xảy ra vào 22h ngày 23/8 tại miền trung Italy.")
     wrong = art("c", "Trận động đất xảy ra vào ngày 21/8 tại miền trung Italy.")
-    dates = extract_dates([local, vietnam, wrong])
+    found = extract_dates([local, vietnam, wrong])
+    dates = [d for d in found if d.unit == DATE_UNIT]
     assert [(d.text, d.date) for d in dates] == [("24/8", "2016-08-24"), ("23/8", "2016-08-23"),
                                                  ("21/8", "2016-08-21")]
+    assert [(d.text, d.value) for d in found if d.unit == CLOCK_UNIT] == [("22h", 22 * 60.0)]
     (c,) = compare(dates)
     assert c.label == "conflict"
     assert sorted(c.pairs) == [(0, 1, "compatible"), (0, 2, "conflict"), (1, 2, "conflict")]
     # A fraction is not a date.
     assert extract_dates([art("d", "Giá điện chỉ bằng 1/6 mức của năm trước.")]) == []
+
+
+def test_one_sentence_told_of_two_scopes_is_not_a_disagreement() -> None:
+    # All transport and roads alone: every figure differs, none is a misreport.
+    assert _labels("So với cùng kỳ năm trước, số vụ tai nạn giảm 663 vụ, tăng 79 người chết, giảm 793 người bị thương.",
+                   "So với cùng kỳ năm trước, số vụ tai nạn giảm 662 vụ, tăng 58 người chết, giảm 797 người bị thương.") == []
+    # One figure drifting while the others agree is one.
+    assert "conflict" in _labels(
+        "So với cùng kỳ năm trước, số vụ tai nạn giảm 663 vụ, tăng 79 người chết, giảm 793 người bị thương.",
+        "So với cùng kỳ năm trước, số vụ tai nạn giảm 663 vụ, tăng 76 người chết, giảm 793 người bị thương.")
+
+
+def test_a_value_the_other_sentence_states_too_is_a_shifted_list() -> None:
+    assert "conflict" not in _labels(
+        "Đường thủy xảy ra 20 vụ, giảm 4 vụ (16,6%), và hàng hải giảm 1 vụ (20%) so với cùng kỳ.",
+        "Đường thủy xảy ra 20 vụ, giảm 4 vụ, và hàng hải giảm 1 vụ (20%) so với cùng kỳ.")
+
+
+def test_rows_of_a_table_told_in_prose_are_not_compared() -> None:
+    assert _labels("Người thứ 2 đóng 70% mức đóng của người thứ nhất, tương đương 46.935 đồng/tháng.",
+                   "Người thứ 3 đóng 60% mức đóng của người thứ nhất, tương đương 40.230 đồng/tháng.") == []
+
+
+def test_a_base_and_its_part_are_not_compared() -> None:
+    assert _labels("Trong 8 cửa hàng bị kiểm tra, có 6 đơn vị không có giấy chứng nhận an toàn thực phẩm.",
+                   "Cụ thể, 6 cửa hàng kinh doanh không có giấy chứng nhận an toàn thực phẩm.") == []
+
+
+def test_two_people_named_in_different_clauses_are_two_amounts() -> None:
+    assert _labels("Theo đó, Dương bị buộc phải thi hành án dân sự với số tiền 1.655 tỷ đồng.",
+                   "Trong vụ án này, Phan Sào Nam phải thi hành án số tiền lớn, lên tới 1.475 tỷ đồng.") == []
+
+
+def test_stated_ranges_with_different_bounds_disagree() -> None:
+    assert _labels("Các em trong ký túc xá có độ tuổi 6-13 tuổi, theo nhà trường.",
+                   "Các em trong ký túc xá có độ tuổi 5-13 tuổi, theo nhà trường.") == ["conflict"]
+
+
+def test_an_integer_with_a_scale_word_is_rounded_at_the_scale() -> None:
+    assert _labels("Danh mang số vàng cướp được đến một tiệm vàng ở quận 8 bán được 13 triệu đồng.",
+                   "Danh mang số vàng cướp được đến một tiệm vàng ở quận 8 bán được 13,2 triệu đồng.") == ["compatible"]
+
+
+def test_clock_times_and_months_are_claims_and_durations_are_not() -> None:
+    from hoidap.briefing.facts import extract_dates
+    from hoidap.models import Article, Sentence
+
+    def art(doc: str, text: str) -> Article:
+        return Article(doc, doc, None, "2016-05-30", None, text, text, sentences=(Sentence(doc, 0, 0, len(text), text),))
+
+    a = art("a", "Khoảng 20h ngày 28/5, công an xã nhận được tin báo về vụ việc.")
+    b = art("b", "Khoảng 21h ngày 28/5, công an xã nhận được tin báo về vụ việc.")
+    groups = compare(extract_dates([a, b]))
+    assert {(c.label, c.members[0].unit) for c in groups} == {("conflict", CLOCK_UNIT), ("agree", DATE_UNIT)}
+    months = extract_dates([art("c", "Pham bị dẫn độ về Mỹ vào tháng 2/2015 để hầu tòa.")])
+    assert [(m.text, m.date) for m in months] == [("2/2015", "2015-02")]
+    assert extract_dates([art("d", "Sau hơn 25 giờ, trong 3 giờ đồng hồ, lực lượng đã làm việc 4 giờ đồng hồ.")]) == []

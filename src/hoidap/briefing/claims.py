@@ -51,16 +51,23 @@ from hoidap.text.normalize import fold_token, terms
 # cử" / "Toàn xã có 10 tổ bầu cử") below.
 ALIGN_MIN = 0.5
 # Or when the words around the two figures (``WINDOW_WORDS`` content words before the
-# figure and the figure's own words: "đã nhận được trên 151 triệu liều vắc xin") share
-# this much (Jaccard), for a fact restated inside sentences that otherwise differ ...
+# figure and its own words: "đã nhận được trên 151 triệu liều vắc xin") share this much
+# (Jaccard), for a fact restated inside sentences that otherwise differ. A figure with
+# no words of its own (a date, "(58%)") takes ``WINDOW_AFTER`` words after it instead,
+# which keeps two stories' stock openers ("Cụ thể, chiều 5/12, H'Chua ..." / "Cụ thể,
+# chiều ngày 16.5, ông ...") apart ...
 WINDOW_MIN = 0.5
 WINDOW_WORDS = 4
+# (the sentences still sharing this much: a purchase of 10.500 tấn gạo and another of
+# 8.500 tấn gạo are told in sentences alike only around the figures)
+WINDOW_ALIGN_MIN = 0.3
+WINDOW_AFTER = 2
 # ... each window holding this many words: "Chiều 19/5" and "Chiều 20/5" open
 # unrelated stories.
 WINDOW_MIN_WORDS = 3
 # Two figures of aligned sentences fill the same slot when the words before them
 # (within their list item, ``SLOT_WORDS`` at most) overlap this much (overlap coefficient).
-SLOT_MIN = 0.5
+SLOT_MIN = 0.6
 SLOT_WORDS = 4
 # For a figure opening a bracket ("Indonesia (75%)"), the characters read before it.
 BRACKET_CHARS = 40
@@ -75,6 +82,17 @@ NAMED_WORDS = 2
 MAX_POSTING = 64
 # ... and a claim is indexed under its rarest statement words, this many.
 BLOCK_WORDS = 8
+# The unit of an event date compared as a claim (its value is the day's ordinal).
+DATE_UNIT = "thời điểm"
+MONTH_UNIT = "tháng (thời điểm)"
+CLOCK_UNIT = "giờ (thời điểm)"
+# A value this many times its written number was scaled by a word ("13 triệu"): it is
+# rounded at that scale.
+SCALED = 1000.0
+# Sentences stating this many values each, none in common, are two scopes told alike.
+SCOPE_VALUES = 3
+# Two figures further apart than this factor are two facts, not one misreported.
+MAX_RATIO = 1.5
 # Units that are spans of time, never compared: "sau 3 phút", "6 tháng đầu năm",
 # "35 năm", "2 lần" (the facts lexicon's ``closed_units`` but "tuổi": an age is a fact).
 NOT_COMPARED = lexicon().closed_units - {"tuổi"}
@@ -82,6 +100,20 @@ NOT_COMPARED = lexicon().closed_units - {"tuổi"}
 # (clusters whose crc32 is even) and the pattern tests; the held-out half and the
 # clusters read whole were only scored (benchmarks/conflicts.py).
 
+# A breakdown of a whole just stated: "..., trong đó có 3.000 cử tri là ngư dân".
+_PART_RE = re.compile(r"\b(?:trong đó|trong số đó|trong số này|riêng|bao gồm)\b", re.IGNORECASE)
+PART_CHARS = 30
+# "người thứ 2", "lần thứ ba": whose figure a sentence gives, in a table told in prose.
+_ORDINAL_RE = re.compile(r"\bthứ\s+(\d+|nhất|nhì|hai|ba|tư|bốn|năm|sáu|bảy|tám|chín|mười)\b", re.IGNORECASE)
+_ORDINALS = {"nhất": "1", "nhì": "2", "hai": "2", "ba": "3", "tư": "4", "bốn": "4", "năm": "5", "sáu": "6",
+             "bảy": "7", "tám": "8", "chín": "9", "mười": "10"}
+# An opening attribution, whose names say who reports, not whose figure: "Theo hãng tin AP,".
+_ATTRIBUTION_RE = re.compile(r"\s*(?:theo|nguồn tin từ|trích dẫn)\b[^,;:]*[,;:]", re.IGNORECASE)
+_NAME_RUN_RE = re.compile(r"(?<!^)\b[A-ZÀ-Ỹ][\w]*(?:\s+[A-ZÀ-Ỹ][\w]*)+")
+# The whole that a part is then counted out of: "Trong 8 cửa hàng bị kiểm tra, có 6 ...".
+_BASE_RE = re.compile(r"(?:^|[\s,;:(])(?:trong|trong số|trên tổng số|trên tổng|/)\s*(?:khoảng|gần|hơn|trên)?\s*$",
+                      re.IGNORECASE)
+BASE_CHARS = 20
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -96,10 +128,14 @@ class Claim:
     slot: frozenset[str]
     rank: int
     rounding: float
-    window: frozenset[str]  # the content words just before the figure and of its own text
+    window: frozenset[str]  # the content words just before the figure, of its own text and just after
     named: frozenset[str]  # the distinguishing words of the measure the sentence names
     names: frozenset[str]  # capitalised names in the figure's clause: whose, where
     siblings: int = 1  # claims of the same measure in its sentence
+    part: bool = False  # stated as a part of a whole just given: "trong đó có 3.000 cử tri"
+    ordinal: str | None = None  # the ordinal it belongs to: "Người thứ 2 đóng ... 46.935 đồng" -> "2"
+    values: frozenset[float] = frozenset()  # the values of every figure its sentence states
+    base: bool = False  # the whole a part is counted out of: "Trong 8 cửa hàng bị kiểm tra, có 6 ..."
 
 
 def quantity_class(fig: Figure) -> str:
@@ -127,20 +163,34 @@ def _named(fig: Figure) -> frozenset[str]:
     return frozenset(_content([w for w in words if w not in lex.generic and w not in heads and w not in nouns]))
 
 
+def _capitalised(text: str, skip_first: bool) -> frozenset[str]:
+    words = re.findall(r"\w+", text)
+    return frozenset(fold_token(w) for k, w in enumerate(words)
+                     if (k > 0 or not skip_first) and w[:1].isupper() and not w.isupper()
+                     or len(w) > 1 and w.isupper())
+
+
 def _names(sentence: str, a: int, b: int) -> frozenset[str]:
     """Capitalised words of the clause holding the figure ``sentence[a:b]`` (but the
-    clause's first word and the figure's own)."""
+    sentence's first word and the figure's own): whose or where the figure is. A clause
+    naming nobody ("..., lên tới 1.475 tỷ đồng") takes the names said before it in the
+    sentence, an opening attribution ("Theo hãng tin AP, ...") left out."""
     head = sentence[:a].rstrip()
     if head.endswith("("):  # "Indonesia (75%)": the clause before the bracket says whose
         a = len(head) - 1
     lo = max((sentence.rfind(p, 0, a) for p in ",;:()"), default=-1) + 1
     his = [h for h in (sentence.find(p, b) for p in ",;:()") if h >= 0]
     hi = min(his) if his else len(sentence)
-    # The figure's own words ("USD", "COVID") say what, not whose.
-    clause = sentence[lo:a] + " " + sentence[b:hi]
-    words = re.findall(r"\w+", clause)
-    return frozenset(fold_token(w) for k, w in enumerate(words)
-                     if k > 0 and w[:1].isupper() and not w.isupper() or len(w) > 1 and w.isupper())
+    # The figure's own words ("USD", "COVID") say what, not whose; a capital opening the
+    # sentence is only a sentence's, one after a comma is a name's.
+    names = _capitalised(sentence[lo:a] + " " + sentence[b:hi], skip_first=lo == 0)
+    if names:
+        return names
+    before = sentence[:lo]
+    m = _ATTRIBUTION_RE.match(before)
+    # Names of two words or more ("Phan Sào Nam"): a lone capital there ("Covid-19") is a topic.
+    runs = _NAME_RUN_RE.findall(before[m.end() :] if m else before)
+    return frozenset(fold_token(w) for run in runs for w in run.split())
 
 
 @lru_cache(maxsize=1)
@@ -154,20 +204,22 @@ def _content(words: Sequence[str]) -> list[str]:
 
 
 def rounding(fig: Figure) -> float:
-    """Half the last digit the figure was written with: "22,3 tỷ" -> 0.05e9, "224" -> 0.
+    """Half the last digit the figure was written with: "22,3 tỷ" -> 0.05e9, "13 triệu"
+    -> 0.5e6, "224" -> 0.
 
-    Integers are taken as exact (counts of people, partners); a decimal is read as
-    rounded at its last digit, scaled as the value was ("tỷ", "triệu").
+    A plain integer is taken as exact (counts of people, partners); a decimal is read as
+    rounded at its last digit, and an integer with a scale word ("triệu", "tỷ") at the
+    scale's unit, both scaled as the value was.
     """
     m = _NUMBER_RE.search(fig.text)
-    if not m or fig.of is not None:
+    if not m or fig.of is not None or fig.unit in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT):
         return 0.0
     written = m.group()
-    if "," not in written:
-        return 0.0
-    decimals = len(written.rsplit(",", 1)[1])
+    decimals = len(written.rsplit(",", 1)[1]) if "," in written else 0
     base = float(written.replace(".", "").replace(",", "."))
     scale = fig.value / base if base else 1.0
+    if decimals == 0 and scale < SCALED:
+        return 0.0
     return 0.5 * 10.0 ** (-decimals) * scale
 
 
@@ -186,6 +238,7 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
         sentence = figs[0].citation.sentence
         statement = frozenset(_content(terms(sentence)))
         figs = sorted(figs, key=lambda f: f.start)
+        values = frozenset(f.value for f in figs)
         seen: dict[str, int] = defaultdict(int)
         prev_end = 0
         for f in figs:
@@ -205,8 +258,12 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
             measure = quantity_class(f)
             before = _content([fold_token(w) for w in re.findall(r"\w+", sentence[:a])])[-WINDOW_WORDS:]
             own = _content(synonymised([fold_token(w) for w in re.findall(r"\w+", sentence[a:b])], lexicon()))
+            # A figure with no words of its own (a date, a bare "58%") is placed by what follows.
+            after = [] if own else _content([fold_token(w) for w in re.findall(r"\w+", sentence[b:])])[:WINDOW_AFTER]
             out.append(Claim(f, doc_id, measure, statement, slot, seen[measure], rounding(f),
-                             frozenset(before + own), _named(f), _names(sentence, a, b)))
+                             frozenset(before + own + after), _named(f), _names(sentence, a, b),
+                             part=bool(_PART_RE.search(sentence[:a][-PART_CHARS:])), ordinal=_ordinal(sentence[:a]),
+                             values=values, base=bool(_BASE_RE.search(sentence[:a][-BASE_CHARS:]))))
             seen[measure] += 1
         # How many claims of its measure its sentence holds: ranks are comparable only
         # between sentences holding as many.
@@ -220,10 +277,13 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def same_slot(a: Claim, b: Claim) -> bool:
-    """Whether two claims of aligned sentences are the same item: their slots agree, or
-    neither has one; and where both sentences list as many claims of the measure, at the
-    same place ("ngày 30/8 và ngày 20/4": slots alike, the places differ)."""
-    if a.siblings == b.siblings and a.siblings > 1 and a.rank != b.rank:
+    """Whether two claims of aligned sentences are the same item. Where each sentence
+    holds one figure of the measure, they are; else their slots must agree (or neither
+    have one), and where both list as many, at the same place ("ngày 30/8 và ngày
+    20/4": slots alike, the places differ)."""
+    if a.siblings == b.siblings == 1:
+        return True  # one figure of the measure on each side: no list to pick an item from
+    if a.siblings == b.siblings and a.rank != b.rank:
         return False
     if a.slot and b.slot:
         return len(a.slot & b.slot) / min(len(a.slot), len(b.slot)) >= SLOT_MIN
@@ -244,6 +304,40 @@ def other_names(a: Claim, b: Claim) -> bool:
     return bool(a.names and b.names and not a.names & b.names)
 
 
+def _ordinal(before: str) -> str | None:
+    """The last ordinal before a figure that is not a genitive's ("mức đóng của người
+    thứ nhất" names the base, not the row): "Người thứ 2 đóng 70% mức đóng của người thứ
+    nhất, tương đương 46.935 đồng" -> "2"."""
+    found = None
+    for m in _ORDINAL_RE.finditer(before):
+        if not re.search(r"\bcủa\s+(?:\w+\s+)?$", before[: m.start()], re.IGNORECASE):
+            found = m.group(1).lower()
+    return _ORDINALS.get(found, found) if found else None
+
+
+def stated_by_both(a: Claim, b: Claim) -> bool:
+    """A different value that the other sentence states too: the two figures were
+    paired across a list one source shortened ("giảm 4 vụ (16,6%), ..., giảm 1 vụ (20%)"
+    and "giảm 4 vụ, ..., giảm 1 vụ (20%)"), not a disagreement."""
+    return a.figure.value != b.figure.value and (a.figure.value in b.values or b.figure.value in a.values)
+
+
+def two_scopes(a: Claim, b: Claim) -> bool:
+    """Two sentences each stating ``SCOPE_VALUES`` figures or more and not one value in common: the same
+    sentence told of two scopes ("So với cùng kỳ, giảm 663 vụ, tăng 79 người chết, giảm 793
+    người bị thương" for all transport and "... giảm 662 vụ, tăng 58 ..., giảm 797 ..." for
+    roads alone). A source misreporting one figure of a sentence keeps the others."""
+    return len(a.values) >= SCOPE_VALUES and len(b.values) >= SCOPE_VALUES and not a.values & b.values
+
+
+def too_far_apart(a: Claim, b: Claim) -> bool:
+    """Values more than ``MAX_RATIO`` apart: two sources misreporting one fact drift
+    (224 / "hơn 230", 180 / 186 hành khách, 22 / 24 tuổi); figures that far apart are two
+    facts that look alike (all voters / the fishermen among them, two tariffs)."""
+    x, y = abs(a.figure.value), abs(b.figure.value)
+    return min(x, y) * MAX_RATIO < max(x, y)
+
+
 def comparable(a: Claim, b: Claim) -> bool:
     """Same measure, stated by two documents in the same statement and slot, or under
     the same named measure."""
@@ -254,13 +348,18 @@ def comparable(a: Claim, b: Claim) -> bool:
     if a.figure.of is not None and a.figure.of == b.figure.value \
             or b.figure.of is not None and b.figure.of == a.figure.value:
         return False  # "8/10 người" and "10 người": a part and its whole
-    if other_names(a, b):
+    if other_names(a, b) or a.part != b.part or a.base != b.base or too_far_apart(a, b):
         return False
+    if two_scopes(a, b) or stated_by_both(a, b):
+        return False
+    if a.ordinal and b.ordinal and a.ordinal != b.ordinal:
+        return False  # "Người thứ 2 đóng ..." and "Người thứ 3 đóng ...": two rows of a table
     if jaccard(a.statement, b.statement) >= ALIGN_MIN and same_slot(a, b):
         return True
     # Sentences that differ elsewhere: the words around the figures must match, slot included.
     if a.slot and b.slot and min(len(a.window), len(b.window)) >= WINDOW_MIN_WORDS \
-            and jaccard(a.window, b.window) >= WINDOW_MIN and same_slot(a, b):
+            and jaccard(a.window, b.window) >= WINDOW_MIN and same_slot(a, b) \
+            and jaccard(a.statement, b.statement) >= WINDOW_ALIGN_MIN:
         return True
     return same_named_measure(a, b)
 
@@ -272,12 +371,23 @@ def _bounds(c: Claim) -> tuple[float, float]:
     return low - c.rounding, high + c.rounding
 
 
+def _stated_range(f: Figure) -> bool:
+    return f.qualifier is None and f.low is not None and f.high is not None and f.low < f.high \
+        and f.unit not in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT)
+
+
+def _ranges_differ(a: Figure, b: Figure) -> bool:
+    """Two ranges stated as ranges ("6 đến 13 tuổi", "5-13 tuổi") are both exact
+    statements: different bounds disagree even where the ranges overlap."""
+    return _stated_range(a) and _stated_range(b) and (a.low, a.high) != (b.low, b.high)
+
+
 def verdict(a: Claim, b: Claim) -> str:
     """ "conflict" when the two ranges cannot both hold, "agree" when they are the same
     value, else "compatible". Bounds count as reached ("hơn 10" allows 10)."""
     al, ah = _bounds(a)
     bl, bh = _bounds(b)
-    if max(al, bl) > min(ah, bh):
+    if max(al, bl) > min(ah, bh) or _ranges_differ(a.figure, b.figure):
         return "conflict"
     if (al, ah) == (bl, bh) or (a.figure.value == b.figure.value and a.figure.qualifier == b.figure.qualifier):
         return "agree"
