@@ -377,3 +377,32 @@ def test_filters_refuse_a_date_that_is_not_iso() -> None:
 
     with pytest.raises(UsageError, match="ISO date"):
         Filters(since="14/12/2021")
+
+
+def test_two_versions_from_one_source_in_one_ingest_keep_the_later(new_settings: Callable[..., Settings]) -> None:
+    with Engine(settings=new_settings()) as eng:
+        old = eng.ingest_documents([RawDocument(URL, ARTICLE_A)]).ingested[0]
+        report = eng.ingest_documents([RawDocument(URL, ARTICLE_A.replace("600 tỷ", "650 tỷ")),
+                                       RawDocument(URL, ARTICLE_A.replace("600 tỷ", "700 tỷ"))])
+        [new] = report.ingested
+        assert report.replaced == (old,) and [d.doc_id for d in eng.documents()] == [new]
+        assert "700" in (eng.ask(TRADE_Q).answer or "")
+        assert eng.store.source_document(URL) == new
+
+
+def test_delete_while_another_writer_holds_the_keyword_index_is_finished_on_the_next_open(tmp_path: Path) -> None:
+    from hoidap.backends.embedded.keyword import KeywordIndex
+
+    with _engine(tmp_path) as eng:
+        a, b = eng.ingest_documents([RawDocument("a.txt", ARTICLE_A), RawDocument("b.txt", ARTICLE_B)]).ingested
+    other = KeywordIndex(tmp_path / "idx" / "keyword")
+    other.sentences.hold_writer()  # as an ingest in another process would
+    try:
+        with _engine(tmp_path) as eng:
+            assert eng.delete([a]).deleted == (a,)
+            assert [p.dno for p in eng.store.pending_deletes()] == [1]
+            assert all(h.doc_id == b for h in eng.search("kim ngạch thương mại 600 tỷ USD"))
+    finally:
+        other.sentences.release_writer()
+    with _engine(tmp_path) as eng:
+        _consistent(eng)

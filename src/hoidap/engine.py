@@ -55,6 +55,14 @@ log = logging.getLogger(__name__)
 LINE_SOURCE = re.compile(r"#L\d+$")
 
 
+def _drop_version(doc_id: str, batch: list[PreparedArticle], sources: list[tuple[str, str]],
+                  ingested: list[str]) -> None:
+    """Take a not yet stored article out of the batch (a later version from its source came)."""
+    batch[:] = [p for p in batch if p.article.doc_id != doc_id]
+    sources[:] = [(s, d) for s, d in sources if d != doc_id]
+    ingested.remove(doc_id)
+
+
 def _test_pause(variable: str) -> None:
     """Test hook: sleep this many seconds (the environment variable) at a dangerous point,
     so that a test can kill the process there (tests/test_engine.py)."""
@@ -152,6 +160,7 @@ class Engine:
         sources: list[tuple[str, str]] = []
         replaced: list[str] = []  # older versions of the batch's articles, deleted with it
         all_replaced: list[str] = []
+        in_batch: dict[str, str] = {}  # source -> doc id of the batch's new articles
         seen: set[str] = set()
         indexed_at, unindexed = time.monotonic(), 0
         for item in items:
@@ -172,12 +181,17 @@ class Engine:
             if (old := self._older_version(prep.article.source, doc_id)) and old not in replaced:
                 replaced.append(old)
                 all_replaced.append(old)
+            if (earlier := in_batch.get(prep.article.source)) is not None:
+                _drop_version(earlier, batch, sources, ingested)  # two versions in one batch: the later wins
+            if not LINE_SOURCE.search(prep.article.source):
+                in_batch[prep.article.source] = doc_id
             batch.append(prep)
             ingested.append(doc_id)
             if len(batch) >= self.settings.batch_size:
                 unindexed += len(batch)
                 due = time.monotonic() - indexed_at >= self.settings.keyword_commit_seconds
                 self._flush(batch, sources, on_stored, catch_up=due, replaced=replaced)
+                in_batch.clear()
                 if due:
                     indexed_at, unindexed = time.monotonic(), 0
         self._flush(batch, sources, on_stored, catch_up=bool(batch or sources) or unindexed > 0,
