@@ -353,6 +353,8 @@ def test_filters_keep_questions_and_searches_inside_the_allowed_articles(
         ans = eng.ask(COUNTRIES_Q, filters)
         assert ans.answer is not None and "189" in ans.answer
         assert {c.doc_id for c in ans.citations} == {want}
+        assert all(c.also == () for c in ans.citations)  # the other outlet's copy is outside the filter
+        assert {r.doc_id for c in eng.ask(COUNTRIES_Q).citations for r in c.also}  # unfiltered, it is listed
         assert {h.doc_id for h in eng.search("quan hệ ngoại giao", 10, filters)} == {want}
         assert eng.ask(COUNTRIES_Q, Filters(docs=(want,))).citations[0].doc_id == want
         assert {c.doc_id for s in eng.brief(filters=filters).sentences for c in s.citations} == {want}

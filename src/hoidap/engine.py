@@ -320,7 +320,9 @@ class Engine:
         articles ``filters`` allows) does not say."""
         q = parse_question(self._check(question))  # parsed once for every stage below
         p = self._plan(q.query)
-        hits = self._search_planned(p, self.settings.top_sentences, self._allowed(filters))
+        allowed = self._allowed(filters)
+        within = None if allowed is None else set(allowed)
+        hits = self._search_planned(p, self.settings.top_sentences, allowed)
         groups = group_hits(hits)
         # The ranker reads every sentence of the top article: its answer sentence is
         # often not among the retrieved ones.
@@ -336,13 +338,14 @@ class Engine:
                 or (choice.no_answer is not None and self.settings.max_no_answer is not None
                     and choice.no_answer > self.settings.max_no_answer)):
             conf = choice.confidence if choice else 0.0
-            cited = cite(by_document(groups), self.store, self.index, self.settings.max_citations) if choice else ()
+            cited = (cite(by_document(groups), self.store, self.index, self.settings.max_citations, within)
+                     if choice else ())
             return Answer(q.text, None, round(conf, 4), cited, q.kind)
         # The sentence the answer came from is cited first.
         chosen = next((g for g in groups if any(h.sentence_id == choice.hit.sentence_id for h in g)),
                       [choice.hit])
         ordered = by_document([chosen] + [g for g in groups if g is not chosen])
-        cited = cite(ordered, self.store, self.index, self.settings.max_citations)
+        cited = cite(ordered, self.store, self.index, self.settings.max_citations, within)
         return Answer(q.text, choice.text, round(choice.confidence, 4), cited, choice.kind)
 
     def _read(self, q: Question, choice: rank.Choice, hits: list[Hit], sentences: list[StoredSentence],

@@ -7,7 +7,7 @@ documents that state it in ``also``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from hoidap.models import Citation, Hit, SourceRef
 from hoidap.protocols import Statements, Store
@@ -62,13 +62,15 @@ def by_document(groups: Sequence[Sequence[Hit]]) -> list[Sequence[Hit]]:
 
 
 def cite(groups: Sequence[Sequence[Hit]], store: Store, statements: Statements,
-         limit: int) -> tuple[Citation, ...]:
-    """One citation per group (its best sentence), other sources of the statement in ``also``."""
+         limit: int, within: Collection[int] | None = None) -> tuple[Citation, ...]:
+    """One citation per group (its best sentence), other sources of the statement in ``also``
+    (only those among the documents numbered ``within``, when given: a filtered question)."""
     chosen = list(groups[:limit])
     # One lookup and one read for all the groups (each is a round trip in PostgreSQL).
     copies = statements.same_statements([g[0].dup_key for g in chosen], MAX_SAME_STATEMENT)
     rows = {s.sid: s for s in store.sentences(sorted({i for sids in copies.values() for i in sids}))}
-    extra = {g[0].sentence_id: [rows[i] for i in copies.get(g[0].dup_key, []) if i in rows] for g in chosen}
+    extra = {g[0].sentence_id: [rows[i] for i in copies.get(g[0].dup_key, [])
+                                if i in rows and (within is None or rows[i].dno in within)] for g in chosen}
     doc_ids = {h.doc_id for g in chosen for h in g} | {s.doc_id for v in extra.values() for s in v}
     info = store.infos(sorted(doc_ids))
     out = []
