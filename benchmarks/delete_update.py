@@ -193,6 +193,8 @@ def main() -> None:
                 server = PgServer.init().start()
                 settings = settings.with_(store=server.create_database("delete_update"))
             results.append(run(backend, settings, args.articles, args.questions, args.removed))
+            shown = {k: v for k, v in results[-1].items() if k != "filtered_answers"}
+            print(json.dumps(shown, ensure_ascii=False), flush=True)  # each backend as soon as it is done
     finally:
         if server is not None:
             server.remove()
@@ -200,8 +202,6 @@ def main() -> None:
     if len(answers) == 2:
         same = sum(a == b for a, b in zip(answers[0], answers[1], strict=True))
         print(json.dumps({"filtered_questions_same_in_both_backends": f"{same}/{len(answers[0])}"}))
-    for r in results:
-        print(json.dumps(r, ensure_ascii=False))
 
 
 if __name__ == "__main__":
