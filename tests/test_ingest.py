@@ -409,3 +409,21 @@ def test_seed_pages_read_cleanly() -> None:
         pytest.skip(f"{SEEDS} is absent (it exists only in the project's shared checkout)")
     results = list(read_all([SEEDS], LIMIT))
     assert results and all(isinstance(r, RawDocument) and r.encoding_note is None for r in results)
+
+
+def test_over_long_article_refused_pattern(tmp_path: Path) -> None:
+    """Issue 22: an article over MAX_ARTICLE_CHARS (a book, a whole site) is refused with the
+    reason, from a file and from a JSON line alike; one just under the limit is read."""
+    from hoidap.ingest.read import MAX_ARTICLE_CHARS
+
+    line = "Việt Nam có quan hệ ngoại giao với 189 quốc gia và quan hệ kinh tế với 224 đối tác.\n"
+    big = line * (MAX_ARTICLE_CHARS // len(line) + 1)
+    path = write(tmp_path, "sach.txt", big)
+    with pytest.raises(BadInputError, match=r"over-long article: [\d,]+ characters.*split it"):
+        read_file(path, LIMIT)
+    small = write(tmp_path, "dai.txt", line * (MAX_ARTICLE_CHARS // len(line) - 1))
+    [doc], _ = read_file(small, LIMIT)
+    assert len(doc.text) <= MAX_ARTICLE_CHARS
+    records = write(tmp_path, "a.jsonl", json.dumps({"text": big}) + "\n" + json.dumps({"text": line}) + "\n")
+    docs, failures = read_jsonl(records, LIMIT)
+    assert len(docs) == 1 and "over-long article" in failures[0].reason

@@ -63,7 +63,7 @@ class Article:
     """A cleaned, segmented article as stored in the index."""
 
     doc_id: str
-    source: str
+    source: str  # the URL when known, else the path as given (``FILE#Lline`` for a JSON line)
     title: str | None
     date: str | None
     outlet: str | None

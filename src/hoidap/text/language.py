@@ -23,13 +23,23 @@ VIETNAMESE_LETTERS = frozenset(_VIET_LOWER + _VIET_LOWER.upper())
 MIN_VIETNAMESE_SHARE = 0.25
 # Fewer words than this say too little to judge (a caption, a one-line note): never flagged.
 MIN_WORDS_TO_JUDGE = 20
-# Only the start of a long text is looked at: the language does not change half way.
-SAMPLE_CHARS = 20_000
+# Only the start of a text is looked at: the language does not change half way, and ~300 words
+# judge it as well as 5,000 (on 2,000 VietNews articles the lowest share is 0.70 either way);
+# the check then costs ~0.1 ms an article (0.56 ms on whole articles).
+SAMPLE_CHARS = 1_500
 
 _FUNCTION_WORDS = frozenset(
     strip_diacritics(w) for w in data_json("page_patterns.json")["vietnamese_words"]
 )
 _WORD_RE = re.compile(r"[^\W\d_]+")
+_VIET_LETTER_RE = re.compile(f"[{''.join(sorted(VIETNAMESE_LETTERS))}]")
+# UTF-8 read as Windows-1252 turns each letter beyond ASCII into a lead-byte character (Â-ô)
+# followed by continuation-byte characters (0x80-0xBF as Windows-1252 shows them: ¡-¿, €, ‚, ƒ,
+# …, ‘, ’, “, ”, •, –, —, ™, š, œ, ž, Ÿ, ..., and the five bytes it leaves undefined). Real
+# Vietnamese text has no such pair, so ftfy (~0.6 ms an article) looks only at texts that do:
+# on 2,000 VietNews articles it flagged one glued "...ấu thơCả nước..." as bad without this.
+_CONTINUATION = "\u00a0-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ\u0081\u008d\u008f\u0090\u009d"
+_MOJIBAKE_PAIR_RE = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]")
 
 
 def vietnamese_share(text: str) -> tuple[float, int]:
@@ -37,11 +47,12 @@ def vietnamese_share(text: str) -> tuple[float, int]:
     words = _WORD_RE.findall(unicodedata.normalize("NFC", text[:SAMPLE_CHARS]))
     if not words:
         return 0.0, 0
-    hits = sum(
-        1
-        for w in words
-        if any(c in VIETNAMESE_LETTERS for c in w) or strip_diacritics(w.lower()) in _FUNCTION_WORDS
-    )
+    hits = 0
+    for w in words:
+        if w.isascii():
+            hits += w.lower() in _FUNCTION_WORDS
+        else:
+            hits += bool(_VIET_LETTER_RE.search(w)) or strip_diacritics(w.lower()) in _FUNCTION_WORDS
     return hits / len(words), len(words)
 
 
@@ -63,12 +74,15 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     from ftfy import fix_encoding
     from ftfy.badness import is_bad
 
-    if not is_bad(text):
+    if not _MOJIBAKE_PAIR_RE.search(text) or not is_bad(text):
         return text, None
     # Line by line: ftfy decides per segment, and a page mixing good and broken lines is
     # repaired fully only this way (checked on tests/data/pages/mojibake.html).
-    fixed = "\n".join(fix_encoding(line) if is_bad(line) else line for line in text.split("\n"))
-    if is_bad(fixed):
+    fixed = "\n".join(
+        fix_encoding(line) if _MOJIBAKE_PAIR_RE.search(line) and is_bad(line) else line
+        for line in text.split("\n")
+    )
+    if _MOJIBAKE_PAIR_RE.search(fixed) and is_bad(fixed):
         if fixed != text:
             return fixed, "mojibake (UTF-8 read as another encoding) partly repaired; check the text"
         return text, "looks like mojibake (UTF-8 read as another encoding) that could not be repaired"
