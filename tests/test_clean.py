@@ -663,8 +663,15 @@ def test_copyright_footer_lines_removed(footer: str) -> None:
     assert paras == ["Giá điện tăng 3% từ hôm nay.", "Người dân cần tiết kiệm điện."]
 
 
-def test_sentence_about_copyright_is_body() -> None:
-    text = "Tòa án xác định bản quyền bài hát thuộc về nhạc sĩ, không phải công ty phát hành."
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tòa án xác định bản quyền bài hát thuộc về nhạc sĩ, không phải công ty phát hành.",
+        'Luật bản quyền của EU (tên chính thức là "Copyright directive": Chỉ thị bản quyền) đã được thông qua.',
+    ],
+)
+def test_sentence_about_copyright_is_body_pattern(text: str) -> None:
+    """Bug pattern: the footer rule took a VietNews sentence naming the "Copyright directive"."""
     _, paras, _ = clean(text)
     assert paras == [text]
 
