@@ -33,6 +33,10 @@ _FUNCTION_WORDS = frozenset(
 )
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _VIET_LETTER_RE = re.compile(f"[{''.join(sorted(VIETNAMESE_LETTERS))}]")
+# Letters beyond Latin-1 (đ, ư, ơ, ạ, ả, ấ, ...): no other Latin-script language has them, so when
+# they are this common (per word) the text is Vietnamese without looking at each word; this fast
+# path answers for all 2,000 VietNews articles measured (benchmarks/sources.py).
+_VIET_ONLY_RE = re.compile(f"[{''.join(sorted(c for c in VIETNAMESE_LETTERS if ord(c) > 0xFF))}]")
 # UTF-8 read as Windows-1252 turns each letter beyond ASCII into a lead-byte character (Â-ô)
 # followed by continuation-byte characters (0x80-0xBF as Windows-1252 shows them: ¡-¿, €, ‚, ƒ,
 # …, ‘, ’, “, ”, •, –, —, ™, š, œ, ž, Ÿ, ..., and the five bytes it leaves undefined). Real
@@ -58,6 +62,9 @@ def vietnamese_share(text: str) -> tuple[float, int]:
 
 def language_note(text: str) -> str | None:
     """A note for the ingest report when ``text`` does not look Vietnamese, else None."""
+    sample = text[:SAMPLE_CHARS]
+    if len(_VIET_ONLY_RE.findall(sample)) >= MIN_VIETNAMESE_SHARE * len(sample.split()):
+        return None
     share, n = vietnamese_share(text)
     if n < MIN_WORDS_TO_JUDGE or share >= MIN_VIETNAMESE_SHARE:
         return None
