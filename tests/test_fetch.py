@@ -5,6 +5,7 @@ huge body, 503 then success)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
@@ -221,6 +222,9 @@ def test_listed_urls_parses_without_network() -> None:
     rss = b'<?xml version="1.0"?><rss><channel><item><link>/a/1.html</link></item><item><guid>http://x.vn/2</guid></item></channel></rss>'
     assert listed_urls(rss, "http://x.vn/feed") == ("feed", ["http://x.vn/a/1.html", "http://x.vn/2"])
     assert listed_urls(b"<html><body>trang</body></html>", "http://x.vn/") is None
+    sitemap = b'<?xml version="1.0"?><urlset><url><loc>http://x.vn/a.html</loc></url></urlset>'
+    assert listed_urls(gzip.compress(sitemap), "http://x.vn/sitemap.xml.gz") == ("sitemap", ["http://x.vn/a.html"])
+    assert listed_urls(b"\x1f\x8b broken", "http://x.vn/s.gz") is None
 
 
 def test_follow_fetches_only_new_items(site: Site, tmp_path: Path) -> None:

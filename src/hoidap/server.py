@@ -555,7 +555,7 @@ def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, inges
 
     @app.post("/api/ingest", tags=["documents"], responses=ERRORS)
     async def ingest(
-        files: Annotated[list[UploadFile], File(description=".txt, .html/.htm or .jsonl articles")],
+        files: Annotated[list[UploadFile], File(description=".txt, .html/.htm, .pdf, .docx or .jsonl articles")],
     ) -> Response:
         """Upload articles (multipart, field `files`, one or more). One report per file, as the
         CLI's `ingest --json`; 422 when any file (or JSONL line) failed, the others still ingested."""

@@ -44,6 +44,7 @@ import time
 import urllib.error
 import urllib.request
 import urllib.robotparser
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
@@ -72,6 +73,8 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 # A whole body must arrive within this many timeouts (each read already has one).
 BODY_DEADLINE_TIMEOUTS = 4
 READ_CHUNK = 64 * 1024
+# A gzipped sitemap is unpacked up to this: the sitemap protocol's own limit (50 MB, 50,000 URLs).
+GUNZIP_MAX_BYTES = 50 * 1024 * 1024
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
 _SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
@@ -255,7 +258,9 @@ def _too_big(size: int, limit: int, at_least: bool = False) -> str:
 
 def listed_urls(body: bytes, base: str) -> tuple[str, list[str]] | None:
     """("feed" | "sitemap" | "sitemapindex", the URLs it lists) when ``body`` is an RSS/Atom feed
-    or a sitemap, else None (a page)."""
+    or a sitemap (gzipped too: ``sitemap.xml.gz``), else None (a page)."""
+    if body.startswith(b"\x1f\x8b"):
+        body = _gunzip(body)
     head = body[:2048].lstrip()
     if not head.startswith(b"<?xml") and not head.startswith((b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf")):
         return None
@@ -285,6 +290,16 @@ def listed_urls(body: bytes, base: str) -> tuple[str, list[str]] | None:
     return kind, list(dict.fromkeys(u for u in absolute if u.lower().startswith(URL_PREFIXES)))
 
 
+def _gunzip(data: bytes) -> bytes:
+    """A gzipped body, unpacked up to GUNZIP_MAX_BYTES (a zip bomb stops there); b"" if broken."""
+    unpack = zlib.decompressobj(wbits=31)
+    try:
+        out = unpack.decompress(data, GUNZIP_MAX_BYTES)
+    except zlib.error:
+        return b""
+    return out
+
+
 def _item_link(item: Any) -> str | None:
     for link in item.iter("{*}link"):
         href = link.get("href")
@@ -305,7 +320,7 @@ def _item_link(item: Any) -> str | None:
 class _FeedState:
     etag: str | None = None
     last_modified: str | None = None
-    seen: list[str] = field(default_factory=list)
+    seen: dict[str, None] = field(default_factory=dict)  # item URLs read, in order (a set that keeps it)
 
 
 class Sources:
@@ -343,7 +358,7 @@ class Sources:
             return
         state = {
             "version": STATE_VERSION,
-            "feeds": {url: {"etag": f.etag, "last_modified": f.last_modified, "seen": f.seen}
+            "feeds": {url: {"etag": f.etag, "last_modified": f.last_modified, "seen": list(f.seen)}
                       for url, f in self._state.items()},
         }
         self._state_path.parent.mkdir(parents=True, exist_ok=True)
@@ -362,7 +377,7 @@ class Sources:
             try:
                 raw = json.loads(self._state_path.read_text(encoding="utf-8"))
                 for url, f in raw.get("feeds", {}).items():
-                    self._state[url] = _FeedState(f.get("etag"), f.get("last_modified"), list(f.get("seen", [])))
+                    self._state[url] = _FeedState(f.get("etag"), f.get("last_modified"), dict.fromkeys(f.get("seen", [])))
             except FileNotFoundError:
                 pass
             except (OSError, ValueError, AttributeError) as exc:
@@ -391,13 +406,12 @@ class Sources:
         state = self._feeds().setdefault(url, _FeedState())
         state.etag, state.last_modified = resp.etag, resp.last_modified
         self._changed = True
-        seen = set(state.seen) if self.follow else set()
         for item in items:
-            if item in seen:
+            if self.follow and item in state.seen:
                 continue
             doc = self._fetch_page(item)
-            if isinstance(doc, RawDocument) and item not in state.seen:
-                state.seen.append(item)
+            if isinstance(doc, RawDocument):
+                state.seen[item] = None
             yield doc
 
     def _sitemap_pages(self, sitemaps: list[str], depth: int) -> tuple[list[str], list[FileFailure]]:
