@@ -19,8 +19,11 @@ are read from ``../shared/eval``):
   with equal values (at most 11 per cluster). ``half`` is ``dev`` (crc32 of
   the cluster key even: the thresholds of ``briefing/claims.py`` were chosen on
   these) or ``heldout`` (only scored).
-* ``conflict_recall.jsonl``: 15 held-out clusters read whole, one line per
-  cluster with every real disagreement between two articles found by reading.
+* ``conflict_recall.jsonl``: 30 clusters read whole, one line per cluster with
+  every real disagreement between two articles found by reading: ``set``
+  ``development`` (15 clusters of the held-out half, read after the first design
+  and then used to find why disagreements were missed: an in-sample figure) and
+  ``heldout`` (15 clusters nobody had looked at, read after the design was frozen).
 
 Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
 ``facts`` compares its figures. Printed: conflict precision (of the system's
@@ -101,7 +104,9 @@ def system_pairs(cluster: str, eval_dir: Path, cache: dict[str, Any]) -> tuple[l
 
 def run(eval_dir: Path) -> dict[str, Any]:
     verdicts = [json.loads(x) for x in (DATA / "conflict_verdicts.jsonl").read_text(encoding="utf-8").splitlines()]
-    recall_rows = [json.loads(x) for x in (DATA / "conflict_recall.jsonl").read_text(encoding="utf-8").splitlines()]
+    recall_file = DATA / "conflict_recall.jsonl"
+    recall_rows = ([json.loads(x) for x in recall_file.read_text(encoding="utf-8").splitlines()]
+                   if recall_file.exists() else [])
     judged: dict[tuple[str, frozenset[Key]], dict[str, Any]] = {}
     for v in verdicts:
         a = (v["a"]["doc"], v["a"]["sentence"], number_of(v["a"]["figure"]))
@@ -134,20 +139,24 @@ def run(eval_dir: Path) -> dict[str, Any]:
             "agree_pairs": n["agree_pairs"], "agree_judged": n["agree_judged"],
             "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
         }
-    real = hit = 0
-    missed = []
-    for r in recall_rows:
-        pairs = {frozenset((a, b)) for a, b, v in found[r["cluster"]] if v == "conflict"}
-        for d in r["disagreements"]:
-            real += 1
-            k = frozenset(((d["a"]["doc"], d["a"]["sentence"], d["a"]["number"]),
-                           (d["b"]["doc"], d["b"]["sentence"], d["b"]["number"])))
-            if k in pairs:
-                hit += 1
-            else:
-                missed.append(f'{r["cluster"]}: {d["a"]["number"]} / {d["b"]["number"]} ({d.get("what", "")})')
-    out["recall"] = {"clusters_read": len(recall_rows), "disagreements": real, "found": hit,
-                     "recall": round(hit / real, 3) if real else None, "missed": missed}
+    out["recall"] = {}
+    for which in ("development", "heldout"):
+        real = hit = 0
+        missed = []
+        rows = [r for r in recall_rows if r.get("set", "development") == which]
+        for r in rows:
+            pairs = {frozenset((a, b)) for a, b, v in found[r["cluster"]] if v == "conflict"}
+            for d in r["disagreements"]:
+                real += 1
+                k = frozenset(((d["a"]["doc"], d["a"]["sentence"], number_of(d["a"]["number"])),
+                               (d["b"]["doc"], d["b"]["sentence"], number_of(d["b"]["number"]))))
+                if k in pairs:
+                    hit += 1
+                else:
+                    missed.append(f'{r["cluster"]}: {d["a"]["number"]} / {d["b"]["number"]} ({d.get("what", "")})')
+        if rows:
+            out["recall"][which] = {"clusters_read": len(rows), "disagreements": real, "found": hit,
+                                    "recall": round(hit / real, 3) if real else None, "missed": missed}
     out["judged_pairs"] = len(verdicts)
     out["facts_seconds"] = round(seconds, 2)
     return out
@@ -170,11 +179,11 @@ def main() -> None:
             print(f"{half:8s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
                   f"{r['conflict_pairs']} conflict pairs judged)  agree precision {r['agree_precision']} "
                   f"({r['agree_judged']} of {r['agree_pairs']} judged)")
-    rc = res["recall"]
-    print(f"recall   {rc['recall']} ({rc['found']} of {rc['disagreements']} disagreements found by reading "
-          f"{rc['clusters_read']} clusters)")
-    for m in rc["missed"]:
-        print("  missed", m)
+    for which, rc in res["recall"].items():
+        print(f"recall {which}: {rc['recall']} ({rc['found']} of {rc['disagreements']} disagreements found by "
+              f"reading {rc['clusters_read']} clusters)")
+        for m in rc["missed"]:
+            print("  missed", m)
     print(f"judged pairs {res['judged_pairs']}, facts over all clusters {res['facts_seconds']} s")
 
 

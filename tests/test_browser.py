@@ -229,38 +229,97 @@ def test_api_docs_render_offline(driver: Any, base: str) -> None:
         driver.get(base + "/#hoi")  # the page, for the tests after this one
 
 
-def test_phone_screen(driver: Any, base: str, uploaded: list[Path]) -> None:
-    """Every view fits a 390 px wide phone screen without sideways scrolling."""
+LONG_NAME = "bao-cao-tong-ket-hoi-nghi-doi-ngoai-toan-quoc-nam-2021-ban-day-du-khong-rut-gon-" * 2 + ".txt"
+LONG_TEXT = ("Hội nghị đối ngoại toàn quốc năm 2021 diễn ra tại Hà Nội ngày 14/12/2021 với sự tham gia "
+             "của 1.200 đại biểu tại điểm cầu chính và các điểm cầu trực tuyến.")
+
+
+def fits(driver: Any, name: str, width_px: int) -> None:
+    """No sideways scroll: the page is no wider than the window (names the widest elements if it is)."""
+    width, wide, client = driver.execute_script(
+        "const wide = [...document.querySelectorAll('body *')].filter(e =>"
+        " e.getBoundingClientRect().right + scrollX > innerWidth + 0.5).map(e => e.tagName + '.' + e.className);"
+        "return [document.documentElement.scrollWidth, wide.slice(0, 5), document.documentElement.clientWidth]")
+    # Within the screen, and within what the vertical scroll bar leaves of it (no sideways scroll bar).
+    assert width <= width_px and width <= client, f"{name}: page is {width} px wide on a {width_px} px screen: {wide}"
+
+
+@pytest.fixture(scope="module")
+def long_named(driver: Any, base: str, uploaded: list[Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An article whose file name is one long word (the document view once was 443 px wide on a phone)."""
+    from .test_server import upload
+
+    assert len(LONG_NAME.encode()) <= 255
+    status, report = upload(base, [(LONG_NAME, LONG_TEXT.encode())])
+    assert status == 200, report
+    return str(report["files"][0]["ingested"][0])
+
+
+def every_view(driver: Any, base: str, doc_id: str, tmp_path: Path, size: str, width_px: int) -> None:
+    """Each view, checked for sideways scroll and photographed: ask, a cited article, an
+    article with a long file name, a briefing by topic and of the whole collection, the
+    documents, and an upload with failed files (their reasons in Vietnamese)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    ask(driver, QUESTION)
+    fits(driver, "ask", width_px)
+    shot(driver, f"{size}-ask")
+    driver.find_element(By.CSS_SELECTOR, ".citation .source .cite-link").click()
+    wait_for(driver, "#view-bai mark#cited")
+    fits(driver, "article", width_px)
+    shot(driver, f"{size}-article", whole_page=False)
+    driver.get(f"{base}/#bai/{doc_id}")
+    wait_for(driver, "#article-meta", LONG_NAME[:20])
+    fits(driver, "article with a long file name", width_px)
+    assert driver.switch_to.active_element.get_attribute("id") != "article-text"
+    assert driver.execute_script(
+        "return getComputedStyle(document.getElementById('article')).outlineStyle") == "none"
+    shot(driver, f"{size}-article-long-name")
+    for name, topic in (("brief", "quan hệ ngoại giao và thương mại"), ("brief-all", "")):
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tom-tat"]').click()
+        box = wait_for(driver, "#topic")
+        box.clear()
+        box.send_keys(topic, Keys.ENTER)  # empty: the whole collection (the topic is optional)
+        wait_for(driver, "#brief-result h2")
+        wait_for(driver, "table.figures")
+        fits(driver, name, width_px)
+        # The figures table fits its own box (it would scroll inside it, never the page).
+        inner, outer = driver.execute_script(
+            "const w = document.querySelector('.table-wrap'); return [w.scrollWidth, w.clientWidth]")
+        assert inner <= outer + 1, f"{name}: the figures table is {inner} px in a {outer} px box"
+        shot(driver, f"{size}-{name}")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-lieu"]').click()
+    wait_for(driver, "#docs-list .doc")
+    fits(driver, "documents", width_px)
+    shot(driver, f"{size}-documents")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-len"]').click()
+    wait_for(driver, "label[for=files]")
+    fits(driver, "upload", width_px)
+    bad = tmp_path / size
+    bad.mkdir()
+    (bad / "anh.pdf").write_bytes(b"%PDF-1.4")
+    (bad / "tcvn3.txt").write_bytes("Hµ Néi lµ thñ ®« cña ViÖt Nam, n¬i diÔn ra héi nghÞ ®èi ngo¹i".encode("latin-1"))
+    driver.find_element(By.ID, "files").send_keys(f"{bad / 'anh.pdf'}\n{bad / 'tcvn3.txt'}")
+    driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    result = wait_for(driver, "#upload-result", "2 lỗi").text
+    assert "loại tệp không được hỗ trợ" in result and "bảng mã cũ" in result, result
+    assert not {"unsupported", "not UTF-8", "looks like", "convert", "type"} & set(re.findall(
+        r"unsupported|not UTF-8|looks like|convert|type", result)), result  # no English left
+    fits(driver, "upload with failures", width_px)
+    shot(driver, f"{size}-upload-failures")
+
+
+def test_every_view_on_desktop(driver: Any, base: str, long_named: str, tmp_path: Path) -> None:
+    every_view(driver, base, long_named, tmp_path, "desktop", DESKTOP[0])
+
+
+def test_phone_screen(driver: Any, base: str, long_named: str, tmp_path: Path) -> None:
+    """Every view fits a 390 px wide phone screen without sideways scrolling."""
     driver.set_window_size(*PHONE)
     try:
-        def fits(name: str, whole_page: bool = True) -> None:
-            width, screen, wide = driver.execute_script(
-                "const wide = [...document.querySelectorAll('body *')].filter(e =>"
-                " e.getBoundingClientRect().right + scrollX > innerWidth + 0.5).map(e => e.tagName + '.' + e.className);"
-                "return [document.documentElement.scrollWidth, innerWidth, wide.slice(0, 5)]")
-            assert width <= screen, f"{name}: page is {width} px wide on a {screen} px screen: {wide}"
-            shot(driver, f"phone-{name}", whole_page=whole_page)
-
-        ask(driver, QUESTION)
-        fits("ask")
-        driver.find_element(By.CSS_SELECTOR, ".citation .source .cite-link").click()
-        wait_for(driver, "#view-bai mark#cited")
-        fits("article", whole_page=False)
-        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tom-tat"]').click()
-        topic = wait_for(driver, "#topic")
-        topic.clear()
-        topic.send_keys("quan hệ ngoại giao và thương mại", Keys.ENTER)
-        wait_for(driver, "#brief-result h2")
-        fits("brief")
-        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-lieu"]').click()
-        wait_for(driver, "#docs-list .doc")
-        fits("documents")
-        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="tai-len"]').click()
-        wait_for(driver, "label[for=files]")
-        fits("upload")
+        assert driver.execute_script("return innerWidth") == PHONE[0]
+        every_view(driver, base, long_named, tmp_path, "phone", PHONE[0])
     finally:
         driver.set_window_size(*DESKTOP)
 

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +80,37 @@ def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
-def upload(base: str, files: list[tuple[str, bytes]]) -> tuple[int, Any]:
+def post_upload(base: str, files: list[tuple[str, bytes]], headers: dict[str, str] | None = None) -> tuple[int, Any]:
     body, ctype = multipart(files)
-    return call(base, "POST", "/api/ingest", raw=body, headers={"Content-Type": ctype})
+    return call(base, "POST", "/api/ingest", raw=body, headers={"Content-Type": ctype, **(headers or {})})
+
+
+SEEN_JOB_VIEWS: list[dict[str, Any]] = []  # every job view polled, for the progress test
+
+
+def wait_job(base: str, job_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Poll GET /api/jobs/{id} until the job is done or failed; its last view."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status, job = call(base, "GET", f"/api/jobs/{job_id}", headers=headers)
+        assert status == 200 and job["id"] == job_id, job
+        SEEN_JOB_VIEWS.append(job)
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def upload(base: str, files: list[tuple[str, bytes]], headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """Upload and wait for the job: (the status the report stands for, the report), as the
+    synchronous upload answered before jobs; a refused upload: (its status, the error)."""
+    status, out = post_upload(base, files, headers)
+    if status != 202:
+        return status, out
+    assert out["state"] == "queued" and out["progress"]["files_total"] == len(files), out
+    job = wait_job(base, out["id"], headers)
+    assert job["state"] == "done", job
+    return job["report"].get("status", 200), job["report"]
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +196,7 @@ BAD_REQUESTS = [  # (name, method, path, body kwargs, status, words of the messa
     ("search k too big", "POST", "/api/search", {"body": {"query": "a", "k": 10_000}}, 422, "k: Input should be"),
     ("unknown document", "GET", "/api/docs/nope", {}, 404, "no document 'nope'"),
     ("unknown route", "GET", "/api/nope", {}, 404, "Not Found"),
+    ("unknown ingest job", "GET", "/api/jobs/nope", {}, 404, "no ingest job 'nope'"),
     ("wrong method", "DELETE", "/api/ask", {}, 405, "Method Not Allowed"),
 ]
 
@@ -265,6 +294,10 @@ def test_reads_are_answered_during_an_ingest(base: str) -> None:
     t.join()
     status, report = result["upload"]
     assert status == 200 and report["ingested"] == 300, report
+    # The job showed its progress while it ran: the file being read, articles counted.
+    views = [v for v in SEEN_JOB_VIEWS if v["state"] == "running" and v["progress"]["files_total"] == 1]
+    assert views and all(v["progress"]["current"] in ("ban-tin.jsonl", None) for v in views), SEEN_JOB_VIEWS[-3:]
+    assert SEEN_JOB_VIEWS[-1]["progress"] == {"files_total": 1, "files_done": 1, "articles": 300, "current": None}
     _, hits = call(base, "POST", "/api/search", {"query": "LS0299", "k": 1})
     assert "LS0299" in hits["hits"][0]["text"]
 
@@ -277,14 +310,238 @@ def test_cli_serve_has_help_and_example() -> None:
 
 @pytest.mark.slow
 def test_load_short(tmp_path: Path) -> None:
-    """benchmarks/load_test.py, shortened: 2,000 articles, 5 clients, 10 s, one ingest meanwhile."""
+    """benchmarks/load_test.py, shortened: 2,000 articles, 5 clients, 10 s, 300 files uploaded meanwhile."""
     from .conftest import EVAL, need
 
     need(EVAL / "vietnews_test.jsonl.xz")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "load_test.py"), "--articles", "2000", "--clients", "5",
-         "--seconds", "10", "--extra", "300", "--workdir", str(tmp_path)],
+         "--seconds", "10", "--files", "300", "--max-upload-ratio", "10", "--workdir", str(tmp_path)],
         capture_output=True, text=True, timeout=170,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "failed requests: 0" in proc.stdout
+
+
+# -- access rules, metrics, process life ----------------------------------------------
+TOKEN = "test-token-0123456789abcdef"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+ALLOWED_ORIGIN = "http://allowed.test"
+
+
+def raw_status(base: str, method: str, path: str, headers: dict[str, str] | None = None,
+               body: bytes | None = None) -> tuple[int, dict[str, str]]:
+    """One request with the path sent exactly as written (no client normalisation)."""
+    import http.client
+
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body or b"")))
+        conn.endheaders(body)
+        res = conn.getresponse()
+        res.read()
+        return res.status, {k.lower(): v for k, v in res.getheaders()}
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """A server with a token and one CORS origin, over a small index."""
+    settings = Settings(index_dir=tmp_path_factory.mktemp("guarded"), readers=1, token=TOKEN,
+                        cors_origins=(ALLOWED_ORIGIN,))
+    app = create_app(settings)
+    with running(app) as url:
+        status, report = upload(url, [(p.name, p.read_bytes()) for p in sorted(CORPUS.iterdir())[:2]], BEARER)
+        assert status == 200, report
+        yield url, app
+
+
+def _routes(app: Any) -> list[tuple[str, str]]:
+    from fastapi.routing import APIRoute
+
+    return [(m, r.path.replace("{", "").replace("}", "")) for r in app.routes if isinstance(r, APIRoute)
+            for m in sorted(r.methods)]
+
+
+def test_every_non_get_route_requires_the_token(guarded: tuple[str, Any]) -> None:
+    """Each route but the open ones (page, docs, /healthz) answers 401 without the token, with a
+    wrong one, or with another scheme; every non-GET route is a write for --read-only unless it
+    is one of the read POSTs (so a DELETE route added later is covered by both rules)."""
+    from hoidap.auth import READ_POSTS, is_open, is_write
+
+    base, app = guarded
+    routes = _routes(app)
+    assert ("POST", "/api/ingest") in routes
+    for method, path in routes:
+        if is_open(method, path):
+            assert method == "GET" and not path.startswith("/api/"), path
+            continue
+        for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}, {"Authorization": f"Basic {TOKEN}"},
+                        {"Authorization": TOKEN}, {"X-Api-Key": TOKEN}):
+            status, h = raw_status(base, method, path, headers)
+            assert status == 401, (method, path, headers, status)
+            assert h["www-authenticate"].startswith("Bearer")
+        if method != "GET":
+            assert is_write(method, path) == (path not in READ_POSTS)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/api/ingest"), ("POST", f"/api/ingest?token={TOKEN}"), ("POST", f"/api/ingest?access_token={TOKEN}"),
+    ("POST", "/api/ingest/"), ("POST", "//api/ingest"), ("POST", "/api/%69ngest"), ("POST", "/api%2Fingest"),
+    ("POST", "/static/../api/ingest"), ("POST", "/./api/ingest"), ("HEAD", "/api/ingest"), ("OPTIONS", "/api/ingest"),
+    ("GET", "/api/jobs/x"), ("GET", "/metrics"), ("DELETE", "/api/docs/x"), ("GET", "/api/docs/"),
+])
+def test_token_bypasses_are_refused(guarded: tuple[str, Any], method: str, path: str) -> None:
+    base, _ = guarded
+    body, ctype = multipart([("x.txt", "Bài thử: Hà Nội có mưa lớn ngày 1/1/2022.".encode())])
+    status, _ = raw_status(base, method, path, {"Content-Type": ctype}, body)
+    assert status == 401, (method, path, status)
+    _, health = call(base, "GET", "/healthz")  # open, and shows nothing was ingested
+    assert health["token_required"] and not health["ingesting"]
+    _, page = call(base, "GET", "/api/docs", headers=BEARER)
+    assert "x.txt" not in {d["source"] for d in page["documents"]}
+
+
+def test_right_token_uploads_and_cors_only_for_its_origin(guarded: tuple[str, Any], base: str) -> None:
+    url, _ = guarded
+    status, report = upload(url, [("moi.txt", ("Bài mới: Hội thảo về du lịch xanh diễn ra tại Đà Nẵng ngày 2/2/2022 "
+                                                          "với 500 đại biểu tham dự.").encode())],
+                            {"authorization": f"bearer {TOKEN}"})
+    assert status == 200 and report["ingested"] == 1, report
+    assert raw_status(url, "GET", "/api/docs", {**BEARER, "Origin": "http://evil.test"})[1].get(
+        "access-control-allow-origin") is None
+    assert raw_status(url, "GET", "/api/docs", {**BEARER, "Origin": ALLOWED_ORIGIN})[1][
+        "access-control-allow-origin"] == ALLOWED_ORIGIN
+    pre = raw_status(url, "OPTIONS", "/api/ask", {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "authorization"})
+    assert pre[0] == 200 and pre[1]["access-control-allow-origin"] == ALLOWED_ORIGIN
+    # CORS is closed by default: the unguarded test server never sends the header.
+    for path in ("/api/docs", "/healthz", "/"):
+        assert "access-control-allow-origin" not in raw_status(base, "GET", path, {"Origin": "http://evil.test"})[1]
+    assert raw_status(base, "OPTIONS", "/api/ask", {"Origin": "http://evil.test",
+                                                    "Access-Control-Request-Method": "POST"})[0] == 405
+
+
+def test_read_only_serves_questions_only(tmp_path: Path) -> None:
+    from hoidap.engine import Engine
+
+    with Engine(tmp_path) as eng:
+        eng.ingest([CORPUS])
+    with running(create_app(Settings(index_dir=tmp_path, readers=1, read_only=True))) as url:
+        status, out = upload(url, [("a.txt", "Tin: Huế có mưa lớn.".encode())])
+        assert status == 403 and out["status"] == 403 and "read-only" in out["message"]
+        assert call(url, "DELETE", "/api/docs/abc")[0] == 403
+        status, out = call(url, "POST", "/api/ask", {"questions": ["Việt Nam đã nhận được bao nhiêu liều vắc xin?"]})
+        assert status == 200 and out["answers"][0]["answer"]
+        assert call(url, "GET", "/healthz")[1]["read_only"] is True
+
+
+def test_metrics_and_access_log(base: str, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="hoidap.access"):
+        call(base, "POST", "/api/ask", {"questions": ["Việt Nam đã nhận được bao nhiêu liều vắc xin?",
+                                                      "Giá vàng SJC hôm nay bao nhiêu một lượng?"]})
+        call(base, "GET", "/api/docs/nope?secret=abc")
+    lines = [r.getMessage() for r in caplog.records if r.name == "hoidap.access"]
+    assert any(re_match(r"POST /api/ask 200 \d+\.\d ms", line) for line in lines), lines
+    assert any(line.startswith("GET /api/docs/nope 404") for line in lines)
+    assert not any("secret" in line for line in lines)  # no query strings (tokens) in the log
+    with urllib.request.urlopen(base + "/metrics") as res:
+        assert res.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = res.read().decode()
+    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line and not line.startswith("#")}
+    assert values['hoidap_http_requests_total{endpoint="/api/ask",method="POST",status="200"}'] >= 1
+    assert values['hoidap_http_requests_total{endpoint="/api/docs/{doc_id}",method="GET",status="404"}'] >= 1
+    assert values['hoidap_http_request_seconds_count{endpoint="/api/ask"}'] >= 1
+    assert values['hoidap_http_request_seconds_bucket{endpoint="/api/ask",le="+Inf"}'] >= 1
+    assert values['hoidap_questions_total{outcome="answered"}'] >= 1
+    assert values['hoidap_questions_total{outcome="abstained"}'] >= 1
+    assert values['hoidap_ingest_jobs_total{state="done"}'] >= 1
+    assert values["hoidap_documents"] >= 7 and values["hoidap_sentences"] > values["hoidap_documents"]
+
+
+def re_match(pattern: str, text: str) -> bool:
+    import re
+
+    return re.fullmatch(pattern, text) is not None
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p}
+        out |= kids
+        todo.extend(kids)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads processes from /proc")
+def test_kill_9_of_serve_leaves_no_orphan_readers(tmp_path: Path) -> None:
+    """``kill -9`` of a real ``hoidap serve``: its reader and ingest processes end too."""
+    import os
+    import signal
+
+    from hoidap.engine import Engine
+
+    with Engine(tmp_path / "idx") as eng:
+        eng.ingest([CORPUS])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen([sys.executable, "-m", "hoidap.cli", "serve", "--index", str(tmp_path / "idx"),
+                             "--port", str(port), "--readers", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if call(base, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        # An upload starts the ingest process too.
+        assert upload(base, [("b.txt", "Bài mới: Hội thảo về nông nghiệp xanh diễn ra tại Cần Thơ ngày 3/3/2022 với 300 đại biểu tham dự.".encode())])[0] == 200
+        workers = _children(proc.pid)
+        assert len(workers) >= 3, workers  # 2 readers, the ingest process (and multiprocessing's helper)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 15
+        while (left := {p for p in workers if _alive(p)}) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"orphans left: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in _children(proc.pid):
+            with suppress(OSError):
+                os.kill(p, signal.SIGKILL)

@@ -18,7 +18,7 @@ from typing import Any
 from hoidap import serialize
 from hoidap.errors import HoidapError, UsageError
 from hoidap.models import Answer
-from hoidap.settings import READERS, RETRIEVERS
+from hoidap.settings import READERS, RETRIEVERS, Settings
 
 log = logging.getLogger("hoidap")
 
@@ -275,12 +275,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.with_(store=args.store)
     if args.readers:
         settings = settings.with_(readers=args.readers)
+    settings = _serve_access(settings, args)
+    # One line per request (method, path, status, ms) unless --no-access-log.
+    logging.getLogger("hoidap.access").setLevel(logging.WARNING if args.no_access_log else logging.INFO)
     try:
-        serve(settings, host=args.host, port=args.port, access_log=not args.no_access_log)
+        serve(settings, host=args.host, port=args.port)
     except SystemExit as e:  # uvicorn exits (3 when the port is taken) after logging why
         if e.code not in (0, None):
             raise HoidapError(f"the server could not start on {args.host}:{args.port} (see above)") from e
     return 0
+
+
+def _serve_access(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The token (--token-file, else $HOIDAP_TOKEN), --read-only and --cors-origin."""
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"cannot read the token file {args.token_file}: {e}") from e
+        settings = settings.with_(token=token)
+    return settings.with_(read_only=args.read_only, cors_origins=tuple(args.cors_origin or ()))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -419,6 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--readers", type=int, help="processes answering questions (default: one per CPU core, at most 4)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    sp.add_argument("--token-file", help="file holding the API token (default: $HOIDAP_TOKEN); needed to listen "
+                                         "beyond 127.0.0.1; clients send 'Authorization: Bearer TOKEN'")
+    sp.add_argument("--read-only", action="store_true", help="answer questions only: uploads are refused (403)")
+    sp.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                    help="let web pages from this origin call the API (repeatable; default: none)")
     sp.set_defaults(func=cmd_serve)
 
     ev = sub.add_parser("eval", help="Evaluate on a dataset.", description="Evaluate on a dataset.")

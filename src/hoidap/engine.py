@@ -109,14 +109,16 @@ class Engine:
         return report
 
     def ingest_documents(
-        self, items: Iterable[RawDocument | FileFailure], progress: Progress | None = None
+        self, items: Iterable[RawDocument | FileFailure], progress: Progress | None = None,
+        on_stored: Callable[[Sequence[PreparedArticle]], None] | None = None,
     ) -> IngestReport:
-        """Index already-read documents; failures are passed through into the report."""
+        """Index already-read documents; failures are passed through into the report
+        (``on_stored``: as for ``ingest_prepared``)."""
         # prepare_many keeps input order and turns every failure (a bug on one page
         # included) into a FileFailure, so the other thousands go on.
         prepared = (PreparedItem(item.source, prep, item.encoding_note if isinstance(item, RawDocument) else None)
                     for item, prep in prepare_many(items, self.settings.workers))
-        report = self.ingest_prepared(prepared, progress)
+        report = self.ingest_prepared(prepared, progress, on_stored)
         if self.settings.embed:
             self.embed(progress)
         return report

@@ -8,9 +8,13 @@ FastAPI on uvicorn, one process for HTTP, and worker processes for the engine:
   tantivy searchers if the index's ``meta.json`` files changed: tantivy commits
   after SQLite, so a searcher only ever names rows SQLite already holds, and a
   reader sees whole batches or nothing (never a half-written index).
-- Ingests run in one more process with its own writer ``Engine``, at a lower CPU
-  priority, one at a time (also across servers: a lock file in the index
-  directory), so questions keep being answered meanwhile.
+- Ingests run as jobs (``hoidap.jobs``: ``POST /api/ingest`` answers 202, ``GET /api/jobs/{id}``
+  gives progress and the per-file report) in one more process with its own writer ``Engine``,
+  at ``Settings.ingest_niceness`` (0: one process's fair share of the CPU beside the readers),
+  one job at a time (also across servers: a lock file in the index directory), each job's files
+  in one ingest (one keyword commit), so questions keep being answered meanwhile.
+- Worker processes end when the server dies, even by ``kill -9`` (``_die_with_parent``).
+- Access rules (token, read-only) in ``hoidap.auth``; metrics and the access log in ``hoidap.metrics``.
 
 Errors are JSON ``{"status", "error", "message"}`` with the matching status code;
 ``hoidap.errors`` are translated here, as the CLI does for exit codes.
@@ -19,15 +23,19 @@ Errors are JSON ``{"status", "error", "message"}`` with the matching status code
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import fcntl
 import json
 import logging
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager, suppress
@@ -46,6 +54,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hoidap import serialize
+from hoidap.auth import Guard, check_bind
 from hoidap.engine import Engine
 from hoidap.errors import (
     BadInputError,
@@ -55,6 +64,8 @@ from hoidap.errors import (
     QuestionError,
 )
 from hoidap.ingest.read import read_all
+from hoidap.jobs import PROGRESS_SECONDS, Job, Jobs, write_progress
+from hoidap.metrics import CONTENT_TYPE, Metrics, Observe
 from hoidap.models import (
     Answer,
     Article,
@@ -63,6 +74,7 @@ from hoidap.models import (
     Facts,
     FileFailure,
     Hit,
+    PreparedArticle,
     RawDocument,
 )
 from hoidap.qa.question import checked
@@ -127,6 +139,33 @@ def error_response(status: int, message: str) -> Response:
     return json_response({"status": status, "error": HTTPStatus(status).phrase, "message": message}, status)
 
 
+# -- worker processes: they end with the server -------------------------------------
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# How often a worker checks that its parent still lives (where the parent-death signal is
+# missing, or the parent died before it was set): a dead server's workers linger at most this.
+PARENT_POLL_SECONDS = 1.0
+
+
+def _die_with_parent() -> None:
+    """End this worker when the server process ends, even by SIGKILL: the kernel's parent-death
+    signal on Linux, and a thread that watches the parent's pid everywhere (the signal fires when
+    the parent *thread* that started this process ends; the server starts its workers from the
+    event loop's thread, which lives as long as the server, so both agree)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the server died before the signal was set
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 # -- readers --------------------------------------------------------------------
 # The reader process's engine and the index stamp its searchers were loaded at.
 _engine: Engine | None = None
@@ -135,6 +174,7 @@ _stamp: tuple[int, ...] = ()
 
 def _reader_init(settings: Settings, engine_class: type[Engine]) -> None:
     global _engine, _stamp
+    _die_with_parent()
     _engine = engine_class(settings=settings)
     _stamp = _engine.index.generation()
 
@@ -243,8 +283,10 @@ class Workers:
 
 # -- ingest ---------------------------------------------------------------------
 def _ingest_init(niceness: int) -> None:
-    with suppress(OSError):
-        os.nice(niceness)
+    _die_with_parent()
+    if niceness:
+        with suppress(OSError):
+            os.nice(niceness)
 
 
 def _renamed(item: RawDocument | FileFailure, path: str, name: str) -> RawDocument | FileFailure:
@@ -254,23 +296,58 @@ def _renamed(item: RawDocument | FileFailure, path: str, name: str) -> RawDocume
     return replace(item, source=item.source.replace(path, name))
 
 
-def ingest_files(settings: Settings, files: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Ingest (temporary path, uploaded name) pairs, one report per file. Runs in the worker."""
-    results = []
+def _owner(source: str, names: list[str]) -> str:
+    """The uploaded file a source came from (a JSONL line's source starts with its file's name)."""
+    return max((n for n in names if source.startswith(n)), key=len, default=names[0])
+
+
+def ingest_files(settings: Settings, files: list[tuple[str, str]], folder: str) -> list[dict[str, Any]]:
+    """Ingest (temporary path, uploaded name) pairs in one ingest (one keyword commit), one report
+    per file; the progress goes to ``folder``'s progress file. Runs in the ingest process."""
     root = Path(settings.index_dir)
     root.mkdir(parents=True, exist_ok=True)
+    names = [name for _, name in files]
+    stored: list[tuple[str, str]] = []  # (source, doc id) of each new article, in order
+    seen = {"files": 0, "articles": 0, "at": 0.0}
+
+    def items() -> Iterator[RawDocument | FileFailure]:
+        for i, (path, name) in enumerate(files):
+            seen["files"] = i
+            write_progress(Path(folder), i, int(seen["articles"]), name)
+            yield from (_renamed(item, path, name) for item in read_all([path], settings.max_file_bytes))
+        seen["files"] = len(files)
+
+    def tick(_source: str) -> None:
+        seen["articles"] += 1
+        now = time.monotonic()
+        if now - seen["at"] >= PROGRESS_SECONDS:
+            seen["at"] = now
+            write_progress(Path(folder), int(seen["files"]), int(seen["articles"]), names[int(seen["files"])]
+                           if seen["files"] < len(names) else None)
+
+    def on_stored(batch: Sequence[PreparedArticle]) -> None:
+        stored.extend((p.article.source, p.article.doc_id) for p in batch)
+
     # One ingest at a time across all server processes (each has its own ingest worker).
     # Opened per job: a long-lived writer could hold stale searchers if a CLI ingest ran meanwhile.
     with (root / INGEST_LOCK).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        write_progress(Path(folder), 0, 0, names[0] if names else None)
         with Engine(settings=settings) as eng:
-            for path, name in files:
-                items = (_renamed(i, path, name) for i in read_all([path], settings.max_file_bytes))
-                rep = eng.ingest_documents(items)
-                results.append({"file": name, "ok": rep.ok, "ingested": list(rep.ingested),
-                                "duplicates": list(rep.duplicates),
-                                "failed": [asdict(f) for f in rep.failed], "notes": list(rep.notes)})
-    return results
+            rep = eng.ingest_documents(items(), tick, on_stored)
+    reports: dict[str, dict[str, Any]] = {n: {"file": n, "ok": True, "ingested": [], "duplicates": [], "failed": [],
+                                              "notes": []} for n in names}
+    for source, doc_id in stored:
+        reports[_owner(source, names)]["ingested"].append(doc_id)
+    for source in rep.duplicates:
+        reports[_owner(source, names)]["duplicates"].append(source)
+    for f in rep.failed:
+        r = reports[_owner(f.source, names)]
+        r["failed"].append(asdict(f))
+        r["ok"] = False
+    for note in rep.notes:
+        reports[_owner(note, names)]["notes"].append(note)
+    return list(reports.values())
 
 
 def safe_filename(name: str | None) -> str:
@@ -446,10 +523,12 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
         pass  # the index opens (or the error shows now, not at the first request), caught up
     reads = Workers("reader", settings.readers, settings.max_pending_reads, _reader_init, (settings, engine_class))
     ingests = Workers("ingest", 1, settings.max_pending_ingests, _ingest_init, (settings.ingest_niceness,))
+    jobs, metrics = Jobs(), Metrics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await reads.start()
+        await ingests.start()  # started now: the first upload does not wait for a process to start
         try:
             yield
         finally:
@@ -459,11 +538,11 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
     app = FastAPI(title="hoidap", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Vietnamese news question answering with cited sentences. "
                               "The web page is at `/`.")
-    app.add_middleware(Edge)
-
+    _add_edges(app, settings, metrics)
     _add_error_handlers(app)
-    _add_question_routes(app, settings, reads, ingests)
-    _add_document_routes(app, settings, reads, ingests)
+    _add_question_routes(app, settings, reads, ingests, metrics)
+    _add_document_routes(app, settings, reads, ingests, jobs, metrics)
+    _add_ops_routes(app, reads, jobs, metrics)
 
     # -- the web page and the API docs -------------------------------------------------
     @app.get("/", include_in_schema=False)
@@ -473,6 +552,20 @@ def create_app(settings: Settings, *, engine_class: type[Engine] = Engine) -> Fa
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     _mount_swagger(app)
     return app
+
+
+def _add_edges(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    """The middleware, innermost first: access rules (every route, one place), CORS only for
+    the configured origins, the body limits and page headers, then the access log and metrics
+    outermost (they see every answer, refusals included)."""
+    app.add_middleware(Guard, settings=settings)
+    if settings.cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(Edge)
+    app.add_middleware(Observe, metrics=metrics)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -495,20 +588,25 @@ def _add_error_handlers(app: FastAPI) -> None:
         return error_response(500, f"internal error: {type(exc).__name__}")
 
 
-def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers) -> None:
+def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers,
+                         metrics: Metrics) -> None:
     """Health, ask, search, brief and facts: answered by the reader processes."""
     @app.get("/healthz", tags=["status"])
     async def healthz() -> Response:
         """Liveness: the number of indexed documents and whether an ingest is running."""
         docs, sentences = await reads.call(read_counts)
         return json_response({"status": "ok", "documents": docs, "sentences": sentences,
-                              "ingesting": ingests.busy})
+                              "ingesting": ingests.busy, "read_only": settings.read_only,
+                              "token_required": settings.token is not None})
 
     @app.post("/api/ask", tags=["questions"], response_model=AskResponse, responses=ERRORS)
     async def ask(body: AskRequest) -> Response:
         """Answer questions: the same objects as `hoidap ask --json` (`answer` is null when not found)."""
         _check_questions(body.questions, settings.max_question_chars)
-        return json_response({"answers": await reads.call(read_answers, body.questions)})
+        answers = await reads.call(read_answers, body.questions)
+        found = sum(1 for a in answers if a.answer is not None)
+        metrics.answered(found, len(answers) - found)
+        return json_response({"answers": answers})
 
     @app.post("/api/search", tags=["questions"], response_model=SearchResponse, responses=ERRORS)
     async def search(body: SearchRequest) -> Response:
@@ -535,7 +633,8 @@ def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, inges
         return json_response(serialize.facts(f.figures, f.entities, f.conflicts))
 
 
-def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers) -> None:
+def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers, jobs: Jobs,
+                         metrics: Metrics) -> None:
     """The documents (read by the readers) and uploads (ingested by the ingest process)."""
     @app.get("/api/docs", tags=["documents"], response_model=DocsPage, responses=ERRORS)
     async def documents(
@@ -553,17 +652,16 @@ def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, inges
         art = await reads.call(read_document, doc_id)
         return json_response(serialize.document_with_sentences(art))
 
-    @app.post("/api/ingest", tags=["documents"], responses=ERRORS)
+    @app.post("/api/ingest", tags=["documents"], status_code=202, responses=ERRORS)
     async def ingest(
         files: Annotated[list[UploadFile], File(description=".txt, .html/.htm, .pdf, .docx or .jsonl articles")],
     ) -> Response:
-        """Upload articles (multipart, field `files`, one or more). One report per file, as the
-        CLI's `ingest --json`; 422 when any file (or JSONL line) failed, the others still ingested."""
-        if len(files) > MAX_UPLOAD_FILES:
-            raise UploadError(f"{len(files)} files in one upload, over the limit of {MAX_UPLOAD_FILES}")
-        names = [safe_filename(f.filename) for f in files]
-        if len(set(names)) < len(names):
-            raise UploadError("two uploaded files have the same name")
+        """Upload articles (multipart, field `files`, one or more): 202 with the ingest job
+        (`id`, `state`, `progress`), followed at `GET /api/jobs/{id}` until its `state` is `done`
+        (its `report`: one per file, as the CLI's `ingest --json`) or `failed`."""
+        names = _upload_names(files)
+        if jobs.active() >= settings.max_pending_ingests:
+            raise ServerBusyError(f"{jobs.active()} ingest jobs are waiting; try again when one has finished")
         tmp = Path(tempfile.mkdtemp(prefix="hoidap-upload-"))
         try:
             saved = []
@@ -572,10 +670,69 @@ def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, inges
                 with path.open("wb") as out:
                     await asyncio.to_thread(shutil.copyfileobj, f.file, out)
                 saved.append((str(path), name))
-            summary = _ingest_summary(await ingests.call(ingest_files, settings, saved))
-        finally:
+        except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
-        return json_response(summary, summary.get("status", 200))
+            raise
+        job = jobs.new(names, tmp)
+        task = asyncio.create_task(_run_job(job, saved, settings, ingests, jobs, metrics))
+        _running_jobs.add(task)
+        task.add_done_callback(_running_jobs.discard)
+        return json_response(job.view(), 202)
+
+
+# The tasks of running jobs (a reference, so that they are not collected while they run).
+_running_jobs: set[asyncio.Task[None]] = set()
+
+
+def _upload_names(files: list[UploadFile]) -> list[str]:
+    if len(files) > MAX_UPLOAD_FILES:
+        raise UploadError(f"{len(files)} files in one upload, over the limit of {MAX_UPLOAD_FILES}")
+    names = [safe_filename(f.filename) for f in files]
+    if len(set(names)) < len(names):
+        raise UploadError("two uploaded files have the same name")
+    return names
+
+
+async def _run_job(job: Job, saved: list[tuple[str, str]], settings: Settings, ingests: Workers, jobs: Jobs,
+                   metrics: Metrics) -> None:
+    """Ingest one job's files in the ingest process; its report (or why it failed) on the job."""
+    try:
+        summary = _ingest_summary(await ingests.call(ingest_files, settings, saved, str(job.folder)))
+        jobs.finish(job, "done", summary, summary.get("message"))
+        metrics.job_finished("done")
+    except HoidapError as e:  # the job reports it; the server goes on
+        jobs.finish(job, "failed", None, str(e))
+        metrics.job_finished("failed")
+    except Exception as e:
+        log.exception("ingest job %s failed", job.id)
+        jobs.finish(job, "failed", None, f"internal error: {type(e).__name__}")
+        metrics.job_finished("failed")
+    finally:
+        await asyncio.to_thread(shutil.rmtree, job.folder, True)
+
+
+def _add_ops_routes(app: FastAPI, reads: Workers, jobs: Jobs, metrics: Metrics) -> None:
+    """Ingest jobs and the Prometheus metrics."""
+    @app.get("/api/jobs/{job_id}", tags=["documents"], responses=ERRORS)
+    async def job(job_id: str) -> Response:
+        """An ingest job: `state` (queued, running, done, failed), `progress` (`files_done`,
+        `files_total`, `articles`, `current`), and when done its `report` (as the old synchronous
+        upload's: `ingested`, `duplicates`, `failed` counts and `files`)."""
+        return json_response(jobs.get(job_id).view())
+
+    @app.get("/metrics", tags=["status"])
+    async def prometheus() -> Response:
+        """Prometheus text format: requests and latency by endpoint, questions answered and
+        abstained, ingest jobs, documents and sentences."""
+        docs, sentences = await reads.call(read_counts)
+        active = jobs.counts()
+        text = metrics.render({
+            "hoidap_documents": ("Documents in the index.", docs),
+            "hoidap_sentences": ("Sentences in the index.", sentences),
+            "hoidap_ingest_jobs_queued": ("Ingest jobs waiting.", active["queued"]),
+            "hoidap_ingest_jobs_running": ("Ingest jobs being ingested.", active["running"]),
+        })
+        return Response(text, media_type=CONTENT_TYPE)
 
 
 def _mount_swagger(app: FastAPI) -> None:
@@ -592,9 +749,11 @@ def _mount_swagger(app: FastAPI) -> None:
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, access_log: bool = True) -> None:
-    """Run the server until interrupted (``hoidap serve``)."""
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the server until interrupted (``hoidap serve``). Refuses a non-loopback ``host``
+    without a token. The access log is ``hoidap.metrics``'s (logger ``hoidap.access``), not uvicorn's."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=access_log,
+    check_bind(host, settings)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False,
                 limit_concurrency=settings.max_connections, log_level="info")

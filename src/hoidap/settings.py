@@ -14,6 +14,7 @@ from hoidap.errors import HoidapError
 
 ENV_INDEX = "HOIDAP_INDEX"
 ENV_STORE = "HOIDAP_STORE"
+ENV_TOKEN = "HOIDAP_TOKEN"
 # The values of Settings.retriever (see there).
 RETRIEVERS = ("bm25", "dense", "hybrid")
 # The values of Settings.reader.
@@ -171,9 +172,22 @@ class Settings:
     max_pending_ingests: int = 5
     # uvicorn answers 503 beyond this many open connections, instead of queueing without bound.
     max_connections: int = 256
-    # The ingest process runs at this CPU niceness: when both want the CPU,
-    # answering questions wins and ingesting waits.
-    ingest_niceness: int = 10
+    # The ingest process runs at this CPU niceness. 0: it gets a fair share, one process
+    # among the readers (the kernel shares the CPU by process), and a job's files are
+    # ingested in one pass with one keyword commit. benchmarks/load_test.py (2,000 articles,
+    # 5 clients, 600 files uploaded in 6 jobs, 2 shared cores, one run each): niceness 10
+    # starved it (200 files: upload 6-10x the CLI's time), 5: 5.4x, p99 361 ms; 0: 2.3x,
+    # p99 207 ms. Questions keep their bound because a reader still gets its core's share.
+    ingest_niceness: int = 0
+    # The bearer token of the HTTP API (hoidap serve --token-file, or $HOIDAP_TOKEN). Set, every
+    # /api/ route and /metrics need "Authorization: Bearer TOKEN" (compared in constant time);
+    # unset, the server listens only on a loopback address. Never printed (repr=False).
+    token: str | None = field(default_factory=lambda: os.environ.get(ENV_TOKEN) or None, repr=False)
+    # Serve questions only: ingest (and any other write route) answers 403.
+    read_only: bool = False
+    # Origins whose web pages may call the API from a browser (CORS). Empty: closed, no
+    # Access-Control-Allow-Origin header is ever sent.
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.retriever not in RETRIEVERS:  # the one check: retrieval and the engine rely on it

@@ -400,7 +400,7 @@ def key_figures(figures: Sequence[Figure], conflicts: Sequence[Conflict],
             sources[id(f)] = n
             group[id(f)] = g
     lead = {(a.doc_id, s.start) for a in articles for s in a.sentences[:LEAD_SENTENCES]}
-    trivial = set(NOT_COMPARED)
+    trivial = NOT_COMPARED
 
     def key(k: int) -> tuple[int, int, int, int, int]:
         f = figures[k]

@@ -4,6 +4,8 @@
 "use strict";
 
 const DOCS_PAGE = 50;  // documents per "Xem thêm"
+const JOB_POLL_MS = 500;  // how often an upload's ingest job is asked for its progress
+const TOKEN_KEY = "hoidap-token";  // the API token, kept for this browser tab only (sessionStorage)
 const numberFmt = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 2 });
 const axisFmt = new Intl.NumberFormat("vi-VN", { maximumSignificantDigits: 3 });
 
@@ -32,8 +34,33 @@ function svg(tag, attrs, text) {
   return node;
 }
 
+// -- the server's messages in Vietnamese ----------------------------------------------
+// The API answers in English (for scripts and logs); the page shows every message in
+// Vietnamese, translated by the patterns of /static/messages.json.
+let MESSAGES = [];
+
+async function loadMessages() {
+  try {
+    const res = await fetch("/static/messages.json");
+    MESSAGES = (await res.json()).patterns.map(([re, vi]) => [new RegExp(re), vi]);
+  } catch (e) { /* untranslated messages are still shown, marked as the server's */ }
+}
+
+function viMessage(message) {
+  const text = String(message || "").trim();
+  for (const [re, vi] of MESSAGES) {
+    if (re.test(text)) return text.replace(re, vi);  // $1, $2: the captured parts
+  }
+  return text ? `lỗi máy chủ (${text})` : "lỗi không rõ";
+}
+
+function authHeaders() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 async function api(method, path, body) {
-  const opts = { method, headers: {} };
+  const opts = { method, headers: authHeaders() };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -47,7 +74,8 @@ async function api(method, path, body) {
   let data = null;
   try { data = await res.json(); } catch (e) { /* not JSON: reported below */ }
   if (!res.ok) {
-    const err = new Error((data && data.message) || `Lỗi ${res.status}`);
+    if (res.status === 401) showTokenForm();
+    const err = new Error(data && data.message ? viMessage(data.message) : `mã lỗi ${res.status}`);
     err.status = res.status;
     throw err;
   }
@@ -188,7 +216,7 @@ async function openArticle(docId, start, end) {
   const chars = Array.from(doc.original_text);
   if (start === null || end === null || end > chars.length || start >= end) {
     text.replaceChildren(doc.original_text);
-    text.focus();
+    title.focus();  // the heading, not the whole text: no focus box around the article
     return;
   }
   const mark = el("mark", { id: "cited", tabindex: "-1", text: chars.slice(start, end).join("") });
@@ -227,7 +255,7 @@ function figureRow(f) {
     el("td", { "data-label": "Số liệu" }, el("strong", { text: f.text || figureRange(f) })),
     el("td", { class: "num", "data-label": "Giá trị", text: figureRange(f) }),
     el("td", { "data-label": "Đại lượng", text: f.counts || "" }),
-    el("td", { "data-label": "Ngày", text: fmtDate(f.date) }),
+    el("td", { class: "date", "data-label": "Ngày", text: fmtDate(f.date) }),
     el("td", { "data-label": "Nguồn" }, f.citation ? citeLink(f.citation, sourceName(f.citation)) : ""));
 }
 
@@ -311,7 +339,7 @@ async function brief(topic) {
   busy(out, "Đang tóm tắt…");
   let b;
   try {
-    b = await api("POST", "/api/brief", { query: topic });
+    b = await api("POST", "/api/brief", topic ? { query: topic } : {});
   } catch (e) {
     out.replaceChildren(e.status === 501
       ? el("p", { class: "notice", role: "status", text: "Máy chủ này chưa có chức năng tóm tắt." })
@@ -320,7 +348,8 @@ async function brief(topic) {
   }
   const sentences = b.sentences || [], figures = b.figures || [], entities = b.entities || [];
   if (!sentences.length && !figures.length) {
-    out.replaceChildren(el("p", { class: "answer-card none", text: "Không tìm thấy bài nào về chủ đề này." }));
+    out.replaceChildren(el("p", { class: "answer-card none",
+      text: topic ? "Không tìm thấy bài nào về chủ đề này." : "Chưa có bài nào để tóm tắt." }));
     return;
   }
   const parts = [];
@@ -402,8 +431,47 @@ function fileResult(r) {
   if (r.ingested.length && r.duplicates.length) extra.push(`${r.duplicates.length} bài trùng bỏ qua`);
   return el("li", { class: "file-result" },
     el("strong", { text: r.file }), " ", status, extra.length ? ` (${extra.join(", ")})` : "",
-    r.failed.length ? el("ul", {}, r.failed.map((f) => el("li", { class: "reason", text: `${f.source}: ${f.reason}` }))) : null,
-    r.notes.length ? el("ul", {}, r.notes.map((n) => el("li", { class: "hint", text: n }))) : null);
+    r.failed.length ? el("ul", {}, r.failed.map((f) => el("li", { class: "reason", text: failureText(f) }))) : null,
+    r.notes.length ? el("ul", {}, r.notes.map((n) => el("li", { class: "hint", text: noteText(n) }))) : null);
+}
+
+// "ban-tin.jsonl#L3": the line of a JSON Lines file; the file itself is already named above.
+function failureText(f) {
+  const line = /#L(\d+)$/.exec(f.source || "");
+  return (line ? `dòng ${line[1]}: ` : "") + viMessage(f.reason);
+}
+
+function noteText(n) {
+  return n.replace(/: decoded as (.*)$/, ": đã đọc theo bảng mã $1");
+}
+
+function uploadDone(data) {
+  const out = document.getElementById("upload-result");
+  out.replaceChildren(
+    el("p", { class: data.failed ? "notice" : "done", role: "status",
+      text: `Đã nạp ${data.ingested} bài mới, bỏ qua ${data.duplicates} bài đã có, ${data.failed} lỗi.` }),
+    el("ul", { class: "file-results" }, data.files.map(fileResult)));
+  document.getElementById("upload-form").reset();
+  document.getElementById("file-names").textContent = "Chưa chọn tệp nào";
+  docsState.loaded = false;
+  articleCache.clear();
+  refreshCount();
+}
+
+// After the upload: the server ingests the files as a job; its progress is asked for
+// every JOB_POLL_MS until it is done (its report) or failed (why).
+async function followJob(job, bar, label) {
+  for (;;) {
+    const p = job.progress;
+    bar.value = p.files_total ? Math.round((100 * p.files_done) / p.files_total) : 0;
+    label.textContent = job.state === "queued"
+      ? "Đang chờ lượt nạp bài…"
+      : `Đang nạp bài… ${p.files_done}/${p.files_total} tệp, ${p.articles} bài`;
+    if (job.state === "done") return job.report;
+    if (job.state === "failed") throw new Error(viMessage(job.message));
+    await new Promise((r) => setTimeout(r, JOB_POLL_MS));
+    job = await api("GET", `/api/jobs/${encodeURIComponent(job.id)}`);
+  }
 }
 
 function upload(files) {
@@ -419,35 +487,53 @@ function upload(files) {
   bar.value = 0;
   label.textContent = "Đang tải lên… 0%";
   button.disabled = true;
+  const finish = (content) => {
+    button.disabled = false;
+    box.hidden = true;
+    if (content) out.replaceChildren(content);
+  };
   // XMLHttpRequest, not fetch: only it reports upload progress.
   const xhr = new XMLHttpRequest();
   xhr.open("POST", "/api/ingest");
+  for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
   xhr.responseType = "json";
   xhr.upload.addEventListener("progress", (e) => {
     if (!e.lengthComputable) return;
     const pct = Math.round((100 * e.loaded) / e.total);
     bar.value = pct;
-    label.textContent = pct < 100 ? `Đang tải lên… ${pct}%` : "Đang xử lý bài…";
+    label.textContent = pct < 100 ? `Đang tải lên… ${pct}%` : "Đang chờ lượt nạp bài…";
   });
-  xhr.addEventListener("loadend", () => {
-    button.disabled = false;
-    box.hidden = true;
+  xhr.addEventListener("loadend", async () => {
     const data = xhr.response;
-    if (!data || !data.files) {
-      out.replaceChildren(errorBox((data && data.message) || (xhr.status ? `Lỗi ${xhr.status}` : "Không kết nối được máy chủ.")));
+    if (xhr.status !== 202 || !data || !data.id) {
+      if (xhr.status === 401) showTokenForm();
+      finish(errorBox(data && data.message ? viMessage(data.message)
+        : (xhr.status ? `mã lỗi ${xhr.status}` : "Không kết nối được máy chủ.")));
       return;
     }
-    out.replaceChildren(
-      el("p", { class: data.failed ? "notice" : "done", role: "status",
-        text: `Đã nạp ${data.ingested} bài mới, bỏ qua ${data.duplicates} bài đã có, ${data.failed} lỗi.` }),
-      el("ul", { class: "file-results" }, data.files.map(fileResult)));
-    document.getElementById("upload-form").reset();
-    document.getElementById("file-names").textContent = "Chưa chọn tệp nào";
-    docsState.loaded = false;
-    articleCache.clear();
-    refreshCount();
+    try {
+      const report = await followJob(data, bar, label);
+      finish(null);
+      uploadDone(report);
+    } catch (e) {
+      finish(errorBox(e.message));
+    }
   });
   xhr.send(form);
+}
+
+// -- the API token (when the server asks for one) ----------------------------------------------
+function showTokenForm() {
+  document.getElementById("token-form").hidden = false;
+}
+
+async function checkServer() {
+  try {
+    const res = await fetch("/healthz");
+    const h = await res.json();
+    if (h.token_required && !sessionStorage.getItem(TOKEN_KEY)) showTokenForm();
+    if (h.read_only) document.querySelector('nav a[data-view="tai-len"]').hidden = true;
+  } catch (e) { /* the views say so when they cannot reach the server */ }
 }
 
 // -- wiring ------------------------------------------------------------------------------------
@@ -459,8 +545,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.getElementById("brief-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const t = document.getElementById("topic").value.trim();
-    if (t) brief(t);
+    brief(document.getElementById("topic").value.trim());  // empty: the whole collection
   });
   document.getElementById("upload-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -485,11 +570,17 @@ document.addEventListener("DOMContentLoaded", () => {
     showNames();
   });
   document.getElementById("docs-more").addEventListener("click", () => loadDocs(false));
+  document.getElementById("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const token = document.getElementById("token").value.trim();
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    document.getElementById("token-form").hidden = true;
+    refreshCount();
+  });
   document.getElementById("back").addEventListener("click", () => {
     if (history.length > 1) history.back();
     else location.hash = "#hoi";
   });
   window.addEventListener("hashchange", route);
-  route();
-  refreshCount();
+  loadMessages().then(() => { route(); refreshCount(); checkServer(); });
 });
