@@ -122,6 +122,14 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     self.send(503, b"busy")
                 else:
                     self.send(200, article(400))
+            elif path == "/chuyen-muc.html":  # a category page: teasers of /a/600.html ... /a/615.html
+                teasers = "".join(
+                    f'<article><h3><a href="/a/{600 + i}.html">Tin thứ {i} trong chuyên mục thời sự hôm nay</a></h3>'
+                    f'<p><a href="/a/{600 + i}.html">Tóm tắt ngắn của tin thứ {i}.</a></p></article>'
+                    for i in range(16)
+                )
+                outside = '<h3><a href="http://elsewhere.example/bai.html">Bài của một trang web khác hoàn toàn</a></h3>'
+                self.send(200, f"<html><body><main>{teasers}{outside}</main></body></html>".encode())
             elif path == "/moved.html":
                 self.send(301, b"", headers={"Location": "/a/500.html"})
             else:
@@ -291,3 +299,16 @@ def test_cli_ingest_url_and_follow(site: Site, tmp_path: Path, capsys: pytest.Ca
     assert "ingested: 0" in capsys.readouterr().out
     assert cli.main(["ingest", "--index", index, site.base + "/missing.html"]) == 1
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_listing_page_refused_or_followed_with_links(site: Site, tmp_path: Path) -> None:
+    [failure] = read(site, tmp_path, "/chuyen-muc.html")
+    assert isinstance(failure, FileFailure) and "a listing page" in failure.reason
+    s = settings(tmp_path)
+    sources = Sources([site.base + "/chuyen-muc.html"], s, follow=True, links=True)
+    docs = list(sources.read())
+    assert [d.source for d in docs] == [f"{site.base}/a/{600 + i}.html" for i in range(16)]  # own host only
+    assert all(isinstance(d, RawDocument) for d in docs)
+    sources.commit()
+    again = Sources([site.base + "/chuyen-muc.html"], s, follow=True, links=True)
+    assert list(again.read()) == [] and site.hits["/a/600.html"] == 1  # polled: nothing new

@@ -99,11 +99,12 @@ class Engine:
 
     # -- ingest ----------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None,
-               follow: bool = False) -> IngestReport:
+               follow: bool = False, links: bool = False) -> IngestReport:
         """Read files/folders (.txt, .html, .pdf, .docx, .jsonl) and URLs (pages, RSS/Atom feeds,
         sitemaps) and index every new article in them. ``follow``: a feed polled before gives
-        only its new items (conditional GET; ``hoidap.ingest.fetch``)."""
-        sources = Sources(paths, self.settings, follow=follow)
+        only its new items (conditional GET); ``links``: a listing page's URL gives the articles
+        it links to instead of a refusal (``hoidap.ingest.fetch``)."""
+        sources = Sources(paths, self.settings, follow=follow, links=links)
         report = self.ingest_documents(sources.read(), progress)
         sources.commit()  # only once its articles are stored: a kill fetches them again
         return report

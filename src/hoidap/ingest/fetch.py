@@ -2,7 +2,9 @@
 
 ``hoidap ingest https://...`` fetches a page and extracts it like a saved page (``ingest.read``);
 a feed or sitemap URL (told apart by its body, not its name) ingests the pages it lists, a sitemap
-index its sitemaps' pages. ``--follow`` polls a feed again and fetches only what is new.
+index its sitemaps' pages. ``--follow`` polls a feed again and fetches only what is new. A listing
+page (homepage, category page) is refused like a saved one, or with ``--links`` read as a feed of
+the articles it links to on its own host.
 
 The fetcher (``Fetcher``) is polite:
 
@@ -55,8 +57,9 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from hoidap.errors import BadInputError, FetchError
+from hoidap.ingest.html import page_shape
 from hoidap.ingest.office import docx_text, pdf_text
-from hoidap.ingest.read import checked_document, read_all, read_text_bytes
+from hoidap.ingest.read import checked_document, decode_bytes, read_all, read_text_bytes
 from hoidap.models import FileFailure, RawDocument
 from hoidap.settings import Settings
 
@@ -329,9 +332,10 @@ class Sources:
     articles are stored, remembers what the feeds gave (for ``follow``)."""
 
     def __init__(self, paths: Sequence[str | Path], settings: Settings, follow: bool = False,
-                 fetcher: Fetcher | None = None) -> None:
+                 fetcher: Fetcher | None = None, links: bool = False) -> None:
         self.settings = settings
         self.follow = follow
+        self.links = links  # a listing page given as a URL: fetch the articles it links to
         self.files = [p for p in paths if not is_url(p)]
         self.urls = [str(p) for p in paths if is_url(p)]
         self._fetcher = fetcher
@@ -395,6 +399,8 @@ class Sources:
             logger.info("%s: not modified since the last poll", url)
             return
         listed = listed_urls(resp.body, resp.url)
+        if listed is None and self.links:
+            listed = _listing_links(resp)
         if listed is None:
             self.pages_fetched += 1
             yield _page(url, resp)
@@ -445,6 +451,26 @@ class Sources:
         if listed_urls(resp.body, resp.url) is not None:
             return FileFailure(url, "a feed or sitemap listed as a page; give its URL directly")
         return _page(url, resp)
+
+
+def _listing_links(resp: Response) -> tuple[str, list[str]] | None:
+    """("listing", its teaser links on the same host) when ``resp`` is a listing page, else None.
+
+    With ``links``, a homepage or category page is read as a feed of the articles it links to
+    (and ``follow`` then polls it for new ones)."""
+    if resp.content_type not in ("text/html", "application/xhtml+xml", ""):
+        return None
+    try:
+        html, _ = decode_bytes(resp.body)
+    except BadInputError:
+        return None
+    shape = page_shape(html)
+    if not shape.listing_reason:
+        return None
+    host = urlsplit(resp.url).netloc
+    urls = (urljoin(resp.url, href) for href in shape.links)
+    same_host = [u for u in urls if u.lower().startswith(URL_PREFIXES) and urlsplit(u).netloc == host]
+    return "listing", list(dict.fromkeys(same_host))
 
 
 def _page(url: str, resp: Response) -> RawDocument | FileFailure:

@@ -54,6 +54,7 @@ class PageShape:
     lead: str | None
     teasers: int  # teaser headlines (links that make up their block)
     body_run: int  # the most body paragraphs under one parent
+    links: tuple[str, ...] = ()  # the teasers' hrefs as written, in page order, each once
 
     @property
     def listing_reason(self) -> str | None:
@@ -90,8 +91,11 @@ def _lead(root: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-def _teasers_and_body(root: lxml.html.HtmlElement) -> tuple[int, int]:
+def _teasers_and_body(root: lxml.html.HtmlElement) -> tuple[int, int, tuple[str, ...]]:
     teaser_blocks: set[lxml.html.HtmlElement] = set()
+    links: dict[str, None] = {}
+    # Each block's text length once: many links in one big container must not each re-read it.
+    block_chars: dict[lxml.html.HtmlElement, int] = {}
     for a in root.iter("a"):
         text = " ".join(a.text_content().split())
         if _words(text) < TEASER_MIN_WORDS:
@@ -101,9 +105,13 @@ def _teasers_and_body(root: lxml.html.HtmlElement) -> tuple[int, int]:
             block = block.getparent()
         if block is None:
             continue
-        block_text = " ".join(block.text_content().split())
-        if len(text) >= TEASER_BLOCK_SHARE * len(block_text):
+        if block not in block_chars:
+            block_chars[block] = len(" ".join(block.text_content().split()))
+        if len(text) >= TEASER_BLOCK_SHARE * block_chars[block]:
             teaser_blocks.add(block)
+            href = (a.get("href") or "").strip()
+            if href and not href.startswith(("#", "javascript:", "mailto:")):
+                links[href] = None
     runs: dict[lxml.html.HtmlElement, int] = {}
     for p in root.iter("p"):
         text = " ".join(p.text_content().split())
@@ -118,7 +126,7 @@ def _teasers_and_body(root: lxml.html.HtmlElement) -> tuple[int, int]:
         parent = p.getparent()
         if parent is not None:
             runs[parent] = runs.get(parent, 0) + 1
-    return len(teaser_blocks), max(runs.values(), default=0)
+    return len(teaser_blocks), max(runs.values(), default=0), tuple(links)
 
 
 def strip_title_suffix(title: str) -> str:

@@ -441,8 +441,18 @@ function failureText(f) {
   return (line ? `dòng ${line[1]}: ` : "") + viMessage(f.reason);
 }
 
+// A note is "SOURCE: note; note" (hoidap.ingest.read): each kind said in Vietnamese.
+const NOTES = [
+  [/decoded as ([^;]*)/, "đã đọc theo bảng mã $1"],
+  [/mojibake \(UTF-8 read as Windows-1252\) repaired/, "đã sửa lỗi phông (UTF-8 bị đọc nhầm thành Windows-1252)"],
+  [/mojibake \(UTF-8 read as another encoding\) partly repaired; check the text/, "đã sửa một phần lỗi phông; hãy kiểm tra lại nội dung"],
+  [/looks like mojibake \(UTF-8 read as another encoding\) that could not be repaired/, "có vẻ bị lỗi phông mà không sửa được"],
+  [/does not look Vietnamese \(only (\d+%) of (\d+) words are\); ingested, but answers are tuned for Vietnamese/,
+   "có vẻ không phải tiếng Việt (chỉ $1 trong $2 từ); vẫn nạp, nhưng câu trả lời được tinh chỉnh cho tiếng Việt"],
+];
+
 function noteText(n) {
-  return n.replace(/: decoded as (.*)$/, ": đã đọc theo bảng mã $1");
+  return NOTES.reduce((text, [re, vi]) => text.replace(re, vi), n);
 }
 
 function uploadDone(data) {
