@@ -303,7 +303,7 @@ def every_view(driver: Any, base: str, doc_id: str, tmp_path: Path, size: str, w
     driver.find_element(By.ID, "files").send_keys(f"{bad / 'anh.pdf'}\n{bad / 'tcvn3.txt'}")
     driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
     result = wait_for(driver, "#upload-result", "2 lỗi").text
-    assert "loại tệp không được hỗ trợ" in result and "bảng mã cũ" in result, result
+    assert "không đọc được tệp PDF" in result and "bảng mã cũ" in result, result
     assert not {"unsupported", "not UTF-8", "looks like", "convert", "type"} & set(re.findall(
         r"unsupported|not UTF-8|looks like|convert|type", result)), result  # no English left
     fits(driver, "upload with failures", width_px)

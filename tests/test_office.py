@@ -103,3 +103,16 @@ def test_pdf_over_the_size_limit(tmp_path: Path) -> None:
     path.write_bytes(make_pdf([PAGE_1]))
     with pytest.raises(BadInputError, match="over the"):
         read_file(path, 100)
+
+
+def test_password_protected_pdf(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.encrypt("mat-khau", algorithm="RC4-128")
+    path = tmp_path / "khoa.pdf"
+    with path.open("wb") as f:
+        writer.write(f)
+    with pytest.raises(BadInputError, match="password-protected"):
+        read_file(path, LIMIT)

@@ -41,7 +41,7 @@ def pdf_text(data: bytes) -> tuple[str, str | None, tuple[str, ...]]:
     """(text, title, authors) of a PDF's bytes. Raises BadInputError with the reason when the
     file is not a readable PDF, is encrypted, or has no text (a scan)."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -51,7 +51,9 @@ def pdf_text(data: bytes) -> tuple[str, str | None, tuple[str, ...]]:
         meta = reader.metadata
     except BadInputError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except DependencyError as exc:  # AES-encrypted (even with an empty password) needs cryptography
+        raise BadInputError(f"PDF is encrypted; save an unencrypted copy ({exc})") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise BadInputError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
     paragraphs = [p for page in pages for p in _pdf_paragraphs(page)]
     if not paragraphs:
