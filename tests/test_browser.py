@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from hoidap.engine import Engine
+from hoidap.models import shown_name
 from hoidap.settings import Settings
 
 from .test_server import call, running
@@ -176,7 +177,7 @@ def test_documents_view_lists_metadata(driver: Any, base: str, uploaded: list[Pa
     _, page = call(base, "GET", "/api/docs")
     docs = driver.find_elements(By.CSS_SELECTOR, "#docs-list .doc")
     assert [d.find_element(By.CSS_SELECTOR, ".doc-title").text for d in docs] == [
-        d["title"] or d["source"] for d in page["documents"]]
+        shown_name(d["title"], d["outlet"], d["date"], d["doc_id"]) for d in page["documents"]]
     assert f"{page['documents'][0]['n_sentences']} câu" in docs[0].text
     assert page["documents"][0]["source"] in docs[0].text
     shot(driver, "desktop-documents")
