@@ -120,3 +120,19 @@ def test_mojibake_page_repaired_pattern() -> None:
 )
 def test_outlet_suffix_stripped_from_title(title: str, clean: str) -> None:
     assert strip_title_suffix(title) == clean
+
+
+def test_lead_fact_is_answered_and_cited(tmp_path: Path) -> None:
+    """Issue 21's symptom: the headline fact lived only in the dropped lead, so questions about it
+    were answered from other sentences. Now the lead is a cited sentence."""
+    from hoidap.engine import Engine
+
+    with Engine(tmp_path / "idx") as eng:
+        report = eng.ingest([PAGES / "vnexpress.html", PAGES / "dantri.html", PAGES / "listing_dantri.html"])
+        assert len(report.ingested) == 2 and "listing page" in report.failed[0].reason
+        ans = eng.ask("Tàu container cập cảng Cái Mép có sức chở bao nhiêu TEU?")
+    assert ans.answer and "24.000 TEU" in ans.answer
+    top = ans.citations[0]
+    assert top.sentence.startswith("Tàu container sức chở 24.000 TEU")
+    assert top.title == "Cảng Cái Mép đón tàu container lớn nhất từ trước đến nay"
+    assert top.source == str(PAGES / "vnexpress.html")  # no canonical URL in the page: the path as given
