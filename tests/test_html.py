@@ -136,3 +136,12 @@ def test_lead_fact_is_answered_and_cited(tmp_path: Path) -> None:
     assert top.sentence.startswith("Tàu container sức chở 24.000 TEU")
     assert top.title == "Cảng Cái Mép đón tàu container lớn nhất từ trước đến nay"
     assert top.source == str(PAGES / "vnexpress.html")  # no canonical URL in the page: the path as given
+
+
+def test_short_paragraph_article_with_many_links_is_not_a_listing() -> None:
+    """Outlets writing one short sentence a paragraph (12-19 words) are still articles."""
+    links = "".join(f'<li><a href="/{i}">Tin đọc nhiều số {i} về giá vàng hôm nay</a></li>' for i in range(30))
+    body = "".join(f"<p>Giá vàng trong nước sáng nay tăng thêm {i} trăm nghìn đồng mỗi lượng so với hôm qua.</p>"
+                   for i in range(4))
+    shape = page_shape(f"<html><body><article>{body}</article><ul>{links}</ul></body></html>")
+    assert shape.teasers == 30 and shape.body_run == 4 and shape.listing_reason is None

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import lxml.html
@@ -34,9 +35,11 @@ LEAD_SELECTORS: tuple[str, ...] = tuple(_PATTERNS["lead_selectors"])
 # inside a sentence is a fraction of its paragraph.
 TEASER_MIN_WORDS = 4
 TEASER_BLOCK_SHARE = 0.8
-# A body paragraph: this many words, mostly not link text, not right after a teaser headline
-# (a teaser's excerpt follows its headline; a body paragraph follows another paragraph).
-BODY_MIN_WORDS = 20
+# A body paragraph: a sentence of this many words (ending in . ! ? … or a closing quote), mostly
+# not link text, not right after a teaser headline (a teaser's excerpt follows its headline; a
+# body paragraph follows another paragraph). Outlets that write one short sentence a paragraph
+# have 12-20 words in each; headlines, captions and menu lines do not end like a sentence.
+BODY_MIN_WORDS = 12
 # A listing page has at least this many teaser headlines and no run of this many body paragraphs
 # under one parent. The Dân trí homepages of issue 21 had 43-88 teasers; an article's related and
 # most-read boxes hold 5-12, and its body has 2 or more paragraphs side by side.
@@ -44,6 +47,7 @@ LISTING_MIN_TEASERS = 15
 ARTICLE_MIN_BODY_RUN = 2
 # fmt: on
 
+_SENTENCE_END = re.compile(r"[.!?…:][\"'”’)\]]*$")
 _BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "div", "td", "dd", "dt"})
 
 
@@ -115,7 +119,7 @@ def _teasers_and_body(root: lxml.html.HtmlElement) -> tuple[int, int, tuple[str,
     runs: dict[lxml.html.HtmlElement, int] = {}
     for p in root.iter("p"):
         text = " ".join(p.text_content().split())
-        if _words(text) < BODY_MIN_WORDS:
+        if _words(text) < BODY_MIN_WORDS or not _SENTENCE_END.search(text):
             continue
         link_chars = sum(len(" ".join(a.text_content().split())) for a in p.iter("a"))
         if link_chars * 2 > len(text):
