@@ -312,3 +312,10 @@ def test_listing_page_refused_or_followed_with_links(site: Site, tmp_path: Path)
     sources.commit()
     again = Sources([site.base + "/chuyen-muc.html"], s, follow=True, links=True)
     assert list(again.read()) == [] and site.hits["/a/600.html"] == 1  # polled: nothing new
+
+
+def test_spark_engine_refuses_urls(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from hoidap import cli
+
+    code = cli.main(["ingest", "--index", str(tmp_path / "i"), "--engine", "spark", "https://example.vn/rss"])
+    assert code == 2 and "without --engine spark" in capsys.readouterr().err

@@ -80,6 +80,8 @@ def cmd_ingest_spark(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.engine == "spark":
+        if any(p.lower().startswith(("http://", "https://")) for p in args.paths):
+            raise UsageError("URLs are fetched by the local engine: ingest them without --engine spark")
         return cmd_ingest_spark(args)
     with _engine(args, create=True) as eng, _progress("ingest") as bar:
         report = eng.ingest(args.paths, progress=lambda _src: bar.update(1), follow=args.follow,
