@@ -145,3 +145,16 @@ def test_short_paragraph_article_with_many_links_is_not_a_listing() -> None:
                    for i in range(4))
     shape = page_shape(f"<html><body><article>{body}</article><ul>{links}</ul></body></html>")
     assert shape.teasers == 30 and shape.body_run == 4 and shape.listing_reason is None
+
+
+def test_flat_listing_of_headlines_and_excerpts_pattern() -> None:
+    """A category page laid out flat (headline, time, excerpt, headline, ...) under one parent:
+    its excerpts are not a run of body paragraphs, each follows its own headline."""
+    items = "".join(
+        f'<h3><a href="/bai-{i}.html">Tin số {i} về thời tiết miền Bắc hôm nay</a></h3><span>10:0{i % 10}</span>'
+        f"<p>Tóm tắt tin số {i}: trời rét đậm, nhiệt độ thấp nhất ở vùng núi xuống dưới 5 độ C vào sáng sớm.</p>"
+        for i in range(16)
+    )
+    shape = page_shape(f"<html><body><div class='list'>{items}</div></body></html>")
+    assert shape.teasers == 16 and shape.body_run == 1 and shape.listing_reason
+    assert shape.links[:2] == ("/bai-0.html", "/bai-1.html")

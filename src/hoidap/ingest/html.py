@@ -116,21 +116,31 @@ def _teasers_and_body(root: lxml.html.HtmlElement) -> tuple[int, int, tuple[str,
             href = (a.get("href") or "").strip()
             if href and not href.startswith(("#", "javascript:", "mailto:")):
                 links[href] = None
-    runs: dict[lxml.html.HtmlElement, int] = {}
+    body: set[lxml.html.HtmlElement] = set()
     for p in root.iter("p"):
         text = " ".join(p.text_content().split())
         if _words(text) < BODY_MIN_WORDS or not _SENTENCE_END.search(text):
             continue
         link_chars = sum(len(" ".join(a.text_content().split())) for a in p.iter("a"))
-        if link_chars * 2 > len(text):
-            continue
-        prev = p.getprevious()
-        if prev is not None and (prev in teaser_blocks or any(a in teaser_blocks for a in prev.iter())):
-            continue  # a teaser's excerpt, right after its headline
-        parent = p.getparent()
-        if parent is not None:
-            runs[parent] = runs.get(parent, 0) + 1
-    return len(teaser_blocks), max(runs.values(), default=0), tuple(links)
+        if link_chars * 2 <= len(text):
+            body.add(p)
+    return len(teaser_blocks), _longest_body_run(body, teaser_blocks), tuple(links)
+
+
+def _longest_body_run(body: set[lxml.html.HtmlElement], teasers: set[lxml.html.HtmlElement]) -> int:
+    """The most body paragraphs side by side under one parent, a teaser headline between two
+    breaking the run: an article's paragraphs follow each other (figures and captions between
+    them do not break it), a listing's excerpts each follow their own headline."""
+    best = 0
+    for parent in {p.getparent() for p in body} - {None}:
+        run = 0
+        for child in parent:
+            if child in body:
+                run += 1
+                best = max(best, run)
+            elif child in teasers or any(d in teasers for d in child.iter()):
+                run = 0
+    return best
 
 
 def strip_title_suffix(title: str) -> str:
