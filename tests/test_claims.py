@@ -137,3 +137,44 @@ def test_event_dates_are_compared_with_time_zone_wording_respected() -> None:
     assert sorted(c.pairs) == [(0, 1, "compatible"), (0, 2, "conflict"), (1, 2, "conflict")]
     # A fraction is not a date.
     assert extract_dates([art("d", "Giá điện chỉ bằng 1/6 mức của năm trước.")]) == []
+
+
+def test_one_sentence_told_of_two_scopes_is_not_a_disagreement() -> None:
+    # All transport and roads alone: every figure differs, none is a misreport.
+    assert _labels("So với cùng kỳ năm trước, số vụ tai nạn giảm 663 vụ, tăng 79 người chết, giảm 793 người bị thương.",
+                   "So với cùng kỳ năm trước, số vụ tai nạn giảm 662 vụ, tăng 58 người chết, giảm 797 người bị thương.") == []
+    # One figure drifting while the others agree is one.
+    assert "conflict" in _labels(
+        "So với cùng kỳ năm trước, số vụ tai nạn giảm 663 vụ, tăng 79 người chết, giảm 793 người bị thương.",
+        "So với cùng kỳ năm trước, số vụ tai nạn giảm 663 vụ, tăng 76 người chết, giảm 793 người bị thương.")
+
+
+def test_a_value_the_other_sentence_states_too_is_a_shifted_list() -> None:
+    assert "conflict" not in _labels(
+        "Đường thủy xảy ra 20 vụ, giảm 4 vụ (16,6%), và hàng hải giảm 1 vụ (20%) so với cùng kỳ.",
+        "Đường thủy xảy ra 20 vụ, giảm 4 vụ, và hàng hải giảm 1 vụ (20%) so với cùng kỳ.")
+
+
+def test_rows_of_a_table_told_in_prose_are_not_compared() -> None:
+    assert _labels("Người thứ 2 đóng 70% mức đóng của người thứ nhất, tương đương 46.935 đồng/tháng.",
+                   "Người thứ 3 đóng 60% mức đóng của người thứ nhất, tương đương 40.230 đồng/tháng.") == []
+
+
+def test_a_base_and_its_part_are_not_compared() -> None:
+    assert _labels("Trong 8 cửa hàng bị kiểm tra, có 6 đơn vị không có giấy chứng nhận an toàn thực phẩm.",
+                   "Cụ thể, 6 cửa hàng kinh doanh không có giấy chứng nhận an toàn thực phẩm.") == []
+
+
+def test_two_people_named_in_different_clauses_are_two_amounts() -> None:
+    assert _labels("Theo đó, Dương bị buộc phải thi hành án dân sự với số tiền 1.655 tỷ đồng.",
+                   "Trong vụ án này, Phan Sào Nam phải thi hành án số tiền lớn, lên tới 1.475 tỷ đồng.") == []
+
+
+def test_stated_ranges_with_different_bounds_disagree() -> None:
+    assert _labels("Các em trong ký túc xá có độ tuổi 6-13 tuổi, theo nhà trường.",
+                   "Các em trong ký túc xá có độ tuổi 5-13 tuổi, theo nhà trường.") == ["conflict"]
+
+
+def test_an_integer_with_a_scale_word_is_rounded_at_the_scale() -> None:
+    assert _labels("Danh mang số vàng cướp được đến một tiệm vàng ở quận 8 bán được 13 triệu đồng.",
+                   "Danh mang số vàng cướp được đến một tiệm vàng ở quận 8 bán được 13,2 triệu đồng.") == ["compatible"]

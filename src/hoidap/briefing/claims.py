@@ -82,6 +82,11 @@ NAMED_WORDS = 2
 MAX_POSTING = 64
 # ... and a claim is indexed under its rarest statement words, this many.
 BLOCK_WORDS = 8
+# The unit of an event date compared as a claim (its value is the day's ordinal).
+DATE_UNIT = "thời điểm"
+# A value this many times its written number was scaled by a word ("13 triệu"): it is
+# rounded at that scale.
+SCALED = 1000.0
 # Two figures further apart than this factor are two facts, not one misreported.
 MAX_RATIO = 1.5
 # Units that are spans of time, never compared: "sau 3 phút", "6 tháng đầu năm",
@@ -101,6 +106,10 @@ _ORDINALS = {"nhất": "1", "nhì": "2", "hai": "2", "ba": "3", "tư": "4", "b�
 # An opening attribution, whose names say who reports, not whose figure: "Theo hãng tin AP,".
 _ATTRIBUTION_RE = re.compile(r"\s*(?:theo|nguồn tin từ|trích dẫn)\b[^,;:]*[,;:]", re.IGNORECASE)
 _NAME_RUN_RE = re.compile(r"(?<!^)\b[A-ZÀ-Ỹ][\w]*(?:\s+[A-ZÀ-Ỹ][\w]*)+")
+# The whole that a part is then counted out of: "Trong 8 cửa hàng bị kiểm tra, có 6 ...".
+_BASE_RE = re.compile(r"(?:^|[\s,;:(])(?:trong|trong số|trên tổng số|trên tổng|/)\s*(?:khoảng|gần|hơn|trên)?\s*$",
+                      re.IGNORECASE)
+BASE_CHARS = 20
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -121,6 +130,8 @@ class Claim:
     siblings: int = 1  # claims of the same measure in its sentence
     part: bool = False  # stated as a part of a whole just given: "trong đó có 3.000 cử tri"
     ordinal: str | None = None  # the ordinal it belongs to: "Người thứ 2 đóng ... 46.935 đồng" -> "2"
+    values: frozenset[float] = frozenset()  # the values of every figure its sentence states
+    base: bool = False  # the whole a part is counted out of: "Trong 8 cửa hàng bị kiểm tra, có 6 ..."
 
 
 def quantity_class(fig: Figure) -> str:
@@ -189,20 +200,22 @@ def _content(words: Sequence[str]) -> list[str]:
 
 
 def rounding(fig: Figure) -> float:
-    """Half the last digit the figure was written with: "22,3 tỷ" -> 0.05e9, "224" -> 0.
+    """Half the last digit the figure was written with: "22,3 tỷ" -> 0.05e9, "13 triệu"
+    -> 0.5e6, "224" -> 0.
 
-    Integers are taken as exact (counts of people, partners); a decimal is read as
-    rounded at its last digit, scaled as the value was ("tỷ", "triệu").
+    A plain integer is taken as exact (counts of people, partners); a decimal is read as
+    rounded at its last digit, and an integer with a scale word ("triệu", "tỷ") at the
+    scale's unit, both scaled as the value was.
     """
     m = _NUMBER_RE.search(fig.text)
-    if not m or fig.of is not None:
+    if not m or fig.of is not None or fig.unit == DATE_UNIT:
         return 0.0
     written = m.group()
-    if "," not in written:
-        return 0.0
-    decimals = len(written.rsplit(",", 1)[1])
+    decimals = len(written.rsplit(",", 1)[1]) if "," in written else 0
     base = float(written.replace(".", "").replace(",", "."))
     scale = fig.value / base if base else 1.0
+    if decimals == 0 and scale < SCALED:
+        return 0.0
     return 0.5 * 10.0 ** (-decimals) * scale
 
 
@@ -221,6 +234,7 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
         sentence = figs[0].citation.sentence
         statement = frozenset(_content(terms(sentence)))
         figs = sorted(figs, key=lambda f: f.start)
+        values = frozenset(f.value for f in figs)
         seen: dict[str, int] = defaultdict(int)
         prev_end = 0
         for f in figs:
@@ -244,7 +258,8 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
             after = [] if own else _content([fold_token(w) for w in re.findall(r"\w+", sentence[b:])])[:WINDOW_AFTER]
             out.append(Claim(f, doc_id, measure, statement, slot, seen[measure], rounding(f),
                              frozenset(before + own + after), _named(f), _names(sentence, a, b),
-                             part=bool(_PART_RE.search(sentence[:a][-PART_CHARS:])), ordinal=_ordinal(sentence[:a])))
+                             part=bool(_PART_RE.search(sentence[:a][-PART_CHARS:])), ordinal=_ordinal(sentence[:a]),
+                             values=values, base=bool(_BASE_RE.search(sentence[:a][-BASE_CHARS:]))))
             seen[measure] += 1
         # How many claims of its measure its sentence holds: ranks are comparable only
         # between sentences holding as many.
@@ -296,6 +311,21 @@ def _ordinal(before: str) -> str | None:
     return _ORDINALS.get(found, found) if found else None
 
 
+def stated_by_both(a: Claim, b: Claim) -> bool:
+    """A different value that the other sentence states too: the two figures were
+    paired across a list one source shortened ("giảm 4 vụ (16,6%), ..., giảm 1 vụ (20%)"
+    and "giảm 4 vụ, ..., giảm 1 vụ (20%)"), not a disagreement."""
+    return a.figure.value != b.figure.value and (a.figure.value in b.values or b.figure.value in a.values)
+
+
+def two_scopes(a: Claim, b: Claim) -> bool:
+    """Two sentences each stating several figures and not one value in common: the same
+    sentence told of two scopes ("So với cùng kỳ, giảm 663 vụ, tăng 79 người chết, giảm 793
+    người bị thương" for all transport and "... giảm 662 vụ, tăng 58 ..., giảm 797 ..." for
+    roads alone). A source misreporting one figure of a sentence keeps the others."""
+    return len(a.values) >= 2 and len(b.values) >= 2 and not a.values & b.values
+
+
 def too_far_apart(a: Claim, b: Claim) -> bool:
     """Values more than ``MAX_RATIO`` apart: two sources misreporting one fact drift
     (224 / "hơn 230", 180 / 186 hành khách, 22 / 24 tuổi); figures that far apart are two
@@ -314,7 +344,9 @@ def comparable(a: Claim, b: Claim) -> bool:
     if a.figure.of is not None and a.figure.of == b.figure.value \
             or b.figure.of is not None and b.figure.of == a.figure.value:
         return False  # "8/10 người" and "10 người": a part and its whole
-    if other_names(a, b) or a.part != b.part or too_far_apart(a, b):
+    if other_names(a, b) or a.part != b.part or a.base != b.base or too_far_apart(a, b):
+        return False
+    if two_scopes(a, b) or stated_by_both(a, b):
         return False
     if a.ordinal and b.ordinal and a.ordinal != b.ordinal:
         return False  # "Người thứ 2 đóng ..." and "Người thứ 3 đóng ...": two rows of a table
@@ -335,12 +367,23 @@ def _bounds(c: Claim) -> tuple[float, float]:
     return low - c.rounding, high + c.rounding
 
 
+def _stated_range(f: Figure) -> bool:
+    return f.qualifier is None and f.low is not None and f.high is not None and f.low < f.high \
+        and f.unit != DATE_UNIT
+
+
+def _ranges_differ(a: Figure, b: Figure) -> bool:
+    """Two ranges stated as ranges ("6 đến 13 tuổi", "5-13 tuổi") are both exact
+    statements: different bounds disagree even where the ranges overlap."""
+    return _stated_range(a) and _stated_range(b) and (a.low, a.high) != (b.low, b.high)
+
+
 def verdict(a: Claim, b: Claim) -> str:
     """ "conflict" when the two ranges cannot both hold, "agree" when they are the same
     value, else "compatible". Bounds count as reached ("hơn 10" allows 10)."""
     al, ah = _bounds(a)
     bl, bh = _bounds(b)
-    if max(al, bl) > min(ah, bh):
+    if max(al, bl) > min(ah, bh) or _ranges_differ(a.figure, b.figure):
         return "conflict"
     if (al, ah) == (bl, bh) or (a.figure.value == b.figure.value and a.figure.qualifier == b.figure.qualifier):
         return "agree"

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hoidap.briefing.claims import DATE_UNIT
 from hoidap.briefing.conflicts import compare, intersects, label, quantity_class
 from hoidap.briefing.numbers import (
     APPROX_SPREAD,
@@ -411,15 +412,18 @@ def extract_figures(articles: Sequence[Article]) -> list[Figure]:
 
 
 # -- dates ----------------------------------------------------------------------
-# An event date: "ngày 23/8", "tối 24/8", "rạng sáng 1.9.2016", "(19/5)". A day/month
-# with a date word or an opening bracket just before it, so fractions ("1/6 mức") are not read.
+# An event date: "ngày 23/8", "tối 24/8", "rạng sáng 1.9.2016", "(19/5)", "đến 31.10.2016".
+# A day/month with a date word, "đến/tới" or an opening bracket just before it, so
+# fractions ("bằng 1/6 mức") are not read.
 _EVENT_DATE_RE = re.compile(
     r"(?:(?<=\()|(?<=\bngày )|(?<=\bhôm )|(?<=\bsáng )|(?<=\btrưa )|(?<=\bchiều )|(?<=\btối )|(?<=\bđêm )"
-    r"|(?<=\bmùng )|(?<=\bmồng )|(?<=\bNgày )|(?<=\bĐêm )|(?<=\bSáng )|(?<=\bTối )|(?<=\bChiều ))"
-    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?(?![\d/.-]\d)")
+    r"|(?<=\bmùng )|(?<=\bmồng )|(?<=\bNgày )|(?<=\bĐêm )|(?<=\bSáng )|(?<=\bTối )|(?<=\bChiều )"
+    r"|(?<=\bđến )|(?<=\btới ))"
+    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?(?![\d/.-]\d)"
+    # "từ 5-12 tuổi", "từ 1/3 đến 1/2 số hộ": a range or a fraction of something, not a date
+    r"(?!\s*(?:%|tuổi|lần|người|triệu|tỷ|tỉ|nghìn|ngàn|số|km|kg)\b)")
 # Time-zone wording: a day's difference between two sources may be the same moment.
 _TIME_ZONE_RE = re.compile(r"giờ địa phương|giờ Việt Nam|giờ Hà Nội|giờ GMT|\bGMT\b|\bUTC\b|theo giờ", re.IGNORECASE)
-DATE_UNIT = "thời điểm"
 
 
 def extract_dates(articles: Sequence[Article]) -> list[Figure]:
