@@ -319,3 +319,9 @@ def test_spark_engine_refuses_urls(capsys: pytest.CaptureFixture[str], tmp_path:
 
     code = cli.main(["ingest", "--index", str(tmp_path / "i"), "--engine", "spark", "https://example.vn/rss"])
     assert code == 2 and "without --engine spark" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("url", "reason"), [("http://[::1/a", "not a valid URL"), ("http:///a.html", "not a valid http(s) URL")])
+def test_malformed_urls_fail_clearly(tmp_path: Path, url: str, reason: str) -> None:
+    [failure] = Sources([url], settings(tmp_path)).read()
+    assert isinstance(failure, FileFailure) and failure.source == url and reason in failure.reason

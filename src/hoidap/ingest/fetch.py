@@ -39,6 +39,7 @@ than losing them.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import logging
 import os
@@ -121,6 +122,12 @@ class Fetcher:
 
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Response:
         """Fetch ``url`` (conditionally, given a previous ETag/Last-Modified). Raises FetchError."""
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:
+            raise FetchError(f"not a valid URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError("not a valid http(s) URL")
         self._check_robots(url)
         headers = {}
         if etag:
@@ -173,8 +180,8 @@ class Fetcher:
             raise _Retry(f"cannot connect: {exc.reason}") from None
         except TimeoutError:
             raise _Retry(f"timed out after {s.fetch_timeout_seconds:g} s") from None
-        except (ConnectionError, OSError) as exc:  # reset mid-body, a bad status line
-            raise _Retry(f"connection failed: {exc}") from None
+        except (OSError, http.client.HTTPException) as exc:  # reset mid-body, a bad status line
+            raise _Retry(f"connection failed: {type(exc).__name__}: {exc}") from None
         finally:
             self._last_request[host] = time.monotonic()
 
@@ -354,7 +361,11 @@ class Sources:
         if self.files:
             yield from read_all(self.files, self.settings.max_file_bytes)
         for url in self.urls:
-            yield from self._read_url(url)
+            try:
+                yield from self._read_url(url)
+            except Exception as exc:  # one odd URL must not stop the others (as for files)
+                logger.exception("unexpected error fetching %s", url)
+                yield FileFailure(url, f"unexpected error: {type(exc).__name__}: {exc}")
 
     def commit(self) -> None:
         """Write what the feeds gave, atomically (a temporary file renamed over the old one)."""
