@@ -663,6 +663,14 @@ def test_copyright_footer_lines_removed(footer: str) -> None:
     assert paras == ["Giá điện tăng 3% từ hôm nay.", "Người dân cần tiết kiệm điện."]
 
 
+def test_every_footer_pattern_has_its_keyword() -> None:
+    """The footer patterns run only on lines holding a keyword (clean.FOOTER_KEYWORDS)."""
+    from hoidap.text.clean import FOOTER_KEYWORDS, FOOTER_PATTERNS
+
+    for pattern in FOOTER_PATTERNS:
+        assert any(k in pattern.replace("\\s*", " ").replace("\\b", "") for k in FOOTER_KEYWORDS), pattern
+
+
 @pytest.mark.parametrize(
     "text",
     [
