@@ -9,21 +9,31 @@ Usage::
 Two hand-made sets in ``tests/data`` (the sentences are kept there, the articles
 are read from ``../shared/eval``):
 
-* ``conflict_verdicts.jsonl``: pairs of figures from two articles of one cluster
-  of ViMs (``vims_300clusters.jsonl``) or AbMuSu (``abmusu_train.jsonl``), each
-  judged by reading: the same measure and scope? (``same_measure``) and
-  ``verdict``: ``conflict`` (same measure, values that cannot both hold),
-  ``agree`` (same measure, same or compatible values) or ``not_comparable``.
-  The pairs were drawn before the claim comparison was written: every pair the
-  old grouping called a conflict, plus the most alike pairs with different and
-  with equal values (at most 11 per cluster). ``half`` is ``dev`` (crc32 of
-  the cluster key even: the thresholds of ``briefing/claims.py`` were chosen on
-  these) or ``heldout`` (only scored).
-* ``conflict_recall.jsonl``: 30 clusters read whole, one line per cluster with
-  every real disagreement between two articles found by reading: ``set``
-  ``development`` (15 clusters of the held-out half, read after the first design
-  and then used to find why disagreements were missed: an in-sample figure) and
-  ``heldout`` (15 clusters nobody had looked at, read after the design was frozen).
+* ``conflict_verdicts.jsonl``: pairs of figures (or event dates) from two articles
+  of one cluster of ViMs (``vims_300clusters.jsonl``) or AbMuSu
+  (``abmusu_train.jsonl``), each judged by reading: the same measure and scope?
+  (``same_measure``) and ``verdict``: ``conflict`` (same measure, values that cannot
+  both hold), ``agree`` (same measure, same or compatible values) or
+  ``not_comparable``. ``half`` says what the pair's cluster was used for; the
+  claim comparison was designed in three rounds, each scored on clusters it had
+  not seen and then designed further on them:
+  ``design-1`` (30 clusters, crc32 of the key even: the first design's thresholds),
+  ``design-2`` (their odd half, held out from the first design, then used for the
+  second), ``design-3`` (20 clusters held out from the second design, then used for
+  the third), ``heldout`` (20 clusters drawn after the third design was frozen and
+  only scored). Round 1 drew, before any new code ran, every pair the old grouping
+  called a conflict and the most alike pairs with different and equal values;
+  later rounds added the pairs either version reported that were not judged yet
+  (all of the new version's conflicts, samples of the old version's conflicts and
+  of the new one's agreements), shuffled so the reader could not tell which
+  version reported a pair; ``round: designer`` marks 10 pairs the designer judged.
+* ``conflict_recall.jsonl``: 70 clusters read whole, one line per cluster with
+  every real disagreement between two articles found by reading. ``set``:
+  ``design-1`` (15 clusters of the odd half, read after the first design, used for
+  the second), ``design-2`` (15 fresh clusters, read after the first design, used
+  for the second and third), ``design-3`` (20 fresh clusters, held out from the
+  second design, used for the third), ``heldout`` (20 fresh clusters, read after
+  the third design was frozen, only scored).
 
 Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
 ``facts`` compares its figures. Printed: conflict precision (of the system's
@@ -112,7 +122,7 @@ def run(eval_dir: Path) -> dict[str, Any]:
         a = (v["a"]["doc"], v["a"]["sentence"], number_of(v["a"]["figure"]))
         b = (v["b"]["doc"], v["b"]["sentence"], number_of(v["b"]["figure"]))
         judged[(v["cluster"], frozenset((a, b)))] = v
-    half_of = {v["cluster"]: v["half"] for v in verdicts}
+    half_of = {r["cluster"]: r["set"] for r in recall_rows} | {v["cluster"]: v["half"] for v in verdicts}
     clusters = sorted({v["cluster"] for v in verdicts} | {r["cluster"] for r in recall_rows})
     cache: dict[str, Any] = {}
     found: dict[str, list[tuple[Key, Key, str]]] = {}
@@ -140,16 +150,18 @@ def run(eval_dir: Path) -> dict[str, Any]:
             "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
         }
     out["recall"] = {}
-    for which in ("development", "heldout"):
+    for which in ("design-1", "design-2", "design-3", "heldout"):
         real = hit = 0
         missed = []
-        rows = [r for r in recall_rows if r.get("set", "development") == which]
+        rows = [r for r in recall_rows if r.get("set") == which]
         for r in rows:
-            pairs = {frozenset((a, b)) for a, b, v in found[r["cluster"]] if v == "conflict"}
+            # A disagreement is found when the system reports those two documents' values as
+            # a conflict, in whichever of their sentences (an article may state a figure twice).
+            pairs = {frozenset(((a[0], a[2]), (b[0], b[2]))) for a, b, v in found[r["cluster"]] if v == "conflict"}
             for d in r["disagreements"]:
                 real += 1
-                k = frozenset(((d["a"]["doc"], d["a"]["sentence"], number_of(d["a"]["number"])),
-                               (d["b"]["doc"], d["b"]["sentence"], number_of(d["b"]["number"]))))
+                k = frozenset(((d["a"]["doc"], number_of(d["a"]["number"])),
+                               (d["b"]["doc"], number_of(d["b"]["number"]))))
                 if k in pairs:
                     hit += 1
                 else:
@@ -173,10 +185,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=1))
         return
-    for half in ("dev", "heldout"):
+    for half in ("design-1", "design-2", "design-3", "heldout"):
         if half in res:
             r = res[half]
-            print(f"{half:8s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
+            print(f"{half:9s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "
                   f"{r['conflict_pairs']} conflict pairs judged)  agree precision {r['agree_precision']} "
                   f"({r['agree_judged']} of {r['agree_pairs']} judged)")
     for which, rc in res["recall"].items():

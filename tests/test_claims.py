@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hoidap.briefing.claims import claims_of, comparable, rounding, verdict
+from hoidap.briefing.claims import CLOCK_UNIT, DATE_UNIT, claims_of, comparable, rounding, verdict
 from hoidap.briefing.conflicts import compare
 from hoidap.briefing.facts import figures_in_text
 from hoidap.models import Conflict, Figure
@@ -129,9 +129,11 @@ def test_event_dates_are_compared_with_time_zone_wording_respected() -> None:
     local = art("a", "Trận động đất xảy ra vào tối 24/8 (giờ địa phương) tại miền trung Italy.")
     vietnam = art("b", "Trận động đất xảy ra vào 22h ngày 23/8 tại miền trung Italy.")
     wrong = art("c", "Trận động đất xảy ra vào ngày 21/8 tại miền trung Italy.")
-    dates = extract_dates([local, vietnam, wrong])
+    found = extract_dates([local, vietnam, wrong])
+    dates = [d for d in found if d.unit == DATE_UNIT]
     assert [(d.text, d.date) for d in dates] == [("24/8", "2016-08-24"), ("23/8", "2016-08-23"),
                                                  ("21/8", "2016-08-21")]
+    assert [(d.text, d.value) for d in found if d.unit == CLOCK_UNIT] == [("22h", 22 * 60.0)]
     (c,) = compare(dates)
     assert c.label == "conflict"
     assert sorted(c.pairs) == [(0, 1, "compatible"), (0, 2, "conflict"), (1, 2, "conflict")]
@@ -178,3 +180,19 @@ def test_stated_ranges_with_different_bounds_disagree() -> None:
 def test_an_integer_with_a_scale_word_is_rounded_at_the_scale() -> None:
     assert _labels("Danh mang số vàng cướp được đến một tiệm vàng ở quận 8 bán được 13 triệu đồng.",
                    "Danh mang số vàng cướp được đến một tiệm vàng ở quận 8 bán được 13,2 triệu đồng.") == ["compatible"]
+
+
+def test_clock_times_and_months_are_claims_and_durations_are_not() -> None:
+    from hoidap.briefing.facts import extract_dates
+    from hoidap.models import Article, Sentence
+
+    def art(doc: str, text: str) -> Article:
+        return Article(doc, doc, None, "2016-05-30", None, text, text, sentences=(Sentence(doc, 0, 0, len(text), text),))
+
+    a = art("a", "Khoảng 20h ngày 28/5, công an xã nhận được tin báo về vụ việc.")
+    b = art("b", "Khoảng 21h ngày 28/5, công an xã nhận được tin báo về vụ việc.")
+    groups = compare(extract_dates([a, b]))
+    assert {(c.label, c.members[0].unit) for c in groups} == {("conflict", CLOCK_UNIT), ("agree", DATE_UNIT)}
+    months = extract_dates([art("c", "Pham bị dẫn độ về Mỹ vào tháng 2/2015 để hầu tòa.")])
+    assert [(m.text, m.date) for m in months] == [("2/2015", "2015-02")]
+    assert extract_dates([art("d", "Sau hơn 25 giờ, trong 3 giờ đồng hồ, lực lượng đã làm việc 4 giờ đồng hồ.")]) == []

@@ -25,3 +25,24 @@ def test_squad_scores_stay_above_the_floors(name: str) -> None:
     print(f"{name}: {report}")
     for metric, floor in FLOORS[name].items():
         assert getattr(report, metric) >= floor, f"{name} {metric} {getattr(report, metric)} < floor {floor}"
+
+
+@pytest.mark.slow
+def test_sources_disagree_stays_above_the_floors() -> None:
+    """benchmarks/conflicts.py over the hand-labelled clusters (tests/data/conflict_*.jsonl)."""
+    import subprocess
+    import sys
+
+    need(EVAL / "vims_300clusters.jsonl")
+    floors = json.loads((Path(__file__).parent / "conflict_floors.json").read_text())
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "conflicts.py"
+    out = subprocess.run([sys.executable, str(script), "--eval-dir", str(EVAL), "--json"],
+                         capture_output=True, text=True, check=True, timeout=900)
+    res = json.loads(out.stdout)
+    for half, metrics in floors.items():
+        if half.startswith("_") or half == "recall":
+            continue
+        for metric, floor in metrics.items():
+            assert res[half][metric] >= floor, f"{half} {metric} {res[half][metric]} < floor {floor}"
+    for which, floor in floors["recall"].items():
+        assert res["recall"][which]["recall"] >= floor, f"recall {which} < {floor}"

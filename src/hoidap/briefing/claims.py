@@ -84,9 +84,13 @@ MAX_POSTING = 64
 BLOCK_WORDS = 8
 # The unit of an event date compared as a claim (its value is the day's ordinal).
 DATE_UNIT = "thời điểm"
+MONTH_UNIT = "tháng (thời điểm)"
+CLOCK_UNIT = "giờ (thời điểm)"
 # A value this many times its written number was scaled by a word ("13 triệu"): it is
 # rounded at that scale.
 SCALED = 1000.0
+# Sentences stating this many values each, none in common, are two scopes told alike.
+SCOPE_VALUES = 3
 # Two figures further apart than this factor are two facts, not one misreported.
 MAX_RATIO = 1.5
 # Units that are spans of time, never compared: "sau 3 phút", "6 tháng đầu năm",
@@ -208,7 +212,7 @@ def rounding(fig: Figure) -> float:
     scale's unit, both scaled as the value was.
     """
     m = _NUMBER_RE.search(fig.text)
-    if not m or fig.of is not None or fig.unit == DATE_UNIT:
+    if not m or fig.of is not None or fig.unit in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT):
         return 0.0
     written = m.group()
     decimals = len(written.rsplit(",", 1)[1]) if "," in written else 0
@@ -319,11 +323,11 @@ def stated_by_both(a: Claim, b: Claim) -> bool:
 
 
 def two_scopes(a: Claim, b: Claim) -> bool:
-    """Two sentences each stating several figures and not one value in common: the same
+    """Two sentences each stating ``SCOPE_VALUES`` figures or more and not one value in common: the same
     sentence told of two scopes ("So với cùng kỳ, giảm 663 vụ, tăng 79 người chết, giảm 793
     người bị thương" for all transport and "... giảm 662 vụ, tăng 58 ..., giảm 797 ..." for
     roads alone). A source misreporting one figure of a sentence keeps the others."""
-    return len(a.values) >= 2 and len(b.values) >= 2 and not a.values & b.values
+    return len(a.values) >= SCOPE_VALUES and len(b.values) >= SCOPE_VALUES and not a.values & b.values
 
 
 def too_far_apart(a: Claim, b: Claim) -> bool:
@@ -369,7 +373,7 @@ def _bounds(c: Claim) -> tuple[float, float]:
 
 def _stated_range(f: Figure) -> bool:
     return f.qualifier is None and f.low is not None and f.high is not None and f.low < f.high \
-        and f.unit != DATE_UNIT
+        and f.unit not in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT)
 
 
 def _ranges_differ(a: Figure, b: Figure) -> bool:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hoidap.briefing.claims import DATE_UNIT
+from hoidap.briefing.claims import CLOCK_UNIT, DATE_UNIT, MONTH_UNIT
 from hoidap.briefing.conflicts import compare, intersects, label, quantity_class
 from hoidap.briefing.numbers import (
     APPROX_SPREAD,
@@ -422,6 +422,14 @@ _EVENT_DATE_RE = re.compile(
     r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?(?![\d/.-]\d)"
     # "từ 5-12 tuổi", "từ 1/3 đến 1/2 số hộ": a range or a fraction of something, not a date
     r"(?!\s*(?:%|tuổi|lần|người|triệu|tỷ|tỉ|nghìn|ngàn|số|km|kg)\b)")
+# A month: "tháng 2/2015", "vào 2/2015" (a day/month/year is an event date above).
+_MONTH_RE = re.compile(r"(?<=\btháng )(\d{1,2})[/.-](\d{4})\b")
+# A clock time: "20h", "21h30", "20 giờ 30", "8g", "19h45'", a time of day read as a claim
+# ("lúc 20h" vs "lúc 21 giờ"); not durations ("trong 3 giờ", "hơn 25 giờ": a qualifier or
+# "trong"/"sau" before it).
+_CLOCK_RE = re.compile(
+    r"(?<![\w/.,-])(?<!trong )(?<!sau )(?<!hơn )(?<!mất )(?<!suốt )(?<!sau hơn )"
+    r"(\d{1,2})\s?(?:h|g|giờ)(?:\s?(\d{2})(?:'|\s?phút)?)?(?![\w])(?!\s*đồng hồ)")
 # Time-zone wording: a day's difference between two sources may be the same moment.
 _TIME_ZONE_RE = re.compile(r"giờ địa phương|giờ Việt Nam|giờ Hà Nội|giờ GMT|\bGMT\b|\bUTC\b|theo giờ", re.IGNORECASE)
 
@@ -429,7 +437,8 @@ _TIME_ZONE_RE = re.compile(r"giờ địa phương|giờ Việt Nam|giờ Hà N�
 def extract_dates(articles: Sequence[Article]) -> list[Figure]:
     """Event dates stated in the articles' sentences, as figures whose value is the day's
     ordinal (``unit`` ``DATE_UNIT``, ``date`` the ISO day), so that two sources' dates of
-    one event can be compared like their figures. A sentence that names a time zone
+    one event can be compared like their figures; months ("tháng 2/2015", ``MONTH_UNIT``)
+    and clock times ("lúc 20h", "21 giờ 30", ``CLOCK_UNIT``, value in minutes) likewise. A sentence that names a time zone
     ("giờ địa phương") widens its dates by a day either way: "tối 24/8 (giờ địa phương)"
     and "22h ngày 23/8" (Vietnam time) may be the same moment."""
     import datetime as dt
@@ -451,6 +460,25 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
                     counts=DATE_UNIT, date=f"{y:04d}-{mo:02d}-{d:02d}", text=m.group(),
                     start=sent.start + m.start(), end=sent.start + m.end(),
                     citation=sentence_citation(art, sent.start, sent.end, sent.text)))
+            cite = sentence_citation(art, sent.start, sent.end, sent.text)
+            for m in _MONTH_RE.finditer(sent.text):
+                mo, y = int(m.group(1)), int(m.group(2))
+                if 1 <= mo <= 12:
+                    month = float(y * 12 + mo - 1)
+                    out.append(Figure(
+                        value=month, low=month, high=month, qualifier=None, unit=MONTH_UNIT, counts=MONTH_UNIT,
+                        date=f"{y:04d}-{mo:02d}", text=m.group(), start=sent.start + m.start(),
+                        end=sent.start + m.end(), citation=cite))
+            for m in _CLOCK_RE.finditer(sent.text):
+                h, mi = int(m.group(1)), int(m.group(2) or 0)
+                if h <= 24 and mi < 60:
+                    minute = float(h * 60 + mi)
+                    # "20h" may be 20:00-20:59 as written; "20h30" is that minute.
+                    high = minute + (59 if m.group(2) is None else 0)
+                    out.append(Figure(
+                        value=minute, low=minute, high=high, qualifier=None, unit=CLOCK_UNIT, counts=CLOCK_UNIT,
+                        date=None, text=m.group(), start=sent.start + m.start(), end=sent.start + m.end(),
+                        citation=cite))
     return out
 
 
