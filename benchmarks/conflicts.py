@@ -14,19 +14,26 @@ are read from ``../shared/eval``):
   (``abmusu_train.jsonl``), each judged by reading: the same measure and scope?
   (``same_measure``) and ``verdict``: ``conflict`` (same measure, values that cannot
   both hold), ``agree`` (same measure, same or compatible values) or
-  ``not_comparable``. ``half`` says what the pair's cluster was used for:
-  ``design-1`` (crc32 of the cluster key even: the first design's thresholds were
-  set on it), ``design-2`` (held out from the first design, scored once, then used
-  with design-1 to make the second), ``heldout`` (20 clusters drawn after the second
-  design was frozen and only scored). Round 1 drew, before any new code ran, every
-  pair the old grouping called a conflict and the most alike pairs with different
-  and equal values; rounds 2 and 3 added the pairs either version reported that
-  were not judged yet (all of the new version's conflicts, samples of the old
-  version's conflicts and of the new one's agreements), shuffled so the reader
-  could not tell which version reported a pair.
-* ``conflict_recall.jsonl``: 50 clusters read whole, one line per cluster with
-  every real disagreement between two articles found by reading; ``set`` as
-  ``half`` above (``design-1``: 15 clusters, ``design-2``: 15, ``heldout``: 20).
+  ``not_comparable``. ``half`` says what the pair's cluster was used for; the
+  claim comparison was designed in three rounds, each scored on clusters it had
+  not seen and then designed further on them:
+  ``design-1`` (30 clusters, crc32 of the key even: the first design's thresholds),
+  ``design-2`` (their odd half, held out from the first design, then used for the
+  second), ``design-3`` (20 clusters held out from the second design, then used for
+  the third), ``heldout`` (20 clusters drawn after the third design was frozen and
+  only scored). Round 1 drew, before any new code ran, every pair the old grouping
+  called a conflict and the most alike pairs with different and equal values;
+  later rounds added the pairs either version reported that were not judged yet
+  (all of the new version's conflicts, samples of the old version's conflicts and
+  of the new one's agreements), shuffled so the reader could not tell which
+  version reported a pair; ``round: designer`` marks 10 pairs the designer judged.
+* ``conflict_recall.jsonl``: 70 clusters read whole, one line per cluster with
+  every real disagreement between two articles found by reading. ``set``:
+  ``design-1`` (15 clusters of the odd half, read after the first design, used for
+  the second), ``design-2`` (15 fresh clusters, read after the first design, used
+  for the second and third), ``design-3`` (20 fresh clusters, held out from the
+  second design, used for the third), ``heldout`` (20 fresh clusters, read after
+  the third design was frozen, only scored).
 
 Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
 ``facts`` compares its figures. Printed: conflict precision (of the system's

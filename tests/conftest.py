@@ -23,7 +23,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # server's processes) or read ../shared/eval whole: the full suite (`make test`)
 # runs them, the fast tier (`make check`, `pytest -m "not slow"`) leaves them out.
 SLOW_MODULES = frozenset({"test_postgres_store", "test_postgres_vectors", "test_postgres_shard", "test_spark",
-                          "test_browser", "test_server", "test_eval_gate", "test_store"})
+                          "test_browser", "test_server", "test_eval_gate", "test_store",
+                          "test_fetch"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from hoidap.engine import Engine
+from hoidap.models import shown_name
 from hoidap.settings import Settings
 
 from .test_server import call, running
@@ -176,7 +177,7 @@ def test_documents_view_lists_metadata(driver: Any, base: str, uploaded: list[Pa
     _, page = call(base, "GET", "/api/docs")
     docs = driver.find_elements(By.CSS_SELECTOR, "#docs-list .doc")
     assert [d.find_element(By.CSS_SELECTOR, ".doc-title").text for d in docs] == [
-        d["title"] or d["source"] for d in page["documents"]]
+        shown_name(d["title"], d["outlet"], d["date"], d["doc_id"]) for d in page["documents"]]
     assert f"{page['documents'][0]['n_sentences']} câu" in docs[0].text
     assert page["documents"][0]["source"] in docs[0].text
     shot(driver, "desktop-documents")
@@ -303,7 +304,7 @@ def every_view(driver: Any, base: str, doc_id: str, tmp_path: Path, size: str, w
     driver.find_element(By.ID, "files").send_keys(f"{bad / 'anh.pdf'}\n{bad / 'tcvn3.txt'}")
     driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
     result = wait_for(driver, "#upload-result", "2 lỗi").text
-    assert "loại tệp không được hỗ trợ" in result and "bảng mã cũ" in result, result
+    assert "không đọc được tệp PDF" in result and "bảng mã cũ" in result, result
     assert not {"unsupported", "not UTF-8", "looks like", "convert", "type"} & set(re.findall(
         r"unsupported|not UTF-8|looks like|convert|type", result)), result  # no English left
     fits(driver, "upload with failures", width_px)

@@ -635,6 +635,11 @@ def test_date_in_body_sentence_is_not_page_date() -> None:
         ("VOV.VN - Giá điện tăng 3%.", "Đài Tiếng nói Việt Nam", "Giá điện tăng 3%."),
         ("(PNVN) - Chị em hào hứng dự thi.", "PNVN", "Chị em hào hứng dự thi."),
         ("ASEAN - Trung Quốc ký hiệp định mới.", None, "ASEAN - Trung Quốc ký hiệp định mới."),
+        ("(Dân trí) - Từ ngày 1/6, Hà Nội mở tuyến buýt.", "Dân trí", "Từ ngày 1/6, Hà Nội mở tuyến buýt."),
+        ("(PLO)-Sáng 3/4, tòa tuyên án.", "Pháp Luật TP.HCM", "Sáng 3/4, tòa tuyên án."),
+        ("TTO - Sáng 2/6, Đà Nẵng khánh thành cầu.", "Tuổi Trẻ", "Sáng 2/6, Đà Nẵng khánh thành cầu."),
+        ("UAV-đã bay qua khu vực này.", None, "UAV-đã bay qua khu vực này."),
+        ("Dân trí - một từ ghép thường gặp.", None, "Dân trí - một từ ghép thường gặp."),
         ("Hôm nay, Hà Nội đón mưa lớn.", None, "Hôm nay, Hà Nội đón mưa lớn."),
     ],
 )
@@ -642,6 +647,41 @@ def test_lead_outlet_tag(lead: str, outlet: str | None, rest: str) -> None:
     page, paras, _ = clean(f"{lead}\nMưa kéo dài đến tối.")
     assert page.outlet == outlet
     assert paras[0] == rest
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "© Copyright 1997 VnExpress.net. All rights reserved.",
+        "Copyright © 2024 Tuoi Tre Online. All rights reserved.",
+        "Bản quyền thuộc về Báo Dân trí. Giấy phép số 298/GP-BTTTT. Cấm sao chép dưới mọi hình thức.",
+        "Giấy phép số 548/GP-BTTTT ngày 24/08/2021.",
+    ],
+)
+def test_copyright_footer_lines_removed(footer: str) -> None:
+    page, paras, _ = clean(f"Giá điện tăng 3% từ hôm nay.\nNgười dân cần tiết kiệm điện.\n{footer}")
+    assert paras == ["Giá điện tăng 3% từ hôm nay.", "Người dân cần tiết kiệm điện."]
+
+
+def test_every_footer_pattern_has_its_keyword() -> None:
+    """The footer patterns run only on lines holding a keyword (clean.FOOTER_KEYWORDS)."""
+    from hoidap.text.clean import FOOTER_KEYWORDS, FOOTER_PATTERNS
+
+    for pattern in FOOTER_PATTERNS:
+        assert any(k in pattern.replace("\\s*", " ").replace("\\b", "") for k in FOOTER_KEYWORDS), pattern
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tòa án xác định bản quyền bài hát thuộc về nhạc sĩ, không phải công ty phát hành.",
+        'Luật bản quyền của EU (tên chính thức là "Copyright directive": Chỉ thị bản quyền) đã được thông qua.',
+    ],
+)
+def test_sentence_about_copyright_is_body_pattern(text: str) -> None:
+    """Bug pattern: the footer rule took a VietNews sentence naming the "Copyright directive"."""
+    _, paras, _ = clean(text)
+    assert paras == [text]
 
 
 def test_questions_split_at_question_comma() -> None:

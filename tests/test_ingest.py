@@ -220,11 +220,12 @@ def test_path_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_explicit_unsupported_suffix(tmp_path: Path) -> None:
-    path = write(tmp_path, "bai.pdf", b"%PDF-1.4")
+    path = write(tmp_path, "bang.xlsx", b"PK\x03\x04")
     [failure] = iter_files([path])
     assert isinstance(failure, FileFailure)
-    assert "unsupported file type '.pdf'" in failure.reason
+    assert "unsupported file type '.xlsx'" in failure.reason
     assert ".txt" in failure.reason and ".jsonl" in failure.reason and ".html" in failure.reason
+    assert ".pdf" in failure.reason and ".docx" in failure.reason
 
 
 def test_folder_mixing_good_and_bad_files(tmp_path: Path) -> None:
@@ -239,11 +240,13 @@ def test_folder_mixing_good_and_bad_files(tmp_path: Path) -> None:
         write(folder, "e_binary.txt", b"\x00\x01\x02\x03" * 100),
         write(folder, "f_legacy.txt", b"Vi\xd6t Nam"),
     ]
-    write(folder, "notes.pdf", b"%PDF")  # skipped silently
-    write(folder, ".hidden.txt", "ẩn")  # skipped silently
+    image = write(folder, "sub/anh.png", b"\x89PNG")  # listed as skipped, with the reason
+    write(folder, ".hidden.txt", "ẩn")  # hidden: skipped silently
     write(folder, ".git/x.txt", "ẩn")  # skipped silently
 
-    assert list(iter_files([folder])) == sorted(bad[:3] + good[:1]) + good[1:]
+    skipped = FileFailure(str(image), "skipped: unsupported file type '.png'; supported types: "
+                          ".txt, .html, .htm, .jsonl, .pdf, .docx")
+    assert list(iter_files([folder])) == [*sorted(bad[:3] + good[:1]), skipped, *good[1:]]
     results = list(read_all([folder], LIMIT))
     docs = [r for r in results if isinstance(r, RawDocument)]
     failures = {Path(r.source).name: r.reason for r in results if isinstance(r, FileFailure)}
@@ -254,9 +257,23 @@ def test_folder_mixing_good_and_bad_files(tmp_path: Path) -> None:
 
 
 def test_empty_folder_is_reported(tmp_path: Path) -> None:
-    write(tmp_path, "x.pdf", b"%PDF")
-    [failure] = iter_files([tmp_path])
-    assert isinstance(failure, FileFailure) and "no .txt" in failure.reason
+    write(tmp_path, "x.png", b"\x89PNG")
+    skipped, folder = iter_files([tmp_path])
+    assert isinstance(skipped, FileFailure) and "skipped: unsupported file type '.png'" in skipped.reason
+    assert isinstance(folder, FileFailure) and "no .txt" in folder.reason
+
+
+def test_folder_lists_every_skipped_file_pattern(tmp_path: Path) -> None:
+    """Bug pattern: files of other types inside a folder were skipped silently; each is now a
+    failure of its own, and the good files are still read."""
+    write(tmp_path, "a.txt", SENTENCE)
+    write(tmp_path, "b.doc", b"\xd0\xcf\x11\xe0")
+    write(tmp_path, "c.xlsx", b"PK")
+    results = list(read_all([tmp_path], LIMIT))
+    assert [r.text for r in results if isinstance(r, RawDocument)] == [SENTENCE]
+    reasons = {Path(r.source).name: r.reason for r in results if isinstance(r, FileFailure)}
+    assert set(reasons) == {"b.doc", "c.xlsx"}
+    assert all(r.startswith("skipped: unsupported file type") for r in reasons.values())
 
 
 def test_read_all_survives_an_unexpected_error(
@@ -392,3 +409,21 @@ def test_seed_pages_read_cleanly() -> None:
         pytest.skip(f"{SEEDS} is absent (it exists only in the project's shared checkout)")
     results = list(read_all([SEEDS], LIMIT))
     assert results and all(isinstance(r, RawDocument) and r.encoding_note is None for r in results)
+
+
+def test_over_long_article_refused_pattern(tmp_path: Path) -> None:
+    """Issue 22: an article over MAX_ARTICLE_CHARS (a book, a whole site) is refused with the
+    reason, from a file and from a JSON line alike; one just under the limit is read."""
+    from hoidap.ingest.read import MAX_ARTICLE_CHARS
+
+    line = "Việt Nam có quan hệ ngoại giao với 189 quốc gia và quan hệ kinh tế với 224 đối tác.\n"
+    big = line * (MAX_ARTICLE_CHARS // len(line) + 1)
+    path = write(tmp_path, "sach.txt", big)
+    with pytest.raises(BadInputError, match=r"over-long article: [\d,]+ characters.*split it"):
+        read_file(path, LIMIT)
+    small = write(tmp_path, "dai.txt", line * (MAX_ARTICLE_CHARS // len(line) - 1))
+    [doc], _ = read_file(small, LIMIT)
+    assert len(doc.text) <= MAX_ARTICLE_CHARS
+    records = write(tmp_path, "a.jsonl", json.dumps({"text": big}) + "\n" + json.dumps({"text": line}) + "\n")
+    docs, failures = read_jsonl(records, LIMIT)
+    assert len(docs) == 1 and "over-long article" in failures[0].reason

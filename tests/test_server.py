@@ -173,7 +173,7 @@ def test_upload_reports_each_file(base: str) -> None:
     assert len(by_file["moi.txt"]["ingested"]) == 1 and by_file["moi.txt"]["ok"]
     assert by_file["01_lap-lai.txt"]["duplicates"] == ["01_lap-lai.txt"]
     assert "binary" in by_file["hong.txt"]["failed"][0]["reason"]
-    assert "unsupported file type" in by_file["anh.pdf"]["failed"][0]["reason"]
+    assert "not a readable PDF" in by_file["anh.pdf"]["failed"][0]["reason"]
     assert "2 of 4 files had failures" in out["message"]
     assert "/tmp" not in json.dumps(out)  # temporary paths never leak
     _, hits = call(base, "POST", "/api/search", {"query": "nông nghiệp xanh Cần Thơ", "k": 1})

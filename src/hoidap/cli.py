@@ -80,9 +80,12 @@ def cmd_ingest_spark(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.engine == "spark":
+        if any(p.lower().startswith(("http://", "https://")) for p in args.paths):
+            raise UsageError("URLs are fetched by the local engine: ingest them without --engine spark")
         return cmd_ingest_spark(args)
     with _engine(args, create=True) as eng, _progress("ingest") as bar:
-        report = eng.ingest(args.paths, progress=lambda _src: bar.update(1))
+        report = eng.ingest(args.paths, progress=lambda _src: bar.update(1), follow=args.follow,
+                            links=args.links)
     if args.json:
         _print_json(serialize.ingest_report(report))
     else:
@@ -375,9 +378,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "one (default: $HOIDAP_STORE; several hosts = read replicas)")
         return sp
 
-    sp = add("ingest", "Read .txt/.html/.jsonl files or folders into the index.",
-             "hoidap ingest ../shared/seeds examples/corpus --index my-index")
-    sp.add_argument("paths", nargs="+", help="files or folders (recursive)")
+    sp = add("ingest", "Read .txt/.html/.pdf/.docx/.jsonl files or folders, web pages, RSS/Atom feeds "
+             "and sitemaps (URLs) into the index.",
+             "hoidap ingest ../shared/seeds https://vnexpress.net/rss/tin-moi-nhat.rss --index my-index")
+    sp.add_argument("paths", nargs="+", help="files or folders (recursive), or http(s) URLs of pages, "
+                    "feeds or sitemaps")
+    sp.add_argument("--follow", action="store_true",
+                    help="for a feed or sitemap polled before: fetch only its new items (an unchanged feed "
+                         "costs one conditional GET); run it again, e.g. from cron, to keep following")
+    sp.add_argument("--links", action="store_true",
+                    help="a listing page's URL (homepage, category page; refused otherwise): fetch the "
+                         "articles it links to on its own host, like a feed's items (with --follow: only new ones)")
     sp.add_argument("--json", action="store_true", help="print the report as one JSON object")
     sp.add_argument("--max-file-mb", type=float, help="refuse files larger than this (default 16)")
     sp.add_argument("--workers", type=int, help="processes that clean and normalise articles (default 1)")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from hoidap.backends import open_backend
 from hoidap.errors import DenseUnavailableError
+from hoidap.ingest.fetch import Sources
 from hoidap.ingest.parallel import prepare_many
-from hoidap.ingest.read import read_all
 from hoidap.models import (
     Answer,
     Article,
@@ -123,9 +123,16 @@ class Engine:
             log.info("keyword index caught up: %d sentences, %d documents", *added)
 
     # -- ingest ----------------------------------------------------------
-    def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IngestReport:
-        """Read files/folders (.txt, .html, .jsonl) and index every new article in them."""
-        return self.ingest_documents(read_all(paths, self.settings.max_file_bytes), progress)
+    def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None,
+               follow: bool = False, links: bool = False) -> IngestReport:
+        """Read files/folders (.txt, .html, .pdf, .docx, .jsonl) and URLs (pages, RSS/Atom feeds,
+        sitemaps) and index every new article in them. ``follow``: a feed polled before gives
+        only its new items (conditional GET); ``links``: a listing page's URL gives the articles
+        it links to instead of a refusal (``hoidap.ingest.fetch``)."""
+        sources = Sources(paths, self.settings, follow=follow, links=links)
+        report = self.ingest_documents(sources.read(), progress)
+        sources.commit()  # only once its articles are stored: a kill fetches them again
+        return report
 
     def ingest_documents(
         self, items: Iterable[RawDocument | FileFailure], progress: Progress | None = None,

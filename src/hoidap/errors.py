@@ -25,6 +25,10 @@ class EmptyDocumentError(BadInputError):
     """A file or record has no article text after cleaning."""
 
 
+class FetchError(BadInputError):
+    """A URL could not be fetched (robots.txt, timeout, HTTP status, size; the message says which)."""
+
+
 class IndexUnavailableError(HoidapError):
     """The index directory is missing, unreadable or from an incompatible version."""
 

@@ -23,13 +23,16 @@ class Span:
 class RawDocument:
     """One article as read from a file, before cleaning (output of ``ingest``)."""
 
-    source: str  # path, ``path#line`` for JSONL, or the URL when one is given
-    text: str  # the original text; for HTML, the text extracted from it
+    source: str  # the URL when known, else the path as given (``path#Lline`` for JSONL)
+    text: str  # the original text; for HTML, PDF and DOCX, the text extracted from it
     title: str | None = None
     date: str | None = None
     outlet: str | None = None
     url: str | None = None
-    encoding_note: str | None = None  # e.g. "decoded as UTF-16"
+    # How it was read, for the ingest report: "decoded as UTF-16", "mojibake ... repaired",
+    # "does not look Vietnamese ..." (several joined by "; ").
+    encoding_note: str | None = None
+    credits: tuple[str, ...] = ()  # authors the page or file names (HTML byline, PDF/DOCX author)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class Article:
     """A cleaned, segmented article as stored in the index."""
 
     doc_id: str
-    source: str
+    source: str  # the URL when known, else the path as given (``FILE#Lline`` for a JSON line)
     title: str | None
     date: str | None
     outlet: str | None

@@ -692,7 +692,7 @@ def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, inges
 
     @app.post("/api/ingest", tags=["documents"], status_code=202, responses=ERRORS)
     async def ingest(
-        files: Annotated[list[UploadFile], File(description=".txt, .html/.htm or .jsonl articles")],
+        files: Annotated[list[UploadFile], File(description=".txt, .html/.htm, .pdf, .docx or .jsonl articles")],
     ) -> Response:
         """Upload articles (multipart, field `files`, one or more): 202 with the ingest job
         (`id`, `state`, `progress`), followed at `GET /api/jobs/{id}` until its `state` is `done`

@@ -141,6 +141,23 @@ class Settings:
     # within this, as the server's tantivy readers see commits at their next reload.
     pg_stats_seconds: float = 1.0
 
+    # -- deployment knobs: fetching URLs, feeds and sitemaps (hoidap.ingest.fetch) --
+    # Seconds to wait for a server to connect or send the next bytes; a page not read whole in
+    # 4x this fails too. News sites answer in well under a second; 20 s rides out a slow one.
+    fetch_timeout_seconds: float = 20.0
+    # Seconds between two requests to the same host (a robots.txt Crawl-delay that is longer
+    # wins): one page a second is the usual courtesy of polite crawlers.
+    fetch_delay_seconds: float = 1.0
+    # Tries after the first for a timeout, a dropped connection, 429 or 5xx, waiting
+    # fetch_backoff_seconds * 2**n before try n (a Retry-After up to 60 s is honoured).
+    fetch_retries: int = 2
+    fetch_backoff_seconds: float = 1.0
+    # A fetched body over this many bytes is refused (HTML pages are ~0.1-2 MB). Feeds and
+    # sitemaps get the same limit: a 16 MiB sitemap lists ~100,000 URLs.
+    fetch_max_bytes: int = 16 * 1024 * 1024
+    # The User-Agent sent, and the name robots.txt rules are matched against.
+    user_agent: str = "hoidap/0.2 (Vietnamese news question answering)"
+
     # -- deployment knobs: the HTTP server (hoidap serve) ---------------------
     # Reader processes. Answering a question is ~11 ms of Python on the 22,644-article
     # index, and one process answers with one interpreter lock: a process per core uses

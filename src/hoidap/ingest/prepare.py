@@ -39,7 +39,7 @@ def prepare(raw: RawDocument) -> PreparedArticle:
         original_text=raw.text,
         clean_text=clean,
         questions=page.questions,
-        credits=page.credits,
+        credits=tuple(dict.fromkeys((*raw.credits, *page.credits))),
         sentences=sentences,
     )
     doc_terms = " ".join(([*terms(title)] if title else []) + [t for st in sentence_terms for t in st.split()])

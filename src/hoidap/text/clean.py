@@ -71,6 +71,18 @@ BYLINE_MAX_CHARS = 60
 # Common outlet abbreviations used as a lead tag ("TTTĐ - ...", "(TTXVN) - ...").
 # TTTĐ is Báo Tuổi trẻ Thủ đô (tuoitrethudo.vn), whose pages look like seed 000.
 OUTLET_ABBREVIATIONS: dict[str, str] = dict(_WORDS["outlet_abbreviations"])
+# Outlets whose lead tag is a name in parentheses ("(Dân trí) - ...") rather than an abbreviation.
+LEAD_OUTLET_NAMES: dict[str, str] = {
+    k: v for k, v in _WORDS["lead_outlet_names"].items() if not k.startswith("_")
+}
+# Copyright and legal footer lines ("© Copyright 1997 VnExpress.net. All rights reserved.",
+# "Giấy phép số 298/GP-BTTTT"): dropped wherever they are. A footer is one line of a few parts;
+# a longer line that matches is body text about copyright, and kept.
+FOOTER_PATTERNS: tuple[str, ...] = tuple(_WORDS["footer_patterns"])
+FOOTER_MAX_CHARS = 300
+# Every footer pattern holds one of these words: the patterns run only on a line that has one
+# (substring tests cost ~1/20 of the patterns' search on the lines of a page).
+FOOTER_KEYWORDS: tuple[str, ...] = tuple(_WORDS["footer_keywords"])
 # An unknown lead tag ("BTN - ...") is the outlet only when the page states no full name.
 # A single upper-case token this short is an abbreviation, not a name ("BTN", "VOV.VN").
 ABBREVIATION_MAX_CHARS = 10
@@ -140,7 +152,14 @@ _VI_LETTER_RE = re.compile(
     re.IGNORECASE,
 )
 _ENGLISH_LINE_RE = re.compile(r"[A-Za-z][A-Za-z0-9’'&.,\- ]*")
-_LEAD_TAG_RE = re.compile(r"(\(?)([A-ZĐ][A-ZĐ0-9&.]{0,9}[A-ZĐ0-9])(\)?)\s*[-–—]\s+(?=\S)")
+_LEAD_NAMES = "|".join(re.escape(n) for n in sorted(LEAD_OUTLET_NAMES, key=len, reverse=True))
+# "TTO - ", "(TTXVN) - ", "(Dân trí) - ", and "(PLO)-" with no space after the dash (only in
+# parentheses: "UAV-..." is a word).
+_LEAD_TAG_RE = re.compile(
+    rf"(\(?)([A-ZĐ][A-ZĐ0-9&.]{{0,9}}[A-ZĐ0-9]|{_LEAD_NAMES})(\)?)\s*[-–—](\s*)(?=\S)"
+)
+# Matched on a block's casefolded text (no IGNORECASE: this runs on every block of every page).
+_FOOTER_RE = re.compile("|".join(f"(?:{p})" for p in FOOTER_PATTERNS))
 _DATE_MARKER_RE = re.compile(r"\s*date\s*:?\s*((\d{4})-(\d{2})(?:-(\d{2}))?)(?=\s|$)\s*")
 _DATE_RE = re.compile(
     r"(?<!\d)(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})(?!\d)"
@@ -412,9 +431,11 @@ def _header_outlet(name: str, labelled: bool, portal_seen: bool) -> str | None:
 def _lead_tag(text: str, pos: int) -> tuple[int, str] | None:
     """(offset after the tag, outlet) for a lead such as "TTTĐ - ..." or "(TTXVN) - ..."."""
     m = _LEAD_TAG_RE.match(text, pos)
-    if not m or bool(m[1]) != bool(m[3]):
+    if not m or bool(m[1]) != bool(m[3]) or not (m[4] or m[1]):
         return None
     abbr = m[2]
+    if abbr in LEAD_OUTLET_NAMES:
+        return (m.end(), LEAD_OUTLET_NAMES[abbr]) if m[1] else None
     if abbr in OUTLET_ABBREVIATIONS:
         return m.end(), OUTLET_ABBREVIATIONS[abbr]
     if abbr in NOT_OUTLET_TAGS or not (m[1] or len(abbr) >= 3):
@@ -549,6 +570,8 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
         return
     if u.furniture:
         _read_header(text, u, page)
+        return
+    if len(s) <= FOOTER_MAX_CHARS and any(k in u.key for k in FOOTER_KEYWORDS) and _FOOTER_RE.search(u.key):
         return
     if page.in_related and _in_related_block(units, i, u, short, page):
         return

@@ -112,6 +112,14 @@ function sourceName(c) {
   return c.outlet || c.title || (c.date ? String(c.date).slice(0, 10) : "") || `bài ${String(c.doc_id).slice(0, 8)}`;
 }
 
+// An article's name as a title: its title, else its outlet and date, else "bài" and its id
+// (models.shown_name); never its source, which may be a machine path.
+function docName(d) {
+  if (d.title) return d.title;
+  const named = [d.outlet, d.date ? String(d.date).slice(0, 10) : ""].filter(Boolean).join(", ");
+  return named || `bài ${String(d.doc_id).slice(0, 8)}`;
+}
+
 // A link that opens the cited article with the sentence highlighted.
 function citeLink(c, label) {
   return el("a", {
@@ -128,11 +136,11 @@ function sentenceWithAnswer(sentence, answer) {
 }
 
 function citationItem(c, answer) {
-  const also = (c.also || []).map((r, i) => [i ? ", " : "", citeLink(r, r.outlet || r.title || r.source)]);
+  const also = (c.also || []).map((r, i) => [i ? ", " : "", citeLink(r, sourceName(r))]);
   return el("li", { class: "citation" },
     el("blockquote", { class: "cited-sentence" }, sentenceWithAnswer(c.sentence, answer)),
     el("p", { class: "source" },
-      citeLink(c, c.title || c.source), " ",
+      citeLink(c, docName(c)), " ",
       el("span", { class: "meta", text: joinMeta(c.outlet, fmtDate(c.date)) })),
     also.length ? el("p", { class: "also" }, "Cùng nội dung: ", also) : null);
 }
@@ -210,7 +218,7 @@ async function openArticle(docId, start, end) {
     }
     articleCache.set(docId, doc);
   }
-  title.textContent = doc.title || doc.source;
+  title.textContent = docName(doc);
   meta.textContent = joinMeta(doc.outlet, fmtDate(doc.date), `${doc.n_sentences} câu`, doc.source);
   // Offsets count Unicode code points (Python); Array.from splits the same way.
   const chars = Array.from(doc.original_text);
@@ -407,7 +415,7 @@ async function loadDocs(reset) {
     : "Chưa có tài liệu nào. Hãy tải bài lên.";
   for (const d of page.documents) {
     list.append(el("li", { class: "doc" },
-      el("a", { href: articleHref(d.doc_id), class: "doc-title", text: d.title || d.source }),
+      el("a", { href: articleHref(d.doc_id), class: "doc-title", text: docName(d) }),
       el("p", { class: "meta", text: joinMeta(d.outlet, fmtDate(d.date), `${d.n_sentences} câu`) }),
       el("p", { class: "doc-source" }, el("span", { class: "visually-hidden", text: "Tệp: " }), d.source)));
   }
@@ -441,8 +449,18 @@ function failureText(f) {
   return (line ? `dòng ${line[1]}: ` : "") + viMessage(f.reason);
 }
 
+// A note is "SOURCE: note; note" (hoidap.ingest.read): each kind said in Vietnamese.
+const NOTES = [
+  [/decoded as ([^;]*)/, "đã đọc theo bảng mã $1"],
+  [/mojibake \(UTF-8 read as Windows-1252\) repaired/, "đã sửa lỗi phông (UTF-8 bị đọc nhầm thành Windows-1252)"],
+  [/mojibake \(UTF-8 read as another encoding\) partly repaired; check the text/, "đã sửa một phần lỗi phông; hãy kiểm tra lại nội dung"],
+  [/looks like mojibake \(UTF-8 read as another encoding\) that could not be repaired/, "có vẻ bị lỗi phông mà không sửa được"],
+  [/does not look Vietnamese \(only (\d+%) of (\d+) words are\); ingested, but answers are tuned for Vietnamese/,
+   "có vẻ không phải tiếng Việt (chỉ $1 trong $2 từ); vẫn nạp, nhưng câu trả lời được tinh chỉnh cho tiếng Việt"],
+];
+
 function noteText(n) {
-  return n.replace(/: decoded as (.*)$/, ": đã đọc theo bảng mã $1");
+  return NOTES.reduce((text, [re, vi]) => text.replace(re, vi), n);
 }
 
 function uploadDone(data) {
