@@ -134,3 +134,20 @@ def test_allowed_documents_by_date_outlet_and_id(tmp_path: Path) -> None:
         assert allowed(Filters(until="2022")) == [1, 2, 3]
         assert allowed(Filters(docs=(ids[3], "khong-co"), outlets=("vov",))) == [4]
         assert allowed(Filters(outlets=("Tuổi Trẻ",))) == []
+
+
+def test_allowed_documents_are_cached_until_the_store_changes(tmp_path: Path) -> None:
+    from hoidap.engine import Engine
+    from hoidap.models import Filters, RawDocument
+
+    text = "Hà Nội công bố kế hoạch phát triển giao thông công cộng trong năm tới."
+    with Engine(tmp_path / "idx") as eng:
+        eng.ingest_documents([RawDocument("a.txt", text, outlet="VnExpress", date="2021-12-14")])
+        f = Filters(outlets=("vnexpress",))
+        first = eng.store.allowed_documents(f)
+        assert len(first) == 1 and eng.store.allowed_documents(f) == first
+        eng.ingest_documents([RawDocument("b.txt", text + " Thêm một câu khác.", outlet="VnExpress",
+                                          date="2021-12-15")])
+        assert len(eng.store.allowed_documents(f)) == 2
+        eng.delete([d.doc_id for d in eng.documents()][:1])
+        assert len(eng.store.allowed_documents(f)) == 1
