@@ -400,13 +400,12 @@ def key_figures(figures: Sequence[Figure], conflicts: Sequence[Conflict],
             sources[id(f)] = n
             group[id(f)] = g
     lead = {(a.doc_id, s.start) for a in articles for s in a.sentences[:LEAD_SENTENCES]}
-    trivial = NOT_COMPARED
 
     def key(k: int) -> tuple[int, int, int, int, int]:
         f = figures[k]
         unit = (f.unit or "").lower()
         named = bool(f.measure) or len((f.counts or "").split()) >= 2
-        return (int(unit in trivial), -sources.get(id(f), 1),
+        return (int(unit in NOT_COMPARED), -sources.get(id(f), 1),
                 -int((f.citation.doc_id, f.citation.start) in lead), -int(named), k)
 
     # A figure restated word for word by another source of its comparison is shown once

@@ -448,6 +448,7 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
         year = int(art.date[:4]) if art.date and art.date[:4].isdigit() else 2000
         for sent in art.sentences:
             zone = bool(_TIME_ZONE_RE.search(sent.text))
+            cite = sentence_citation(art, sent.start, sent.end, sent.text)
             for m in _EVENT_DATE_RE.finditer(sent.text):
                 d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3) or year)
                 try:
@@ -458,9 +459,7 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
                 out.append(Figure(
                     value=day, low=day - spread, high=day + spread, qualifier=None, unit=DATE_UNIT,
                     counts=DATE_UNIT, date=f"{y:04d}-{mo:02d}-{d:02d}", text=m.group(),
-                    start=sent.start + m.start(), end=sent.start + m.end(),
-                    citation=sentence_citation(art, sent.start, sent.end, sent.text)))
-            cite = sentence_citation(art, sent.start, sent.end, sent.text)
+                    start=sent.start + m.start(), end=sent.start + m.end(), citation=cite))
             for m in _MONTH_RE.finditer(sent.text):
                 mo, y = int(m.group(1)), int(m.group(2))
                 if 1 <= mo <= 12:
