@@ -90,10 +90,8 @@ class _Part:
 
     def add(self, rows: Iterable[tuple[int, int, str, str]]) -> int:
         """Add (key, document number, space-joined accented terms, dup key or "") rows; commit once at the end."""
-        held = self._writer is not None
-        writer = self._writer if self._writer is not None else self._new_writer()
         n = 0
-        try:
+        with self._committing() as writer:
             for key, dno, terms, dup in rows:
                 doc = tantivy.Document()
                 doc.add_unsigned("id", key)
@@ -104,25 +102,24 @@ class _Part:
                     doc.add_text(fname, text)
                 writer.add_document(doc)
                 n += 1
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            if not held:
-                writer.wait_merging_threads()
-        self.reload()
         return n
 
     def delete(self, dnos: Sequence[int]) -> None:
         """Delete every row of these documents (by the ``doc`` field); one commit."""
-        held = self._writer is not None
-        writer = self._writer if self._writer is not None else self._new_writer()
-        try:
+        with self._committing() as writer:
             # By query: delete_documents_by_term takes a Python int as a signed term, which
             # matches nothing in this unsigned field (tantivy 0.25).
             for dno in dnos:
                 writer.delete_documents_by_query(tantivy.Query.term_query(self.schema, "doc", dno))
+
+    @contextmanager
+    def _committing(self) -> Iterator[tantivy.IndexWriter]:
+        """The held writer (an ingest's) or a new one; committed once at the end, rolled back
+        on any error, a new one waited for its merges, and the searcher reloaded."""
+        held = self._writer is not None
+        writer = self._writer if self._writer is not None else self._new_writer()
+        try:
+            yield writer
             writer.commit()
         except BaseException:
             writer.rollback()
