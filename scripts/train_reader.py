@@ -30,7 +30,10 @@ Data (read from ../shared, never copied into the repository):
   eval/viquad2_train_subset_3290.json  the ViQuAD pool (holds all of viquad1_dev): split by
                                  article title into fold A (train) and fold B (held out),
                                  fold = crc32(title) % 2; only fold A is trained on.
-  eval/vinewsqa_dev.json         NEVER trained on: evaluation only.
+  eval/vinewsqa_dev.json         evaluation only, unless ``prepare --vinewsqa-fold A``: then its
+                                 fold-A articles (the same title rule as the ViQuAD pool) are
+                                 trained on and only fold B may be reported (``hoidap eval squad``
+                                 reads the shipped manifest and drops the trained fold itself).
 ~5% of training articles (crc32(source:article) % 20 == 0) form the validation split.
 """
 
@@ -61,7 +64,7 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-from hoidap.evaluate import exact_match, f1_score  # noqa: E402
+from hoidap.evaluate import exact_match, f1_score, title_fold  # noqa: E402
 from hoidap.evaluate import normalize_answer as answer_syllables  # noqa: E402
 from hoidap.qa import pieces  # noqa: E402
 from hoidap.qa.reader import Passage, Reader, best_span  # noqa: E402
@@ -105,8 +108,9 @@ def crc(s: str) -> int:
 
 
 def viquad_fold(title: str) -> str:
-    """Deterministic fold of a ViQuAD pool article: 'A' (trained on) or 'B' (held out)."""
-    return "A" if crc(title) % 2 == 0 else "B"
+    """Deterministic fold of an article: 'A' (may be trained on) or 'B' (held out); the rule
+    ``hoidap eval squad`` applies when it leaves a trained fold out."""
+    return title_fold(title)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -227,7 +231,8 @@ def load_squad(path: Path, source: str, skipped: Counter[str], fold: str | None 
         for p_i, par in enumerate(art["paragraphs"]):
             ctx = par["context"]
             # squad2_vi_sample has one short lead per "article" and titles repeat: key by paragraph
-            art_key = f"{source}:{title}" if source == "viquad" else f"{source}:{title}:{p_i}"
+            art_key = (f"{source}:{title}" if source in ("viquad", "vinewsqa")
+                       else f"{source}:{title}:{p_i}")
             for qa in par["qas"]:
                 spans = [] if qa.get("is_impossible") else squad_answers(qa, ctx)
                 if not qa.get("is_impossible") and not spans:
@@ -318,10 +323,14 @@ def negative_window(ctx: Context, avoid: tuple[int, int] | None, budget: int, rn
     return None
 
 
-def prepare(out: Path) -> Path:
+def prepare(out: Path, vinewsqa_fold: str | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     skipped: Counter[str] = Counter()
     examples: list[Example] = []
+    if vinewsqa_fold is not None:
+        # In-domain (VnExpress) questions; cross-validated by article title like the ViQuAD pool.
+        examples += load_squad(SHARED / "eval" / "vinewsqa_dev.json", "vinewsqa", skipped,
+                               fold=vinewsqa_fold)
     for name in ("vicoqa_dev.json", "vicoqa_test.json"):
         examples += load_coqa(SHARED / "train" / name, skipped)
     examples += load_squad(SHARED / "train" / "squad2_vi_sample.json", "squad2vi", skipped)
@@ -403,6 +412,7 @@ def prepare(out: Path) -> Path:
         "counts": {"/".join(k): v for k, v in sorted(counts.items())},
         "skipped": dict(skipped),
         "fold_rule": "viquad pool: crc32(title) % 2 == 0 -> fold A (trained), else fold B",
+        "vinewsqa_fold": vinewsqa_fold,
         "val_rule": f"crc32(article key) % {VAL_MOD} == 0 -> validation",
         "max_len": MAX_LEN,
     }
@@ -618,6 +628,10 @@ def train(args: argparse.Namespace) -> None:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     state: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "best": -1.0, "history": []}
     last = out / "last.pt"
+    if args.init and not (args.resume and last.exists()):
+        # Continue from an earlier run's weights (a fresh optimiser and schedule).
+        model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        print(f"initialised from {args.init}", flush=True)
     if args.resume and last.exists():
         ck = torch.load(last, weights_only=False)
         model.load_state_dict(ck["model"])
@@ -631,7 +645,7 @@ def train(args: argparse.Namespace) -> None:
             print(f"warning: planned steps changed {ck['plan']['total']} -> {total}", flush=True)
         print(f"resumed at epoch {state['epoch']} batch {state['batch']} step {state['step']}",
               flush=True)
-    plan = {"total": total, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+    plan = {"total": total, "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "init": args.init,
             "train_windows": len(tr), "val_windows": len(val), "max_len": MAX_LEN}
     print(json.dumps(plan), flush=True)
 
@@ -847,6 +861,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare", help="build windows: prepare --out /work/reader-run")
     p.add_argument("--out", required=True)
+    p.add_argument("--vinewsqa-fold", choices=["A", "B"],
+                   help="also train on this title fold of ViNewsQA dev (report only the other)")
     p = sub.add_parser("train", help="train: train --out /work/reader-run --epochs 6 [--resume]")
     p.add_argument("--out", required=True)
     p.add_argument("--epochs", type=int, default=6)
@@ -855,6 +871,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--init", help="start from this checkpoint's weights (e.g. an earlier epoch)")
     p.add_argument("--save-minutes", type=float, default=15.0)
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--val-limit", type=int, default=600, help="validation windows used (0 = all)")
@@ -878,7 +895,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     if args.cmd == "prepare":
-        prepare(Path(args.out))
+        prepare(Path(args.out), args.vinewsqa_fold)
     elif args.cmd == "train":
         train(args)
     elif args.cmd == "export":

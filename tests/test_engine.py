@@ -408,3 +408,17 @@ def test_delete_while_another_writer_holds_the_keyword_index_is_finished_on_the_
         other.sentences.release_writer()
     with _engine(tmp_path) as eng:
         _consistent(eng)
+
+
+def test_a_deputy_is_not_given_for_the_office_asked(seeded: Settings) -> None:
+    """"Ai là Thủ tướng năm 2021?" was answered "Phó Thủ" (the rules) and then "Phạm Bình
+    Minh", the Deputy Prime Minister; the seeds name the Prime Minister elsewhere."""
+    with Engine(settings=seeded) as eng:
+        ans = eng.ask("Ai là Thủ tướng năm 2021?")
+    assert ans.answer is None or "Phạm Bình Minh" not in ans.answer
+
+
+def test_a_question_naming_a_year_no_article_states_is_not_answered(seeded: Settings) -> None:
+    with Engine(settings=seeded) as eng:
+        ans = eng.ask("Kim ngạch xuất nhập khẩu của Việt Nam năm 1987 là bao nhiêu?")
+    assert ans.answer is None

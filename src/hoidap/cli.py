@@ -347,7 +347,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.reader:
             settings = settings.with_(reader=args.reader)
         reports = compare(Path(args.file), settings, args.retriever,
-                          index_dir=Path(args.index) if args.index else None, limit=args.limit, progress=tick)
+                          index_dir=Path(args.index) if args.index else None, limit=args.limit, progress=tick,
+                          fold=args.fold)
     if args.json:
         for report in reports:
             _print_json(asdict(report))
@@ -508,6 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "default: a temporary one)")
     sp.add_argument("--min-confidence", type=float,
                     help="answer only from this confidence on (default: Settings.min_confidence, the trained threshold)")
+    sp.add_argument("--fold", choices=["A", "B"],
+                    help="only this fold's questions (articles split by crc32 of the title); the fold the "
+                         "shipped reader was trained on is always left out")
     sp.set_defaults(func=cmd_eval)
     return p
 

@@ -39,7 +39,7 @@ from hoidap.models import (
     StoredSentence,
 )
 from hoidap.protocols import KeywordIndex, Progress, Store, VectorIndex
-from hoidap.qa import rank, reader
+from hoidap.qa import grounding, rank, reader
 from hoidap.qa.answer import read_answer
 from hoidap.qa.question import Question, checked, parse_question
 from hoidap.search import embed
@@ -341,6 +341,7 @@ class Engine:
         if choice is not None and doc_id and self.settings.reader == "trained" and q.query.marked:
             choice = self._read(q, choice, hits, sentences, doc_id)
         if (choice is None or choice.support < self.settings.min_support
+                or not _grounded(q, choice, sentences)
                 or choice.confidence < self.settings.min_confidence
                 or (choice.no_answer is not None and self.settings.max_no_answer is not None
                     and choice.no_answer > self.settings.max_no_answer)):
@@ -397,3 +398,13 @@ class Engine:
             return briefing.facts_of([self.store.document(d)
                                       for d in self._allowed_ids(allowed, docs, briefing.MAX_DOCUMENTS)])
         return briefing.facts_of(briefing.choose_articles(self.store, docs, None))
+
+
+def _grounded(q: Question, choice: rank.Choice, sentences: Sequence[StoredSentence]) -> bool:
+    """Whether the answer is about what the question names (``hoidap.qa.grounding``): every
+    number the question names is stated in the answer's article, and an office asked for is
+    not answered with its deputy."""
+    if grounding.missing_numbers(q.text, " ".join(s.text for s in sentences)):
+        return False
+    at = choice.hit.text.find(choice.text)
+    return at < 0 or not grounding.deputy_for_office(q.text, choice.hit.text, at, at + len(choice.text))

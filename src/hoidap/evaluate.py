@@ -4,6 +4,11 @@ All contexts are ingested together as documents; every question is asked of
 the whole collection. Scores follow the Vietnamese QA convention: EM and F1 on
 syllables after lower-casing and removing punctuation, best over the
 reference answers (Rajpurkar et al. 2016, as in the official SQuAD script).
+
+Only held-out questions are scored: when the shipped reader's manifest says it was trained on a
+fold of this file (``trained_folds``: file name -> "A"), that fold's questions are left out and
+counted in ``excluded`` (folds split articles by title, see ``title_fold``). All contexts stay in
+the collection either way, as distractors.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import string
 import tempfile
 import time
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +47,25 @@ class SquadReport:
     abstention_accuracy: float | None
     seconds: float  # asking only (the shared ingest is not counted)
     retriever: str = "bm25"
+    excluded: int = 0  # questions left out: the reader was trained on their article (or --fold)
+
+
+def title_fold(title: str) -> str:
+    """The cross-validation fold of an article: "A" when crc32 of its UTF-8 title is even, else
+    "B" (the rule ``scripts/train_reader.py`` trains by, so the two can never disagree)."""
+    return "A" if zlib.crc32(title.encode("utf-8")) % 2 == 0 else "B"
+
+
+def trained_fold(path: Path) -> str | None:
+    """The fold of ``path`` the shipped reader was trained on, from its manifest (None: none)."""
+    from hoidap.qa.reader import model_folder  # local: keeps evaluate light for the CLI
+
+    manifest = model_folder() / "manifest.json"
+    if not manifest.exists():
+        return None
+    folds = json.loads(manifest.read_text(encoding="utf-8")).get("trained_folds", {})
+    fold = folds.get(path.name)
+    return str(fold) if fold else None
 
 
 def normalize_answer(text: str) -> list[str]:
@@ -81,29 +106,36 @@ def load_squad(path: Path) -> tuple[list[RawDocument], list[dict]]:
                     "answers": [a["text"] for a in qa.get("answers", [])],
                     "impossible": bool(qa.get("is_impossible", False)),
                     "source": source,
+                    "fold": title_fold(art.get("title") or ""),
                 })
     return docs, questions
 
 
 def squad(path: Path, settings: Settings | None = None, limit: int | None = None,
-          progress: Callable[[int, int], None] | None = None) -> SquadReport:
+          progress: Callable[[int, int], None] | None = None, fold: str | None = None) -> SquadReport:
     """Score ``path`` (SQuAD v1.1/v2.0 JSON) in the open-collection setting."""
     base = settings or Settings()
-    return compare(path, base, (base.retriever,), limit=limit, progress=progress)[0]
+    return compare(path, base, (base.retriever,), limit=limit, progress=progress, fold=fold)[0]
 
 
 def compare(path: Path, settings: Settings, retrievers: Sequence[str], index_dir: Path | None = None,
-            limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> list[SquadReport]:
+            limit: int | None = None, progress: Callable[[int, int], None] | None = None,
+            fold: str | None = None) -> list[SquadReport]:
     """Score ``path`` once per retriever, on one index (built in ``index_dir``, or a temporary one).
 
     An existing ``index_dir`` is reused: documents already in it are skipped and
-    sentence vectors already computed are kept, so a dense run is paid once.
+    sentence vectors already computed are kept, so a dense run is paid once. ``fold`` ("A"/"B")
+    scores only that fold's questions; the fold the shipped reader trained on is never scored.
     """
     from hoidap.engine import (
         Engine,  # local: evaluate is imported by the CLI before any index exists
     )
 
     docs, questions = load_squad(path)
+    trained = trained_fold(path)
+    kept = [q for q in questions if q["fold"] != trained and (fold is None or q["fold"] == fold)]
+    excluded = len(questions) - len(kept)
+    questions = kept
     if limit:
         questions = questions[:limit]
     gold_doc = {}
@@ -123,7 +155,7 @@ def compare(path: Path, settings: Settings, retrievers: Sequence[str], index_dir
             with Engine(settings=settings.with_(index_dir=root, retriever=retriever, embed=False)) as engine:
                 scores = _score(engine, questions, gold_doc, progress)
             reports.append(SquadReport(**scores, seconds=round(time.perf_counter() - started, 2),
-                                       retriever=retriever))
+                                       retriever=retriever, excluded=excluded))
     return reports
 
 

@@ -4,8 +4,8 @@ The ranker (``hoidap.qa.rank``) orders the sentences of the chosen article; the
 reader (``hoidap.qa.reader``) reads the first ``READ_SENTENCES`` of them, each with
 ``NEIGHBOURS`` sentences either side as context (so that "Ông" or "ngành" in the
 sentence resolve), all in one batched call, and the span of the passage that most
-wants to answer (lowest no-answer score) is the answer: a stretch of the original
-text, with its offsets.
+wants to answer (lowest no-answer score, plus ``RANK_PENALTY`` per place down the
+ranker's order) is the answer: a stretch of the original text, with its offsets.
 """
 
 from __future__ import annotations
@@ -18,11 +18,21 @@ from hoidap.qa.extract import extract
 from hoidap.qa.question import Question
 from hoidap.qa.reader import Passage, Reader
 
-# Sentences of the ranker's order read, and their context on each side. Chosen on
-# ViQuAD 1.0 fold B (the reader's held-out half; ViNewsQA only reports): see
-# scripts/train_reader.py and the CHANGELOG.
-READ_SENTENCES = 1
+# Sentences of the ranker's order read, their context on each side, and the no-answer
+# score added per place down that order. Chosen on ViNewsQA dev fold A (crc32 of the
+# title even) with the epoch-2 reader, which never saw ViNewsQA; fold B only reports.
+# Raw reader spans, F1 on fold A (1,222 questions): top 1 alone 0.543; top 3 with one
+# neighbour, penalty 0 / 0.5 / 1 / 2: 0.579 / 0.585 / 0.581 / 0.578; top 5: 0.572 /
+# 0.588 / 0.581; top 3 without neighbours 0.575 / 0.580. The answer is in the ranker's
+# top 3 sentences for most questions it misses at the top (oracle top 1 / 3: 0.56 / 0.67).
+# Answer time (300 ViNewsQA questions, 500 articles, 2 busy cores) p50 / p99 ms: top 1
+# 19 / 31, top 3 without neighbours 45 / 74, top 2 with neighbours 55 / 90, top 3 with
+# neighbours 85 / 133: over the 50 / 120 ms budget, so no neighbours (0.580 against 0.585).
+# (The first choice, 1 sentence without neighbours, was made on ViQuAD 1.0 fold B with the
+# epoch-1 model: Wikipedia paragraphs, where reading more measured no better.)
+READ_SENTENCES = 3
 NEIGHBOURS = 0
+RANK_PENALTY = 0.5
 # Question kinds whose reader span grows to the rules' typed span it overlaps: the rules
 # know units, qualifiers and titles ("189" -> "189 quốc gia", "Phạm Bình Minh" -> "Phó Thủ
 # tướng Phạm Bình Minh"); clauses, reasons and lists keep the reader's own bounds.
@@ -49,7 +59,7 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     spans = [sp for sp in reader.read(question.text, passages) if sp.end > sp.start]
     if not spans:
         return None
-    best = min(spans, key=lambda sp: (sp.no_answer, sp.passage))
+    best = min(spans, key=lambda sp: (sp.no_answer + RANK_PENALTY * sp.passage, sp.passage))
     holder = next((s for s in sentences if s.start <= best.start < s.end), chosen[best.passage])
     start, end = _expanded(question, holder, best.start, best.end)
     text = original[start:end].strip()
