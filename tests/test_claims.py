@@ -218,3 +218,13 @@ def test_a_moment_in_a_clause_of_its_own_needs_aligned_sentences() -> None:
     copy = art("c", first.original_text.replace("Ngày 20-5", "Ngày 21-5"))
     a, c = claims_of(extract_dates([first, copy]))
     assert comparable(a, c) and verdict(a, c) == "conflict"
+
+
+def test_each_item_of_a_list_belongs_to_the_name_nearest_before_it() -> None:
+    """One lot's area was compared with another company's lot listed after it."""
+    alone = "Công ty Sheen Mega trúng đấu giá lô đất số 3-8, với diện tích 8.568,1m2."
+    listed = ("Công ty Sheen Mega lô số 3-8, diện tích 8.500m2, giá 4.000 tỷ đồng và Công ty Dream Republic "
+              "lô số 3-5, diện tích 6.446m2, giá 3.820 tỷ đồng.")
+    claims = [c for c in claims_of(_figures(alone, listed)) if c.measure == "m2"]
+    a, own, other = claims
+    assert comparable(a, own) and not comparable(a, other)

@@ -182,8 +182,11 @@ def _capitalised(text: str, skip_first: bool) -> frozenset[str]:
 def _names(sentence: str, a: int, b: int) -> frozenset[str]:
     """Capitalised words of the clause holding the figure ``sentence[a:b]`` (but the
     sentence's first word and the figure's own): whose or where the figure is. A clause
-    naming nobody ("..., lên tới 1.475 tỷ đồng") takes the names said before it in the
-    sentence, an opening attribution ("Theo hãng tin AP, ...") left out."""
+    naming nobody ("..., lên tới 1.475 tỷ đồng") takes the nearest name said before it in
+    the sentence, an opening attribution ("Theo hãng tin AP, ...") left out: in "Công ty
+    Sheen Mega lô số 3-8, diện tích 8.500m2, ... Công ty Dream Republic lô số 3-5, diện tích
+    6.446m2" each area is its own company's (all names before it made 6.446m2 Sheen Mega's
+    too: design-3 conflict precision 0.714 -> 0.833, recall unchanged; held out unchanged)."""
     head = sentence[:a].rstrip()
     if head.endswith("("):  # "Indonesia (75%)": the clause before the bracket says whose
         a = len(head) - 1
@@ -199,7 +202,7 @@ def _names(sentence: str, a: int, b: int) -> frozenset[str]:
     m = _ATTRIBUTION_RE.match(before)
     # Names of two words or more ("Phan Sào Nam"): a lone capital there ("Covid-19") is a topic.
     runs = _NAME_RUN_RE.findall(before[m.end() :] if m else before)
-    return frozenset(fold_token(w) for run in runs for w in run.split())
+    return frozenset(fold_token(w) for run in runs[-1:] for w in run.split())
 
 
 @lru_cache(maxsize=1)
