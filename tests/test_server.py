@@ -584,3 +584,47 @@ def test_kill_9_of_serve_leaves_no_orphan_readers(tmp_path: Path) -> None:
         for p in _children(proc.pid):
             with suppress(OSError):
                 os.kill(p, signal.SIGKILL)
+
+
+# -- waiting upload jobs ingested together ------------------------------------------------
+def test_waiting_jobs_are_ingested_in_one_pass_with_a_report_each(tmp_path: Path) -> None:
+    """Two jobs (one uploading a file whose name the other also uses) in one ``ingest_files``
+    call: every file reported under its own job, a bad file failing only itself."""
+    from hoidap.engine import Engine
+    from hoidap.server import ingest_files
+
+    texts = sorted(CORPUS.glob("*.txt"))[:3]
+    groups = []
+    for g, (names, sources) in enumerate(((["a.txt", "b.txt"], texts[:2]), (["a.txt", "hong.pdf"], texts[2:3]))):
+        folder = tmp_path / f"job{g}"
+        folder.mkdir()
+        files = []
+        for name, src in zip(names, [*sources, None], strict=False):
+            path = folder / name
+            path.write_bytes(src.read_bytes() if src else b"%PDF-1.4 not really")
+            files.append((str(path), name))
+        groups.append((str(folder), files))
+    settings = Settings(index_dir=tmp_path / "idx")
+    first, second = ingest_files(settings, groups)
+    assert [r["file"] for r in first] == ["a.txt", "b.txt"] and [r["file"] for r in second] == ["a.txt", "hong.pdf"]
+    assert len(first[1]["ingested"]) == 1 and len(second[0]["ingested"]) == 1
+    assert not second[1]["ok"] and second[1]["failed"] and not second[1]["ingested"]
+    with Engine(settings=settings) as eng:
+        # the second job's a.txt is a new version of the first's: it replaced it in the same pass
+        assert {d.doc_id for d in eng.documents()} == {first[1]["ingested"][0], second[0]["ingested"][0]}
+    for folder, _ in groups:
+        assert json.loads((Path(folder) / "progress.json").read_text())["files_done"] == 2
+
+
+def test_the_queue_takes_every_waiting_job_up_to_the_file_limit() -> None:
+    from hoidap import server
+    from hoidap.jobs import Job
+
+    queue = server.IngestQueue(Settings(), None, None, None)  # type: ignore[arg-type]
+    big = server.COALESCE_FILES // 2 + 1
+    for k, n in enumerate((3, big, big, 2)):
+        queue._waiting.append((Job(str(k), [], Path(".")), [("p", "n")] * n))
+    assert [j.id for j, _ in queue._take()] == ["0", "1"]
+    assert [j.id for j, _ in queue._take()] == ["2", "3"]
+    queue._waiting.append((Job("huge", [], Path(".")), [("p", "n")] * (server.COALESCE_FILES + 5)))
+    assert [j.id for j, _ in queue._take()] == ["huge"]  # one job alone however large

@@ -11,8 +11,9 @@ FastAPI on uvicorn, one process for HTTP, and worker processes for the engine:
 - Ingests run as jobs (``hoidap.jobs``: ``POST /api/ingest`` answers 202, ``GET /api/jobs/{id}``
   gives progress and the per-file report) in one more process with its own writer ``Engine``,
   at ``Settings.ingest_niceness`` (0: one process's fair share of the CPU beside the readers),
-  one job at a time (also across servers: a lock file in the index directory), each job's files
-  in one ingest (one keyword commit), so questions keep being answered meanwhile.
+  one ingest at a time (also across servers: a lock file in the index directory); the jobs
+  waiting when it is free go in together (``IngestQueue``: one engine, one keyword commit and
+  one reload of the readers per pass, not per job), so questions keep being answered meanwhile.
 - Worker processes end when the server dies, even by ``kill -9`` (``_die_with_parent``).
 - Access rules (token, read-only) in ``hoidap.auth``; metrics and the access log in ``hoidap.metrics``.
 
@@ -97,6 +98,8 @@ MAX_JSON_BYTES = 1024 * 1024
 # articles. Each file is also held to Settings.max_file_bytes (16 MiB) by ingest.
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 MAX_UPLOAD_FILES = 100
+# Files of waiting upload jobs ingested together in one pass (``IngestQueue``).
+COALESCE_FILES = 1000
 MAX_FILENAME_BYTES = 255  # what ext4 and most file systems allow
 # Questions per /api/ask request: at ~15 ms each a full batch takes a reader for
 # ~1.5 s, which other clients feel; larger jobs belong to the CLI.
@@ -298,58 +301,74 @@ def _renamed(item: RawDocument | FileFailure, path: str, name: str) -> RawDocume
     return replace(item, source=item.source.replace(path, name))
 
 
-def _owner(source: str, names: list[str]) -> str:
-    """The uploaded file a source came from (a JSONL line's source starts with its file's name)."""
-    return max((n for n in names if source.startswith(n)), key=len, default=names[0])
+Owner = tuple[int, str]  # (job index, uploaded file name) in one coalesced ingest
 
 
-def ingest_files(settings: Settings, files: list[tuple[str, str]], folder: str) -> list[dict[str, Any]]:
-    """Ingest (temporary path, uploaded name) pairs in one ingest (one keyword commit), one report
-    per file; the progress goes to ``folder``'s progress file. Runs in the ingest process."""
+def _owner(source: str, owners: dict[str, Owner], names: list[Owner]) -> Owner:
+    """The (job, file) a source came from: recorded when it was read, else the file whose name
+    it starts with (a note names its source), the latest job's on a tie."""
+    if source in owners:
+        return owners[source]
+    return max((o for o in names if source.startswith(o[1])), key=lambda o: (len(o[1]), o[0]), default=names[0])
+
+
+def ingest_files(settings: Settings, groups: list[tuple[str, list[tuple[str, str]]]]) -> list[list[dict[str, Any]]]:
+    """Ingest the files of several jobs, each (its folder, its (temporary path, uploaded name)
+    pairs), in one ingest: one engine, one keyword commit, one reload of the readers for all
+    of them. One report per file, in a list per job; each job's progress goes to its folder's
+    progress file. Runs in the ingest process."""
     root = Path(settings.index_dir)
     root.mkdir(parents=True, exist_ok=True)
-    names = [name for _, name in files]
+    names: list[Owner] = [(g, name) for g, (_, files) in enumerate(groups) for _, name in files]
+    owners: dict[str, Owner] = {}  # source -> (job, file), recorded as each item is read
     stored: list[tuple[str, str]] = []  # (source, doc id) of each new article, in order
-    seen = {"files": 0, "articles": 0, "at": 0.0}
+    seen: dict[str, Any] = {"group": 0, "files": 0, "articles": 0, "at": 0.0, "name": None}
 
     def items() -> Iterator[RawDocument | FileFailure]:
-        for i, (path, name) in enumerate(files):
-            seen["files"] = i
-            write_progress(Path(folder), i, int(seen["articles"]), name)
-            yield from (_renamed(item, path, name) for item in read_all([path], settings.max_file_bytes))
-        seen["files"] = len(files)
+        for g, (folder, files) in enumerate(groups):
+            seen.update(group=g, articles=0)
+            for i, (path, name) in enumerate(files):
+                seen.update(files=i, name=name)
+                write_progress(Path(folder), i, int(seen["articles"]), name)
+                for item in read_all([path], settings.max_file_bytes):
+                    item = _renamed(item, path, name)
+                    owners[item.source] = (g, name)
+                    yield item
+            # The next job's reading starts only once this job's articles are all prepared.
+            write_progress(Path(folder), len(files), int(seen["articles"]), None)
 
     def tick(_source: str) -> None:
         seen["articles"] += 1
         now = time.monotonic()
         if now - seen["at"] >= PROGRESS_SECONDS:
             seen["at"] = now
-            write_progress(Path(folder), int(seen["files"]), int(seen["articles"]), names[int(seen["files"])]
-                           if seen["files"] < len(names) else None)
+            write_progress(Path(groups[int(seen["group"])][0]), int(seen["files"]), int(seen["articles"]),
+                           seen["name"])
 
     def on_stored(batch: Sequence[PreparedArticle]) -> None:
         stored.extend((p.article.source, p.article.doc_id) for p in batch)
 
     # One ingest at a time across all server processes (each has its own ingest worker).
-    # Opened per job: a long-lived writer could hold stale searchers if a CLI ingest ran meanwhile.
+    # Opened per ingest: a long-lived writer could hold stale searchers if a CLI ingest ran meanwhile.
     with (root / INGEST_LOCK).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        write_progress(Path(folder), 0, 0, names[0] if names else None)
+        if groups and groups[0][1]:
+            write_progress(Path(groups[0][0]), 0, 0, groups[0][1][0][1])
         with Engine(settings=settings) as eng:
             rep = eng.ingest_documents(items(), tick, on_stored)
-    reports: dict[str, dict[str, Any]] = {n: {"file": n, "ok": True, "ingested": [], "duplicates": [], "failed": [],
-                                              "notes": []} for n in names}
+    reports: dict[Owner, dict[str, Any]] = {o: {"file": o[1], "ok": True, "ingested": [], "duplicates": [],
+                                                "failed": [], "notes": []} for o in names}
     for source, doc_id in stored:
-        reports[_owner(source, names)]["ingested"].append(doc_id)
+        reports[_owner(source, owners, names)]["ingested"].append(doc_id)
     for source in rep.duplicates:
-        reports[_owner(source, names)]["duplicates"].append(source)
+        reports[_owner(source, owners, names)]["duplicates"].append(source)
     for f in rep.failed:
-        r = reports[_owner(f.source, names)]
+        r = reports[_owner(f.source, owners, names)]
         r["failed"].append(asdict(f))
         r["ok"] = False
     for note in rep.notes:
-        reports[_owner(note, names)]["notes"].append(note)
-    return list(reports.values())
+        reports[_owner(note, owners, names)]["notes"].append(note)
+    return [[reports[(g, name)] for _, name in files] for g, (_, files) in enumerate(groups)]
 
 
 def delete_documents(settings: Settings, doc_ids: list[str]) -> DeleteReport:
@@ -666,6 +685,8 @@ def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, inges
 def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers, jobs: Jobs,
                          metrics: Metrics) -> None:
     """The documents (read by the readers) and uploads (ingested by the ingest process)."""
+    queue = IngestQueue(settings, ingests, jobs, metrics)
+
     @app.get("/api/docs", tags=["documents"], response_model=DocsPage, responses=ERRORS)
     async def documents(
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -712,14 +733,8 @@ def _add_document_routes(app: FastAPI, settings: Settings, reads: Workers, inges
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         job = jobs.new(names, tmp)
-        task = asyncio.create_task(_run_job(job, saved, settings, ingests, jobs, metrics))
-        _running_jobs.add(task)
-        task.add_done_callback(_running_jobs.discard)
+        queue.submit(job, saved)
         return json_response(job.view(), 202)
-
-
-# The tasks of running jobs (a reference, so that they are not collected while they run).
-_running_jobs: set[asyncio.Task[None]] = set()
 
 
 def _upload_names(files: list[UploadFile]) -> list[str]:
@@ -731,22 +746,53 @@ def _upload_names(files: list[UploadFile]) -> list[str]:
     return names
 
 
-async def _run_job(job: Job, saved: list[tuple[str, str]], settings: Settings, ingests: Workers, jobs: Jobs,
-                   metrics: Metrics) -> None:
-    """Ingest one job's files in the ingest process; its report (or why it failed) on the job."""
-    try:
-        summary = _ingest_summary(await ingests.call(ingest_files, settings, saved, str(job.folder)))
-        jobs.finish(job, "done", summary, summary.get("message"))
-        metrics.job_finished("done")
-    except HoidapError as e:  # the job reports it; the server goes on
-        jobs.finish(job, "failed", None, str(e))
-        metrics.job_finished("failed")
-    except Exception as e:
-        log.exception("ingest job %s failed", job.id)
-        jobs.finish(job, "failed", None, f"internal error: {type(e).__name__}")
-        metrics.job_finished("failed")
-    finally:
-        await asyncio.to_thread(shutil.rmtree, job.folder, True)
+class IngestQueue:
+    """Upload jobs waiting for the ingest process. When it is free, every job waiting (up to
+    ``COALESCE_FILES`` files, at least one job) goes in one ``ingest_files`` call: under a
+    stream of uploads the per-ingest costs (opening the engine, the keyword commit and its
+    merges, every reader reloading its searcher) are paid once per pass, not once per job."""
+
+    def __init__(self, settings: Settings, ingests: Workers, jobs: Jobs, metrics: Metrics) -> None:
+        self.settings, self.ingests, self.jobs, self.metrics = settings, ingests, jobs, metrics
+        self._waiting: list[tuple[Job, list[tuple[str, str]]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def submit(self, job: Job, saved: list[tuple[str, str]]) -> None:
+        self._waiting.append((job, saved))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    def _take(self) -> list[tuple[Job, list[tuple[str, str]]]]:
+        batch: list[tuple[Job, list[tuple[str, str]]]] = []
+        files = 0
+        while self._waiting and (not batch or files + len(self._waiting[0][1]) <= COALESCE_FILES):
+            job, saved = self._waiting.pop(0)
+            batch.append((job, saved))
+            files += len(saved)
+        return batch
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch = self._take()
+            try:
+                results = await self.ingests.call(ingest_files, self.settings,
+                                                  [(str(job.folder), saved) for job, saved in batch])
+                for (job, _), reports in zip(batch, results, strict=True):
+                    summary = _ingest_summary(reports)
+                    self.jobs.finish(job, "done", summary, summary.get("message"))
+                    self.metrics.job_finished("done")
+            except HoidapError as e:  # the jobs report it; the server goes on
+                for job, _ in batch:
+                    self.jobs.finish(job, "failed", None, str(e))
+                    self.metrics.job_finished("failed")
+            except Exception as e:
+                log.exception("ingest of jobs %s failed", ", ".join(job.id for job, _ in batch))
+                for job, _ in batch:
+                    self.jobs.finish(job, "failed", None, f"internal error: {type(e).__name__}")
+                    self.metrics.job_finished("failed")
+            finally:
+                for job, _ in batch:
+                    await asyncio.to_thread(shutil.rmtree, job.folder, True)
 
 
 def _add_ops_routes(app: FastAPI, reads: Workers, jobs: Jobs, metrics: Metrics) -> None:
