@@ -40,7 +40,7 @@ from hoidap.models import (
 )
 from hoidap.protocols import KeywordIndex, Progress, Store, VectorIndex
 from hoidap.qa import grounding, rank, reader
-from hoidap.qa.answer import read_answer
+from hoidap.qa.answer import READS_UNMARKED, read_answer
 from hoidap.qa.question import Question, checked, parse_question
 from hoidap.search import embed
 from hoidap.search.evidence import by_document, cite, group_hits
@@ -336,9 +336,11 @@ class Engine:
         doc_id = rank.choose_document(q, groups)
         sentences = self.store.sentences_of(doc_id) if doc_id else []
         choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
-        # The reader was trained on questions typed with diacritics: unmarked ones keep the rules
-        # (asked without marks, the seeds' vaccine question got a clause instead of "151 triệu liều").
-        if choice is not None and doc_id and self.settings.reader == "trained" and q.query.marked:
+        # Questions typed without diacritics keep the rules unless the reader reads them well
+        # (``answer.READS_UNMARKED``: asked without marks, the seeds' vaccine question got a clause
+        # instead of "151 triệu liều" from a reader trained on marked questions only).
+        if choice is not None and doc_id and self.settings.reader == "trained" \
+                and (q.query.marked or READS_UNMARKED):
             choice = self._read(q, choice, hits, sentences, doc_id)
         if (choice is None or choice.support < self.settings.min_support
                 or not _grounded(q, choice, sentences)
