@@ -134,9 +134,11 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: byte
     return res.status, res.read()
 
 
-def start_server(index: Path, port: int, log: Path, readers: int | None = None) -> subprocess.Popen[bytes]:
+def start_server(index: Path, port: int, log: Path, readers: int | None = None,
+                 read_sentences: int | None = None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "hoidap.cli", "serve", "--index", str(index), "--host", "127.0.0.1",
-           "--port", str(port), "--no-access-log"] + (["--readers", str(readers)] if readers else [])
+           "--port", str(port), "--no-access-log"] + (["--readers", str(readers)] if readers else []) \
+        + (["--read-sentences", str(read_sentences)] if read_sentences else [])
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
@@ -273,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=int, default=2000, help="ViMs article files uploaded during the run (default 2,000)")
     ap.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     ap.add_argument("--readers", type=int, help="reader processes (default: hoidap serve's)")
+    ap.add_argument("--read-sentences", type=int, help="sentences the reader reads (default: hoidap serve's, 3)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out", help="index cache and logs")
     ap.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound on top of --seconds")
     ap.add_argument("--max-p99-ms", type=float, default=500, help="fail above this question p99 (default 500)")
@@ -290,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = extra_files(args.files, folder)
     port = args.port or free_port()
     log = args.workdir / "server.log"
-    server = start_server(index, port, log, args.readers)
+    server = start_server(index, port, log, args.readers, args.read_sentences)
     try:
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for q in qs[:WARMUP_QUESTIONS]:

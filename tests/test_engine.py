@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -422,3 +423,24 @@ def test_a_question_naming_a_year_no_article_states_is_not_answered(seeded: Sett
     with Engine(settings=seeded) as eng:
         ans = eng.ask("Kim ngạch xuất nhập khẩu của Việt Nam năm 1987 là bao nhiêu?")
     assert ans.answer is None
+
+
+def test_the_reader_reads_as_many_sentences_as_the_settings_say(seeded: Settings,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from hoidap.qa import reader
+
+    read: list[int] = []
+    _trained(seeded)
+    model = reader.shipped()
+    assert model is not None
+    original = type(model).read
+
+    def counting(self: reader.Reader, question: str, passages: Any) -> Any:
+        read.append(len(passages))
+        return original(self, question, passages)
+
+    monkeypatch.setattr(type(model), "read", counting)
+    for n in (1, 3):
+        with Engine(settings=_trained(seeded).with_(read_sentences=n)) as eng:
+            assert eng.ask("Việt Nam đã đăng cai APEC vào những năm nào?").answer
+    assert read == [1, 3]

@@ -46,6 +46,8 @@ def _engine(args: argparse.Namespace, create: bool = False) -> Any:
         settings = settings.with_(retriever=args.retriever)
     if getattr(args, "reader", None):
         settings = settings.with_(reader=args.reader)
+    if getattr(args, "read_sentences", None):
+        settings = settings.with_(read_sentences=args.read_sentences)
     if getattr(args, "dense", False):
         settings = settings.with_(embed=True)
     return Engine(settings=settings, create=create)
@@ -310,6 +312,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.with_(store=args.store)
     if args.readers:
         settings = settings.with_(readers=args.readers)
+    if args.read_sentences:
+        settings = settings.with_(read_sentences=args.read_sentences)
     settings = _serve_access(settings, args)
     # One line per request (method, path, status, ms) unless --no-access-log.
     logging.getLogger("hoidap.access").setLevel(logging.WARNING if args.no_access_log else logging.INFO)
@@ -448,7 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--retriever", choices=RETRIEVERS,
                     help="bm25 (default), or with vectors from 'ingest --dense': dense or hybrid")
     sp.add_argument("--reader", choices=READERS,
-                    help="the short answer by rules (default) or by the trained reader model")
+                    help="the short answer by the trained reader model (default) or by rules")
+    sp.add_argument("--read-sentences", type=int, metavar="N",
+                    help="the ranker's best sentences the reader reads (default 3; 1 is about twice as fast)")
     _add_filter_flags(sp)
     sp.set_defaults(func=cmd_ask)
 
@@ -481,6 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--readers", type=int, help="processes answering questions (default: one per CPU core, at most 4)")
+    sp.add_argument("--read-sentences", type=int, metavar="N",
+                    help="the ranker's best sentences the reader reads (default 3; 1 answers about twice as many "
+                         "questions a second, slightly less well)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log each request")
     sp.add_argument("--token-file", help="file holding the API token (default: $HOIDAP_TOKEN); needed to listen "
                                          "beyond 127.0.0.1; clients send 'Authorization: Bearer TOKEN'")

@@ -364,7 +364,8 @@ class Engine:
         model = reader.shipped()
         if model is None:
             return choice
-        got = read_answer(model, q, choice.ranked, sentences, self.store.document(doc_id).original_text)
+        got = read_answer(model, q, choice.ranked, sentences, self.store.document(doc_id).original_text,
+                          self.settings.read_sentences)
         if got is None:
             return choice
         return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text, no_answer=got.no_answer)

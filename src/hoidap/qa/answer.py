@@ -1,7 +1,7 @@
 """The short answer read by the trained reader from the ranker's best sentences.
 
 The ranker (``hoidap.qa.rank``) orders the sentences of the chosen article; the
-reader (``hoidap.qa.reader``) reads the first ``READ_SENTENCES`` of them, each with
+reader (``hoidap.qa.reader``) reads the first few of them (``Settings.read_sentences``), each with
 ``NEIGHBOURS`` sentences either side as context (so that "Ông" or "ngành" in the
 sentence resolve), all in one batched call, and the span of the passage that most
 wants to answer (lowest no-answer score, plus ``RANK_PENALTY`` per place down the
@@ -18,8 +18,8 @@ from hoidap.qa.extract import extract
 from hoidap.qa.question import Question
 from hoidap.qa.reader import Passage, Reader
 
-# Sentences of the ranker's order read, their context on each side, and the no-answer
-# score added per place down that order. Chosen on ViNewsQA dev fold A (crc32 of the
+# Sentences of the ranker's order read (the default of ``Settings.read_sentences``), their
+# context on each side, and the no-answer score added per place down that order. Chosen on ViNewsQA dev fold A (crc32 of the
 # title even) with the epoch-2 reader, which never saw ViNewsQA; fold B only reports.
 # Raw reader spans, F1 on fold A (1,222 questions): top 1 alone 0.543; top 3 with one
 # neighbour, penalty 0 / 0.5 / 1 / 2: 0.579 / 0.585 / 0.581 / 0.578; top 5: 0.572 /
@@ -30,7 +30,6 @@ from hoidap.qa.reader import Passage, Reader
 # neighbours 85 / 133: over the 50 / 120 ms budget, so no neighbours (0.580 against 0.585).
 # (The first choice, 1 sentence without neighbours, was made on ViQuAD 1.0 fold B with the
 # epoch-1 model: Wikipedia paragraphs, where reading more measured no better.)
-READ_SENTENCES = 3
 NEIGHBOURS = 0
 RANK_PENALTY = 0.5
 # Whether questions typed without diacritics are read by the reader (else the rules answer).
@@ -55,11 +54,11 @@ class ReadAnswer:
 
 
 def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSentence],
-                sentences: Sequence[StoredSentence], original: str) -> ReadAnswer | None:
-    """The reader's answer among the first ``READ_SENTENCES`` of ``ranked`` (the article's
-    sentences, best first); ``sentences`` are all of the article's, ``original`` its text."""
+                sentences: Sequence[StoredSentence], original: str, read: int = 3) -> ReadAnswer | None:
+    """The reader's answer among the first ``read`` of ``ranked`` (the article's sentences,
+    best first); ``sentences`` are all of the article's, ``original`` its text."""
     by_index = {s.index: s for s in sentences}
-    chosen = list(ranked[:READ_SENTENCES])
+    chosen = list(ranked[: max(1, read)])
     passages = [Passage(original, by_index.get(s.index - NEIGHBOURS, s).start,
                         by_index.get(s.index + NEIGHBOURS, s).end) for s in chosen]
     spans = [sp for sp in reader.read(question.text, passages) if sp.end > sp.start]
