@@ -60,3 +60,27 @@ def test_best_span_keeps_start_before_end_and_within_the_limit() -> None:
     assert best_span(start, end, 0, 6, max_tokens=4) == (9.0, 2, 5)
     assert best_span(start, end, 0, 6, max_tokens=3)[0] == 0.0  # (2, 5) is too long now
     assert best_span(start, end, 2, 2, max_tokens=3)[0] < -1e8  # an empty passage
+
+
+def _tidy(text: str, answer: str) -> str:
+    from hoidap.qa.answer import tidied
+
+    at = text.find(answer)
+    start, end = tidied(text, at, at + len(answer), 0, len(text))
+    return text[start:end]
+
+
+def test_a_bracket_opened_in_the_answer_is_closed() -> None:
+    """The demo answered "Hội trường Diên Hồng, Nhà Quốc hội (Hà Nội" for where the conference met."""
+    text = "Hội nghị diễn ra tại Hội trường Diên Hồng, Nhà Quốc hội (Hà Nội) sáng 14/12."
+    assert _tidy(text, "Hội trường Diên Hồng, Nhà Quốc hội (Hà Nội") == "Hội trường Diên Hồng, Nhà Quốc hội (Hà Nội)"
+    far = "Giá (tăng mạnh so với năm trước, theo số liệu thống kê quốc gia năm 2021) là 5 triệu."
+    assert _tidy(far, "Giá (tăng") == "Giá"
+
+
+def test_a_stray_quote_and_end_punctuation_are_left_off() -> None:
+    """The seeds' conference theme was answered with its closing quote and full stop."""
+    text = 'Chủ đề của Hội nghị là "Phát huy vai trò tiên phong của Đảng".'
+    assert _tidy(text, 'Phát huy vai trò tiên phong của Đảng".') == "Phát huy vai trò tiên phong của Đảng"
+    curly = "Chủ đề là “Phát huy vai trò” nhé."
+    assert _tidy(curly, "Phát huy vai trò”") == "“Phát huy vai trò”"

@@ -67,8 +67,46 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     best = min(spans, key=lambda sp: (sp.no_answer + RANK_PENALTY * sp.passage, sp.passage))
     holder = next((s for s in sentences if s.start <= best.start < s.end), chosen[best.passage])
     start, end = _expanded(question, holder, best.start, best.end)
-    text = original[start:end].strip()
+    start, end = tidied(original, start, end, holder.start, holder.end)
+    text = original[start:end]
     return ReadAnswer(holder, start, end, text, best.no_answer) if text else None
+
+
+# Bracket and quote pairs an answer keeps whole: "Nhà Quốc hội (Hà Nội" is grown to its ")",
+# a closing mark with no opening inside the span is grown back to it or dropped.
+PAIRS = {"(": ")", "[": "]", "“": "”", "‘": "’"}
+# How far past the span its closing mark (or before it its opening one) is looked for.
+PAIR_CHARS = 40
+# Left off the ends of an answer: spaces and the sentence's own punctuation.
+_EDGE = " \t\n.,;:!?…"
+
+
+def tidied(original: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+    """The span ``original[start:end]`` with its brackets and quotes balanced inside the
+    sentence ``original[lo:hi]`` (grown to a mark within ``PAIR_CHARS``, else cut before the
+    unmatched one) and without punctuation or spaces at its ends."""
+    for op, cl in PAIRS.items():
+        span = original[start:end]
+        if span.count(op) > span.count(cl):
+            close = original.find(cl, end, min(hi, end + PAIR_CHARS))
+            end = close + 1 if close >= 0 else start + span.rfind(op)
+        elif span.count(cl) > span.count(op):
+            opening = original.rfind(op, max(lo, start - PAIR_CHARS), start)
+            if opening >= 0:
+                start = opening
+            else:
+                end = start + span.rfind(cl)
+    span = original[start:end]
+    if span.count('"') % 2:  # a straight quote left alone: drop it where it stands at an end
+        if span.rstrip(_EDGE).endswith('"'):
+            end = start + span.rstrip(_EDGE).rfind('"')
+        elif span.lstrip(_EDGE).startswith('"'):
+            start += span.find('"') + 1
+    while start < end and original[start] in _EDGE:
+        start += 1
+    while end > start and original[end - 1] in _EDGE:
+        end -= 1
+    return start, end
 
 
 def _expanded(question: Question, sentence: StoredSentence, start: int, end: int) -> tuple[int, int]:
