@@ -454,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--reader", choices=READERS,
                     help="the short answer by the trained reader model (default) or by rules")
     sp.add_argument("--read-sentences", type=int, metavar="N",
-                    help="the ranker's best sentences the reader reads (default 3; 1 is about twice as fast)")
+                    help="the ranker's best sentences the reader reads (default 2; 1 is faster, 3 slightly better)")
     _add_filter_flags(sp)
     sp.set_defaults(func=cmd_ask)
 
@@ -488,8 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--readers", type=int, help="processes answering questions (default: one per CPU core, at most 4)")
     sp.add_argument("--read-sentences", type=int, metavar="N",
-                    help="the ranker's best sentences the reader reads (default 3; 1 answers about twice as many "
-                         "questions a second, slightly less well)")
+                    help="the ranker's best sentences the reader reads (default 2; 1 answers more questions a "
+                         "second, slightly less well)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log each request")
     sp.add_argument("--token-file", help="file holding the API token (default: $HOIDAP_TOKEN); needed to listen "
                                          "beyond 127.0.0.1; clients send 'Authorization: Bearer TOKEN'")

@@ -111,11 +111,12 @@ class Settings:
     # With the trained reader, an answer whose passage's no-answer score (the reader's <s>
     # score minus its best span's) is above this is None too. None: the reader never abstains.
     max_no_answer: float | None = None
-    # The ranker's best sentences the trained reader reads (in one batched call). 3 was chosen
-    # on ViNewsQA dev fold A (F1 0.543 with 1, 0.580 with 3: see ``qa/answer.py``); each one
-    # more costs ~15 ms of CPU a question, so a server saturated by questions may prefer 1
-    # (`hoidap serve --read-sentences 1`: about twice the throughput, the answers of 0.1.x).
-    read_sentences: int = 3
+    # The ranker's best sentences the trained reader reads (in one batched call). On ViNewsQA
+    # dev fold A (``qa/answer.py``): F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3; at
+    # 22,644 articles (2 cores) ask p50 / p99 24 / 39 ms, 37-40 / 75-85 ms, 53-55 / 107-121 ms:
+    # 3 is over the 50 ms median budget, so 2. A server saturated by questions may prefer 1
+    # (`hoidap serve --read-sentences 1`: about twice the throughput of 3).
+    read_sentences: int = 2
     # Questions longer than this are refused (a pasted article is not a question).
     max_question_chars: int = 1000
 

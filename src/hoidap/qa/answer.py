@@ -25,9 +25,11 @@ from hoidap.qa.reader import Passage, Reader
 # neighbour, penalty 0 / 0.5 / 1 / 2: 0.579 / 0.585 / 0.581 / 0.578; top 5: 0.572 /
 # 0.588 / 0.581; top 3 without neighbours 0.575 / 0.580. The answer is in the ranker's
 # top 3 sentences for most questions it misses at the top (oracle top 1 / 3: 0.56 / 0.67).
-# Answer time (300 ViNewsQA questions, 500 articles, 2 busy cores) p50 / p99 ms: top 1
-# 19 / 31, top 3 without neighbours 45 / 74, top 2 with neighbours 55 / 90, top 3 with
-# neighbours 85 / 133: over the 50 / 120 ms budget, so no neighbours (0.580 against 0.585).
+# Top 2 without neighbours: 0.567 / 0.574 / 0.570 (penalty 0 / 0.5 / 1). Answer time (300
+# ViNewsQA questions, 500 articles, 2 busy cores) p50 / p99 ms: top 1 19 / 31, top 3 without
+# neighbours 45 / 74, top 2 with neighbours 55 / 90, top 3 with neighbours 85 / 133: over the
+# 50 / 120 ms budget, so no neighbours (0.580 against 0.585); at 22,644 articles top 3 is over
+# it too, so ``Settings.read_sentences`` is 2 (see there).
 # (The first choice, 1 sentence without neighbours, was made on ViQuAD 1.0 fold B with the
 # epoch-1 model: Wikipedia paragraphs, where reading more measured no better.)
 NEIGHBOURS = 0
@@ -54,7 +56,7 @@ class ReadAnswer:
 
 
 def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSentence],
-                sentences: Sequence[StoredSentence], original: str, read: int = 3) -> ReadAnswer | None:
+                sentences: Sequence[StoredSentence], original: str, read: int = 2) -> ReadAnswer | None:
     """The reader's answer among the first ``read`` of ``ranked`` (the article's sentences,
     best first); ``sentences`` are all of the article's, ``original`` its text."""
     by_index = {s.index: s for s in sentences}
