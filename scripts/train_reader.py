@@ -107,12 +107,6 @@ def crc(s: str) -> int:
     return zlib.crc32(s.encode("utf-8"))
 
 
-def viquad_fold(title: str) -> str:
-    """Deterministic fold of an article: 'A' (may be trained on) or 'B' (held out); the rule
-    ``hoidap eval squad`` applies when it leaves a trained fold out."""
-    return title_fold(title)
-
-
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence char spans via underthesea.sent_tokenize (its only function that never downloads)."""
     from underthesea import sent_tokenize
@@ -226,7 +220,7 @@ def load_squad(path: Path, source: str, skipped: Counter[str], fold: str | None 
                ) -> Iterator[Example]:
     for art in json.loads(path.read_text())["data"]:
         title = art.get("title", "")
-        if fold is not None and viquad_fold(title) != fold:
+        if fold is not None and title_fold(title) != fold:
             continue
         for p_i, par in enumerate(art["paragraphs"]):
             ctx = par["context"]
@@ -814,7 +808,7 @@ def evaluate(args: argparse.Namespace) -> None:
     n = 0
     for art in data:
         title = art.get("title", "")
-        if fold and viquad_fold(title) != fold:
+        if fold and title_fold(title) != fold:
             continue
         for par in art["paragraphs"]:
             ctx = Context.build(par["context"])

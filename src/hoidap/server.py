@@ -334,7 +334,7 @@ def ingest_files(settings: Settings, groups: list[tuple[str, list[tuple[str, str
                     item = _renamed(item, path, name)
                     owners[item.source] = (g, name)
                     yield item
-            # The next job's reading starts only once this job's articles are all prepared.
+            # Every file of this job is read (its last articles may still be on their way to the store).
             write_progress(Path(folder), len(files), int(seen["articles"]), None)
 
     def tick(_source: str) -> None:

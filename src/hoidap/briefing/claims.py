@@ -179,6 +179,14 @@ def _capitalised(text: str, skip_first: bool) -> frozenset[str]:
                      or len(w) > 1 and w.isupper())
 
 
+def _clause(sentence: str, a: int, b: int, marks: str) -> tuple[int, int]:
+    """The bounds of the clause holding ``sentence[a:b]``: from after the last of ``marks``
+    before it to the first after it."""
+    lo = max((sentence.rfind(p, 0, a) for p in marks), default=-1) + 1
+    his = [h for h in (sentence.find(p, b) for p in marks) if h >= 0]
+    return lo, min(his) if his else len(sentence)
+
+
 def _names(sentence: str, a: int, b: int) -> frozenset[str]:
     """Capitalised words of the clause holding the figure ``sentence[a:b]`` (but the
     sentence's first word and the figure's own): whose or where the figure is. A clause
@@ -190,9 +198,7 @@ def _names(sentence: str, a: int, b: int) -> frozenset[str]:
     head = sentence[:a].rstrip()
     if head.endswith("("):  # "Indonesia (75%)": the clause before the bracket says whose
         a = len(head) - 1
-    lo = max((sentence.rfind(p, 0, a) for p in ",;:()"), default=-1) + 1
-    his = [h for h in (sentence.find(p, b) for p in ",;:()") if h >= 0]
-    hi = min(his) if his else len(sentence)
+    lo, hi = _clause(sentence, a, b, ",;:()")
     # The figure's own words ("USD", "COVID") say what, not whose; a capital opening the
     # sentence is only a sentence's, one after a comma is a name's.
     names = _capitalised(sentence[lo:a] + " " + sentence[b:hi], skip_first=lo == 0)
@@ -293,9 +299,7 @@ def _adverbial(f: Figure, sentence: str, a: int, b: int) -> bool:
     """A date or time standing in a short clause of its own (see ``ADVERBIAL_WORDS``)."""
     if f.unit not in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT):
         return False
-    lo = max((sentence.rfind(p, 0, a) for p in ",;:"), default=-1) + 1
-    his = [h for h in (sentence.find(p, b) for p in ",;:") if h >= 0]
-    hi = min(his) if his else len(sentence)
+    lo, hi = _clause(sentence, a, b, ",;:")
     return len(re.findall(r"\w+", sentence[lo:hi])) <= ADVERBIAL_WORDS
 
 

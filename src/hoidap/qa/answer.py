@@ -56,7 +56,7 @@ class ReadAnswer:
 
 
 def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSentence],
-                sentences: Sequence[StoredSentence], original: str, read: int = 2) -> ReadAnswer | None:
+                sentences: Sequence[StoredSentence], original: str, read: int) -> ReadAnswer | None:
     """The reader's answer among the first ``read`` of ``ranked`` (the article's sentences,
     best first); ``sentences`` are all of the article's, ``original`` its text."""
     by_index = {s.index: s for s in sentences}

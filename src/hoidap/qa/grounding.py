@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import re
 
-from hoidap.text.lexicons import gazetteer
+from hoidap.text.lexicons import first_words, gazetteer
 from hoidap.text.normalize import tokenize
+from hoidap.text.tokens import TokenSentence
 
 # A number as written: digits with thousands or decimal separators, dates and ranges.
 _NUMBER_RE = re.compile(r"\d+(?:[.,/-]\d+)*")
@@ -64,24 +65,22 @@ def missing_numbers(question: str, article: str) -> tuple[str, ...]:
     return tuple(missing)
 
 
-def _words(text: str) -> list[str]:
-    return [t.norm for t in tokenize(text)]  # the gazetteer's keys are these forms
+def _offices(text: str) -> list[tuple[str, ...]]:
+    """Every gazetteer title in ``text``, in order, the longest at each position."""
+    gz = gazetteer()
+    s = TokenSentence(text, tokenize(text))
+    firsts, unbroken = first_words(gz.titles), [False] * len(s)
 
+    def key(i: int, j: int) -> tuple[str, ...]:
+        return tuple(s.norm(k) for k in range(i, j))  # the gazetteer's keys are these forms
 
-def _offices(words: list[str]) -> list[tuple[int, tuple[str, ...]]]:
-    """(position, title) of every gazetteer title in ``words``, longest first at a position."""
-    titles = gazetteer().titles
-    longest = max((len(k) for k in titles), default=0)
     found = []
     i = 0
-    while i < len(words):
-        for n in range(min(longest, len(words) - i), 0, -1):
-            key = tuple(words[i : i + n])
-            if key in titles:
-                found.append((i, key))
-                i += n - 1
-                break
-        i += 1
+    while i < len(s):
+        n = s.longest_entry(i, gz.titles, firsts, unbroken, gz.longest, key)
+        if n:
+            found.append(key(i, i + n))
+        i += max(n, 1)
     return found
 
 
@@ -89,12 +88,11 @@ def deputy_for_office(question: str, sentence: str, start: int, end: int) -> boo
     """Whether ``question`` asks for an office (a title not itself a deputy's) and, in
     ``sentence``, the answer ``sentence[start:end]`` is named under that office's deputy:
     the first office of the answer itself, else the office nearest before it."""
-    asked = {t for _, t in _offices(_words(question)) if t[0] != _DEPUTY}
+    asked = {t for t in _offices(question) if t[0] != _DEPUTY}
     if not asked:
         return False
-    own = _offices(_words(sentence[start:end]))
-    named = own[:1] or _offices(_words(sentence[max(0, start - OFFICE_CHARS) : start]))[-1:]
+    named = _offices(sentence[start:end])[:1] or _offices(sentence[max(0, start - OFFICE_CHARS) : start])[-1:]
     if not named:
         return False
-    title = named[0][1]
+    title = named[0]
     return title[0] == _DEPUTY and title[1:] in asked
