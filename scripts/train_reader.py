@@ -85,6 +85,12 @@ SEED = 19
 # so the reader learns questions typed without marks (the engine gives those to the rules until a
 # model trained this way ships). Added after the first run (windows of /work/reader-run have none).
 UNMARKED_SHARE = 0.25
+# Run 3 (``prepare --hard-negatives``): windows around the sentences that match the question best
+# lexically but lack the answer, in its article and in others, the engine's misses when it reads
+# its top sentences (evidence@1 0.82 but open F1 0.57 against 0.73 on the gold article, fold B).
+# They rank before random negatives under the cap, and positives drop to half of the windows.
+HARD_KINDS = ("hard", "other")
+HARD_POSITIVE_SHARE = 0.5
 SPECIALS = 4  # <s>, </s></s>, </s>
 
 
@@ -295,12 +301,17 @@ def positive_window(ctx: Context, span: tuple[int, int], budget: int, rng: rando
     return t0, min(t0 + budget, len(ctx.ids))
 
 
-def negative_window(ctx: Context, avoid: tuple[int, int] | None, budget: int, rng: random.Random
-                    ) -> tuple[int, int] | None:
-    """A window of whole sentences away from the answer's tokens ``avoid`` (inclusive)."""
+def negative_window(ctx: Context, avoid: tuple[int, int] | None, budget: int, rng: random.Random,
+                    order: list[int] | None = None) -> tuple[int, int] | None:
+    """A window of whole sentences away from the answer's tokens ``avoid`` (inclusive), around
+    the first sentence of ``order`` that fits (a random one without ``order``)."""
     cands = [i for i, (s, e) in enumerate(ctx.sents)
              if avoid is None or e <= avoid[0] or s > avoid[1]]
-    rng.shuffle(cands)
+    if order is None:
+        rng.shuffle(cands)
+    else:
+        allowed = set(cands)
+        cands = [i for i in order if i in allowed]
     for i in cands:
         if ctx.sents[i][1] - ctx.sents[i][0] > budget:
             continue
@@ -317,7 +328,70 @@ def negative_window(ctx: Context, avoid: tuple[int, int] | None, budget: int, rn
     return None
 
 
-def prepare(out: Path, vinewsqa_fold: str | None = None) -> Path:
+def syllables(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+class SentenceIndex:
+    """Every sentence of every training context, scored against a question by the summed idf of
+    the question's syllables it holds: the lexical match that makes the engine's ranker put a
+    sentence in front of the reader (issue #19 run 3's hard negatives)."""
+
+    COMMON = 0.05  # syllables in more than 5% of the sentences score nothing (của, là, được ...)
+
+    def __init__(self, contexts: dict[str, Context], article_of: dict[str, str]) -> None:
+        self.keys: list[tuple[str, int]] = []  # (context text, sentence index)
+        self.articles: list[str] = []
+        posting: dict[str, list[int]] = {}
+        for text, ctx in contexts.items():
+            for i, (t0, t1) in enumerate(ctx.sents):
+                sid = len(self.keys)
+                self.keys.append((text, i))
+                self.articles.append(article_of[text])
+                sent = ctx.text[ctx.offsets[t0][0] : ctx.offsets[t1 - 1][1]]
+                for w in syllables(sent):
+                    posting.setdefault(w, []).append(sid)
+        n = len(self.keys)
+        self.posting = {w: ids for w, ids in posting.items() if len(ids) <= self.COMMON * n}
+        self.idf = {w: math.log(n / len(ids)) for w, ids in self.posting.items()}
+
+    def ranked(self, question: str, limit: int = 50) -> list[tuple[str, int, str]]:
+        """(context text, sentence index, article) of the best-matching sentences, best first."""
+        score: Counter[int] = Counter()
+        for w in syllables(question):
+            for sid in self.posting.get(w, ()):
+                score[sid] += self.idf[w]
+        return [(*self.keys[sid], self.articles[sid]) for sid, _ in score.most_common(limit)]
+
+
+def hard_negatives(ex: Example, qids: list[int], contexts: dict[str, Context],
+                   index: SentenceIndex, span: tuple[int, int], split: str, budget: int,
+                   rng: random.Random, skipped: Counter[str]) -> list[tuple[int, dict[str, Any]]]:
+    """Two windows around the sentences that match the question best without its answer: one in
+    its own article ("hard"), one in another article ("other")."""
+    ranked = index.ranked(ex.question)
+    out: list[tuple[int, dict[str, Any]]] = []
+    for kind, mine in (("hard", True), ("other", False)):
+        hits = [(text, i) for text, i, art in ranked if (art == ex.article) == mine]
+        if not hits:
+            continue
+        text = hits[0][0]
+        order = [i for t, i in hits if t == text]
+        nctx = contexts[text]
+        w = negative_window(nctx, span if text == ex.context else None,
+                            rng.randint(min(MIN_PASSAGE, budget), budget), rng, order=order)
+        if w is None:
+            continue
+        win = make_window(ex, qids, nctx, w[0], w[1], None, split, kind)
+        body = normalize_answer(win["text"])
+        if any(g and normalize_answer(g) in body for g in ex.golds):
+            skipped[f"{ex.source}: {kind} window holds the answer text"] += 1
+            continue
+        out.append((1, win))
+    return out
+
+
+def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     skipped: Counter[str] = Counter()
     examples: list[Example] = []
@@ -339,6 +413,12 @@ def prepare(out: Path, vinewsqa_fold: str | None = None) -> Path:
         known = by_article.setdefault(ex.article, [])
         if ex.context not in known:
             known.append(ex.context)
+    index = None
+    if hard:
+        article_of: dict[str, str] = {}
+        for ex in examples:
+            article_of.setdefault(ex.context, ex.article)
+        index = SentenceIndex(contexts, article_of)
     positives: list[dict[str, Any]] = []
     negatives: list[tuple[int, dict[str, Any]]] = []  # (kind code, window)
     for ex in examples:
@@ -367,6 +447,9 @@ def prepare(out: Path, vinewsqa_fold: str | None = None) -> Path:
                                                  "unanswerable")))
         if not ex.negatives or span is None:
             continue
+        if index is not None:
+            negatives += hard_negatives(ex, qids, contexts, index, span, split, budget, rng,
+                                        skipped)
         # Negative windows of the same article (another part of the paragraph or another
         # paragraph): what the engine's candidate windows look like when they miss the answer.
         others = [c for c in by_article[ex.article] if c != ex.context]
@@ -386,10 +469,12 @@ def prepare(out: Path, vinewsqa_fold: str | None = None) -> Path:
     # kind) first, then an even random mix of squad2vi's unanswerables (short leads) and
     # same-article windows; with squad2vi's 2,328 unanswerables first, no same-article window
     # would survive the cap.
-    cap = int(len(positives) * (1 - POSITIVE_SHARE) / POSITIVE_SHARE)
+    share = HARD_POSITIVE_SHARE if hard else POSITIVE_SHARE
+    cap = int(len(positives) * (1 - share) / share)
     rng.shuffle(negatives)
     negatives.sort(key=lambda pw: 0 if (pw[1]["source"], pw[1]["kind"]) == ("viquad",
-                                                                              "unanswerable") else 1)
+                                                                              "unanswerable")
+                   else 1 if pw[1]["kind"] in HARD_KINDS else 2)
     kept = [nw for _, nw in negatives[:cap]]
     for _, nw in negatives[cap:]:
         skipped[f"{nw['source']}: {nw['kind']} window over the negative cap"] += 1
@@ -409,6 +494,8 @@ def prepare(out: Path, vinewsqa_fold: str | None = None) -> Path:
         "vinewsqa_fold": vinewsqa_fold,
         "val_rule": f"crc32(article key) % {VAL_MOD} == 0 -> validation",
         "max_len": MAX_LEN,
+        "hard_negatives": hard,
+        "positive_share": share,
     }
     (out / "windows.summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
     print(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -862,6 +949,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--vinewsqa-fold", choices=["A", "B"],
                    help="also train on this title fold of ViNewsQA dev (report only the other)")
+    p.add_argument("--hard-negatives", action="store_true",
+                   help="add windows around the best-matching sentences without the answer")
     p = sub.add_parser("train", help="train: train --out /work/reader-run --epochs 6 [--resume]")
     p.add_argument("--out", required=True)
     p.add_argument("--epochs", type=int, default=6)
@@ -894,7 +983,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     if args.cmd == "prepare":
-        prepare(Path(args.out), args.vinewsqa_fold)
+        prepare(Path(args.out), args.vinewsqa_fold, args.hard_negatives)
     elif args.cmd == "train":
         train(args)
     elif args.cmd == "export":

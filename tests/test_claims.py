@@ -6,7 +6,7 @@ from __future__ import annotations
 from hoidap.briefing.claims import CLOCK_UNIT, DATE_UNIT, claims_of, comparable, rounding, verdict
 from hoidap.briefing.conflicts import compare
 from hoidap.briefing.facts import figures_in_text
-from hoidap.models import Conflict, Figure
+from hoidap.models import Article, Conflict, Figure
 
 
 def _figures(*texts: str) -> list[Figure]:
@@ -228,3 +228,69 @@ def test_each_item_of_a_list_belongs_to_the_name_nearest_before_it() -> None:
     claims = [c for c in claims_of(_figures(alone, listed)) if c.measure == "m2"]
     a, own, other = claims
     assert comparable(a, own) and not comparable(a, other)
+
+
+def _titled(doc: str, title: str, body: str) -> Article:
+    from hoidap.models import Sentence
+
+    return Article(doc, doc, title, "2016-05-30", None, body, body, sentences=(Sentence(doc, 0, 0, len(body), body),))
+
+
+def test_headline_figures_are_read_and_compared_between_headlines() -> None:
+    """Figures in titles were never read: "148 người thiệt mạng" in one headline and "120
+    người chết" in another are one death toll told two ways."""
+    from hoidap.briefing.facts import extract_figures
+
+    a = _titled("a", "Syria rung chuyển vì đánh bom liên hoàn, 148 người thiệt mạng", "Các vụ nổ xảy ra sáng nay.")
+    b = _titled("b", "Đánh bom liên hoàn ở Syria, 120 người chết", "Lực lượng cứu hộ đã có mặt.")
+    figures = extract_figures([a, b])
+    assert [(f.text, f.citation.in_title) for f in figures] == [("148 người thiệt mạng", True),
+                                                               ("120 người chết", True)]
+    for f, art in zip(figures, (a, b), strict=True):  # cited by offsets into the title
+        assert art.title is not None and art.title[f.start : f.end] == f.text
+        assert art.title[f.citation.start : f.citation.end] == f.citation.sentence
+    assert [c.label for c in compare(figures)] == ["conflict"]
+
+
+def test_a_headline_is_not_compared_with_another_sources_body_by_topic_words() -> None:
+    """A headline's few topic words match sentences about other subsets of the topic."""
+    from hoidap.briefing.facts import extract_figures
+
+    a = _titled("a", "Phát hiện 14 doanh nghiệp bán hàng đa cấp hoạt động chui", "Cơ quan chức năng đang xác minh.")
+    b = _titled("b", "Xử lý đa cấp trái phép", "Hà Nội có 21 doanh nghiệp bán hàng đa cấp hết hiệu lực giấy đăng ký.")
+    assert [c.label for c in compare(extract_figures([a, b]))] == []
+
+
+def test_one_named_persons_age_is_one_fact_however_told() -> None:
+    assert _labels("Nguyên xảy ra mâu thuẫn chuyện tiền bạc với vợ là chị Lê Thị Hậu (24 tuổi).",
+                   "Nạn nhân là chị Lê Thị H. (22 tuổi, ngụ ấp Vĩnh Thành) – vợ bị cáo.") == ["conflict"]
+    # Two people sharing a family and middle name are two people.
+    assert _labels("Tham gia có anh Nguyễn Văn An (30 tuổi, trú tại xã bên).",
+                   "Cùng đi còn có Nguyễn Văn Bình (25 tuổi), em họ của nạn nhân.") == []
+
+
+def test_more_than_after_a_verb_of_change_or_a_dimension_is_a_bound() -> None:
+    """ "tăng hơn 500%" is a rise of more than 500% (522% agrees with it); "cao hơn 2 độ"
+    stays a difference of 2."""
+    rise, = figures_in_text("Mỹ tăng hơn 500% thuế đối với thép Trung Quốc.")
+    assert (rise.qualifier, rise.low, rise.high) == ("hơn", 500.0, None)
+    length, = figures_in_text("Dự án có tổng chiều dài hơn 76km đi qua bốn địa phương.")
+    assert (length.qualifier, length.unit, length.value) == ("hơn", "km", 76.0)
+    warmer, = figures_in_text("Nhiệt độ cao hơn 2 độ C so với năm ngoái.")
+    assert warmer.qualifier is None and warmer.high == 2.0
+
+
+def test_a_unit_written_on_the_number_and_a_dispatch_are_figures() -> None:
+    assert [(f.text, f.unit) for f in figures_in_text("Căn cứ cách thủ đô Seoul khoảng 300km về phía đông nam.")] \
+        == [("khoảng 300km", "km")]
+    assert [f.text for f in figures_in_text("Sở cứu hỏa đã điều 15 xe cứu hỏa tới hiện trường.")] == ["15 xe cứu hỏa"]
+    # "Điều 15" of a law, and "điều 5 của luật", still name rather than count.
+    assert figures_in_text("Theo Điều 15 Luật Đất đai và điều 5 của luật này, việc thu hồi là đúng.") == []
+
+
+def test_a_known_head_noun_is_read_whole_with_its_verb() -> None:
+    from hoidap.briefing.claims import quantity_class
+
+    dead, hurt = figures_in_text("Vụ nổ làm 148 người thiệt mạng và 30 người bị thương.")
+    assert (dead.counts, hurt.counts) == ("người thiệt mạng", "người bị thương")
+    assert quantity_class(dead) != quantity_class(hurt)

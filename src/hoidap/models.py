@@ -168,7 +168,9 @@ class SourceRef:
 
 @dataclass(frozen=True)
 class Citation:
-    """A cited sentence: ``original_text[start:end]`` of document ``doc_id``.
+    """A cited sentence: ``original_text[start:end]`` of document ``doc_id``, or
+    ``title[start:end]`` when ``in_title`` (a headline states figures too: "180 hành
+    khách" in one title, "186 hành khách" in another body).
 
     ``also`` lists other documents stating the same sentence (near-duplicates),
     so every source is cited while the sentence is shown once.
@@ -184,6 +186,7 @@ class Citation:
     date: str | None = None
     score: float = 0.0
     also: tuple[SourceRef, ...] = ()
+    in_title: bool = False
 
     def name(self) -> str:
         return shown_name(self.title, self.outlet, self.date, self.doc_id)
@@ -307,8 +310,8 @@ class Figure:
 
     ``[low, high]`` is the range the wording allows ("trên 220" -> low 220,
     ``low_strict``, high ``None`` = unbounded); ``start``/``end`` are the
-    figure's own characters in the document's original text, and ``citation``
-    is the sentence that states it.
+    figure's own characters in the document's original text (in its title when
+    ``citation.in_title``), and ``citation`` is the sentence that states it.
     """
 
     value: float

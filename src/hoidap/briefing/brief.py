@@ -403,13 +403,16 @@ def key_figures(figures: Sequence[Figure], conflicts: Sequence[Conflict],
             sources[id(f)] = n
             group[id(f)] = g
     lead = {(a.doc_id, s.start) for a in articles for s in a.sentences[:LEAD_SENTENCES]}
+    # A headline's figure that its own body states too is listed from the body (the sentence
+    # says more than the headline).
+    in_body = {(f.citation.doc_id, f.value, f.unit) for f in figures if not f.citation.in_title}
 
     def key(k: int) -> tuple[int, int, int, int, int]:
         f = figures[k]
         unit = (f.unit or "").lower()
         named = bool(f.measure) or len((f.counts or "").split()) >= 2
         return (int(unit in NOT_COMPARED), -sources.get(id(f), 1),
-                -int((f.citation.doc_id, f.citation.start) in lead), -int(named), k)
+                -int(f.citation.in_title or (f.citation.doc_id, f.citation.start) in lead), -int(named), k)
 
     # A figure restated word for word by another source of its comparison is shown once
     # (the comparison lists every source).
@@ -417,6 +420,8 @@ def key_figures(figures: Sequence[Figure], conflicts: Sequence[Conflict],
     out = []
     for k in sorted(range(len(figures)), key=key):
         f = figures[k]
+        if f.citation.in_title and (f.citation.doc_id, f.value, f.unit) in in_body:
+            continue
         if id(f) in group:
             if (group[id(f)], f.text) in shown:
                 continue

@@ -39,6 +39,7 @@ from hoidap.briefing.numbers import (
     parse_number,
     qualifier_before,
     qualifier_range,
+    split_glued_units,
 )
 from hoidap.models import Article, Citation, Figure
 from hoidap.text.lexicons import Lexicon, fold_phrase, lexicon, synonymised
@@ -103,8 +104,10 @@ def _noun_phrase(s: Sent, j: int, lex: Lexicon) -> int:
         return j + 1
     if j < len(s.toks) and (s.norm(j) in lex.np_start_stop or s.norm(j) in lex.np_stop):
         return j
-    limit = MAX_PHRASE_SYLLABLES if s.phrase_at(j, lex.head_nouns, 3) else UNKNOWN_HEAD_SYLLABLES
-    k = j
+    head = s.phrase_at(j, lex.head_nouns, 3)
+    limit = MAX_PHRASE_SYLLABLES if head else UNKNOWN_HEAD_SYLLABLES
+    # A known head is read whole, verbs in it included: "người bị thương", "người thiệt mạng".
+    k = j + head
     used_and = False
     while k < len(s.toks) and (k - j < limit or (s.raw(k)[:1].isupper() and s.raw(k - 1)[:1].isupper())):
         if k > j and HARD_PUNCT.search(s.gap(k)):
@@ -237,7 +240,7 @@ def explicit_date(text: str, start: int, clause_end: int, year: str | None) -> s
 
 
 def _parse_sentence(text: str, lex: Lexicon, article_year: str | None) -> list[_Parsed]:
-    s = Sent(text, tokenize(text))
+    s = Sent(text, split_glued_units(tokenize(text), lex))
     out: list[_Parsed] = []
     temporal = any(
         tuple(s.norm(k + m) for m in range(len(p))) == p
@@ -384,19 +387,32 @@ def sentence_citation(article: Article, start: int, end: int, text: str) -> Cita
                     article.outlet, article.date)
 
 
+def _stated(article: Article) -> list[tuple[str, int, Citation]]:
+    """What states figures in an article, with the offset of its text and its citation: the
+    title first (cited as ``in_title``: a headline's "180 hành khách" is compared with another
+    source's body, issue #20), then the body's sentences."""
+    out = []
+    title = (article.title or "").strip()
+    if title:
+        at = article.title.find(title) if article.title else 0
+        out.append((title, at, Citation(article.doc_id, article.source, article.title, title, at,
+                                         at + len(title), article.outlet, article.date, in_title=True)))
+    out += [(s.text, s.start, sentence_citation(article, s.start, s.end, s.text)) for s in article.sentences]
+    return out
+
+
 def _article_day(article: Article) -> str | None:
     return article.date[:10] if article.date else None
 
 
 def extract_figures(articles: Sequence[Article]) -> list[Figure]:
-    """Every figure in the articles' body sentences, in document then text order."""
+    """Every figure in the articles' titles and body sentences, in document then text order."""
     lex = lexicon()
     out: list[Figure] = []
     for art in articles:
         year = art.date[:4] if art.date and art.date[:4].isdigit() else None
-        for sent in art.sentences:
-            cite = sentence_citation(art, sent.start, sent.end, sent.text)
-            for p in _parse_sentence(sent.text, lex, year):
+        for text, at, cite in _stated(art):
+            for p in _parse_sentence(text, lex, year):
                 date = p.date or (_article_day(art) if p.as_of_now else None)
                 qualifier = p.qualifier
                 if qualifier is None and p.as_of_now:
@@ -404,7 +420,7 @@ def extract_figures(articles: Sequence[Article]) -> list[Figure]:
                 out.append(Figure(
                     value=p.value, low=p.low, high=p.high, qualifier=qualifier, unit=p.unit,
                     counts=p.counts, date=date,
-                    text=sent.text[p.start : p.end], start=sent.start + p.start, end=sent.start + p.end,
+                    text=text[p.start : p.end], start=at + p.start, end=at + p.end,
                     citation=cite, of=p.of, low_strict=p.low_strict, high_strict=p.high_strict,
                     context=p.context, measure=p.measure,
                 ))
@@ -446,10 +462,9 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
     out: list[Figure] = []
     for art in articles:
         year = int(art.date[:4]) if art.date and art.date[:4].isdigit() else 2000
-        for sent in art.sentences:
-            zone = bool(_TIME_ZONE_RE.search(sent.text))
-            cite = sentence_citation(art, sent.start, sent.end, sent.text)
-            for m in _EVENT_DATE_RE.finditer(sent.text):
+        for text, at, cite in _stated(art):
+            zone = bool(_TIME_ZONE_RE.search(text))
+            for m in _EVENT_DATE_RE.finditer(text):
                 d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3) or year)
                 try:
                     day = float(dt.date(y, mo, d).toordinal())
@@ -459,16 +474,16 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
                 out.append(Figure(
                     value=day, low=day - spread, high=day + spread, qualifier=None, unit=DATE_UNIT,
                     counts=DATE_UNIT, date=f"{y:04d}-{mo:02d}-{d:02d}", text=m.group(),
-                    start=sent.start + m.start(), end=sent.start + m.end(), citation=cite))
-            for m in _MONTH_RE.finditer(sent.text):
+                    start=at + m.start(), end=at + m.end(), citation=cite))
+            for m in _MONTH_RE.finditer(text):
                 mo, y = int(m.group(1)), int(m.group(2))
                 if 1 <= mo <= 12:
                     month = float(y * 12 + mo - 1)
                     out.append(Figure(
                         value=month, low=month, high=month, qualifier=None, unit=MONTH_UNIT, counts=MONTH_UNIT,
-                        date=f"{y:04d}-{mo:02d}", text=m.group(), start=sent.start + m.start(),
-                        end=sent.start + m.end(), citation=cite))
-            for m in _CLOCK_RE.finditer(sent.text):
+                        date=f"{y:04d}-{mo:02d}", text=m.group(), start=at + m.start(),
+                        end=at + m.end(), citation=cite))
+            for m in _CLOCK_RE.finditer(text):
                 h, mi = int(m.group(1)), int(m.group(2) or 0)
                 if h <= 24 and mi < 60:
                     minute = float(h * 60 + mi)
@@ -476,7 +491,7 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
                     high = minute + (59 if m.group(2) is None else 0)
                     out.append(Figure(
                         value=minute, low=minute, high=high, qualifier=None, unit=CLOCK_UNIT, counts=CLOCK_UNIT,
-                        date=None, text=m.group(), start=sent.start + m.start(), end=sent.start + m.end(),
+                        date=None, text=m.group(), start=at + m.start(), end=at + m.end(),
                         citation=cite))
     return out
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from hoidap.text.lexicons import Lexicon
+from hoidap.text.normalize import Token
 from hoidap.text.tokens import TokenSentence
 
 # A number token as ``normalize.TOKEN_RE`` cuts it: digits with . , / : inside.
@@ -196,10 +198,41 @@ def looks_like_date(s: Sent, i: int, lex: Lexicon) -> bool:
 
 
 def is_labelled(s: Sent, i: int, lex: Lexicon) -> bool:
-    """A number that names rather than counts: "lần thứ 31", "Điều 5", "tháng 7", "Quận 1"."""
+    """A number that names rather than counts: "lần thứ 31", "Điều 5", "tháng 7", "Quận 1".
+    A label word that is also a verb, written in lower case and followed by a counted noun,
+    counts: "điều 15 xe cứu hỏa tới hiện trường" (dispatched 15 fire engines)."""
     if i == 0 or HARD_PUNCT.search(s.gap(i)):
         return False
-    return s.phrase_before(i, lex.label_words, 3) > 0
+    n = s.phrase_before(i, lex.label_words, 3)
+    if n == 1 and s.norm(i - 1) in VERB_LABELS and s.raw(i - 1).islower() and i + 1 < len(s.toks) \
+            and not s.hard[i + 1] and s.raw(i + 1).isalpha() and s.norm(i + 1) not in lex.np_stop \
+            and s.norm(i + 1) not in lex.label_words:
+        return False
+    return n > 0
+
+
+# Verbs of change, after which "hơn" qualifies the change ("tăng hơn 500%": by more than 500%).
+CHANGE_VERBS = frozenset({"tăng", "giảm"})
+# The word that makes an adjective a dimension's noun: "chiều dài", "chiều cao" ("nhiệt độ cao hơn 2 độ" stays a difference).
+DIMENSION_NOUNS = frozenset({"chiều"})
+# Label words that are verbs too ("điều" = dispatch): in lower case before a counted noun they count.
+VERB_LABELS = frozenset({"điều"})
+# A number with its unit written on ("300km", "20kg", "5ha"): split so the unit is read as one.
+_GLUED_UNIT_RE = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]+\d?)$")
+
+
+def split_glued_units(toks: Sequence[Token], lex: Lexicon) -> list[Token]:
+    """Tokens with "300km" split into "300" and "km" where the letters are a unit of measure
+    (a tokeniser keeps them one token; "8.500m2" it already splits)."""
+    out: list[Token] = []
+    for t in toks:
+        m = _GLUED_UNIT_RE.match(t.norm)
+        if m and m.group(2) in lex.measures:
+            k = t.start + len(m.group(1))
+            out += [Token(t.start, k, m.group(1), m.group(1)), Token(k, t.end, m.group(2), m.group(2))]
+        else:
+            out.append(t)
+    return out
 
 
 
@@ -211,9 +244,12 @@ def qualifier_before(s: Sent, i: int, lex: Lexicon) -> tuple[str | None, str | N
     first = i - n
     words = " ".join(s.toks[k].norm for k in range(first, i))
     kind = lex.qualifiers[words]
-    # "cao hơn 2 độ" is a difference of 2, not "more than 2".
+    # "cao hơn 2 độ" is a difference of 2, not "more than 2"; after a verb of change the
+    # qualifier stays ("tăng hơn 500%": a rise of more than 500%), and after a dimension's
+    # noun ("chiều dài hơn 76km": a length of more than 76 km).
     if words in ("hơn", "quá") and first > 0 and not HARD_PUNCT.search(s.gap(first)) \
-            and s.norm(first - 1) in lex.comparatives:
+            and s.norm(first - 1) in lex.comparatives and s.norm(first - 1) not in CHANGE_VERBS \
+            and not (first > 1 and s.norm(first - 2) in DIMENSION_NOUNS):
         return None, None, i
     written = s.text[s.toks[first].start : s.toks[i - 1].end]
     return written, kind, first

@@ -121,7 +121,9 @@ function docName(d) {
 }
 
 // A link that opens the cited article with the sentence highlighted.
+// A headline's citation (in_title) opens the article at its top: its offsets are the title's.
 function citeLink(c, label) {
+  if (c.in_title) return el("a", { class: "cite-link", href: articleHref(c.doc_id), "data-doc": c.doc_id }, label);
   return el("a", {
     class: "cite-link", href: articleHref(c.doc_id, c.start, c.end),
     "data-doc": c.doc_id, "data-start": c.start, "data-end": c.end,
