@@ -294,3 +294,14 @@ def test_a_known_head_noun_is_read_whole_with_its_verb() -> None:
     dead, hurt = figures_in_text("Vụ nổ làm 148 người thiệt mạng và 30 người bị thương.")
     assert (dead.counts, hurt.counts) == ("người thiệt mạng", "người bị thương")
     assert quantity_class(dead) != quantity_class(hurt)
+
+
+def test_a_span_of_days_is_read_whole() -> None:
+    """ "đóng cửa từ ngày 23-27/5" was read as 23 February and set against "tới ngày 27/5"."""
+    from hoidap.briefing.facts import extract_dates
+
+    span = _titled("a", "", "Nhà trường thông báo sẽ đóng cửa từ ngày 23-27/5.")
+    until = _titled("b", "", "Trường thông báo sẽ đóng cửa tới ngày 27/5.")
+    dates = extract_dates([span, until])
+    assert [(f.text, f.date) for f in dates] == [("23-27/5", "2016-05-23"), ("27/5", "2016-05-27")]
+    assert "conflict" not in [c.label for c in compare(dates)]

@@ -280,7 +280,7 @@ def _not_compared(fig: Figure) -> bool:
 
 def claims_of(figures: Sequence[Figure]) -> list[Claim]:
     """The figures that can be compared, as claims (spans of time are left out)."""
-    by_sentence: dict[tuple[str, int], list[Figure]] = defaultdict(list)
+    by_sentence: dict[tuple[str, bool, int], list[Figure]] = defaultdict(list)
     for f in figures:
         by_sentence[(f.citation.doc_id, f.citation.in_title, f.citation.start)].append(f)
     out: list[Claim] = []

@@ -435,7 +435,8 @@ _EVENT_DATE_RE = re.compile(
     r"(?:(?<=\()|(?<=\bngày )|(?<=\bhôm )|(?<=\bsáng )|(?<=\btrưa )|(?<=\bchiều )|(?<=\btối )|(?<=\bđêm )"
     r"|(?<=\bmùng )|(?<=\bmồng )|(?<=\bNgày )|(?<=\bĐêm )|(?<=\bSáng )|(?<=\bTối )|(?<=\bChiều )"
     r"|(?<=\bđến )|(?<=\btới ))"
-    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?(?![\d/.-]\d)"
+    # "23-27/5", a span of days, is read whole: day 23, days 23 to 27 (never "23-2", 23 February).
+    r"(\d{1,2})(?:\s?[-–]\s?(\d{1,2}))?[/.-](\d{1,2})(?:[/.-](\d{4}))?(?!\d)(?![\d/.-]\d)"
     # "từ 5-12 tuổi", "từ 1/3 đến 1/2 số hộ": a range or a fraction of something, not a date
     r"(?!\s*(?:%|tuổi|lần|người|triệu|tỷ|tỉ|nghìn|ngàn|số|km|kg)\b)")
 # A month: "tháng 2/2015", "vào 2/2015" (a day/month/year is an event date above).
@@ -465,14 +466,18 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
         for text, at, cite in _stated(art):
             zone = bool(_TIME_ZONE_RE.search(text))
             for m in _EVENT_DATE_RE.finditer(text):
-                d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3) or year)
+                d, mo, y = int(m.group(1)), int(m.group(3)), int(m.group(4) or year)
+                last = int(m.group(2) or d)
                 try:
                     day = float(dt.date(y, mo, d).toordinal())
+                    until = float(dt.date(y, mo, last).toordinal())
                 except ValueError:
                     continue
+                if until < day:
+                    continue  # "12-5/6" is no span of days
                 spread = 1.0 if zone else 0.0
                 out.append(Figure(
-                    value=day, low=day - spread, high=day + spread, qualifier=None, unit=DATE_UNIT,
+                    value=day, low=day - spread, high=until + spread, qualifier=None, unit=DATE_UNIT,
                     counts=DATE_UNIT, date=f"{y:04d}-{mo:02d}-{d:02d}", text=m.group(),
                     start=at + m.start(), end=at + m.end(), citation=cite))
             for m in _MONTH_RE.finditer(text):

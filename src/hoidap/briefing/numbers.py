@@ -10,8 +10,8 @@ of one sentence that ``facts`` parses figures from.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from hoidap.text.lexicons import Lexicon
