@@ -305,3 +305,9 @@ def test_a_span_of_days_is_read_whole() -> None:
     dates = extract_dates([span, until])
     assert [(f.text, f.date) for f in dates] == [("23-27/5", "2016-05-23"), ("27/5", "2016-05-27")]
     assert "conflict" not in [c.label for c in compare(dates)]
+
+
+def test_a_clock_time_written_with_g_is_not_grams() -> None:
+    assert figures_in_text("Đến khoảng 20g tối 28-5, đối tượng đột nhập vào nhà.") == []
+    assert figures_in_text("Xe đến lúc 9g.") == []
+    assert [(f.text, f.unit) for f in figures_in_text("Mỗi ngày ăn 100g thịt bò.")] == [("100g thịt bò", "g")]

@@ -17,7 +17,7 @@ from typing import Any
 
 from hoidap import serialize
 from hoidap.errors import HoidapError, UsageError
-from hoidap.models import Answer, Filters
+from hoidap.models import Answer, Figure, Filters
 from hoidap.settings import READERS, RETRIEVERS, Settings
 
 log = logging.getLogger("hoidap")
@@ -229,12 +229,17 @@ def _print_citation(c: Any, indent: str = "      ") -> None:
         print(f"{indent}also: {ref.name()}  {ref.doc_id}:{ref.start}-{ref.end}")
 
 
+def _place(f: Figure) -> str:
+    """Where a figure stands: ``DOC:START-END`` in the original text, ``DOC:tiêu đề:START-END``
+    in the title (a headline's figure)."""
+    return f"{f.citation.doc_id}:{'tiêu đề:' if f.citation.in_title else ''}{f.start}-{f.end}"
+
+
 def _print_conflicts(conflicts: Sequence[Any]) -> None:
     for c in conflicts:
         print(f"  [{c.label}] {c.quantity}")
         for f in c.members:
-            print(f"      “{f.text}”  {f.citation.outlet or f.citation.name()}"
-                  f"  {f.citation.doc_id}:{f.start}-{f.end}")
+            print(f"      “{f.text}”  {f.citation.outlet or f.citation.name()}  {_place(f)}")
 
 
 def _doc_list(value: str | None) -> list[str] | None:
@@ -292,7 +297,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
         for f in facts.figures:
             rng = f"[{f.low}, {f.high if f.high is not None else '∞'}]"
             print(f"  {f.text}  = {f.value:g} {rng}  unit={f.unit}  counts={f.counts}  date={f.date}"
-                  f"  {f.citation.doc_id}:{f.start}-{f.end}")
+                  f"  {_place(f)}")
         print("\nThực thể / entities:")
         for e in facts.entities:
             extra = f", {e.title}" if e.title else (f" ({e.date})" if e.date else "")

@@ -218,6 +218,8 @@ DIMENSION_NOUNS = frozenset({"chiều"})
 # Label words that are verbs too ("điều" = dispatch): in lower case before a counted noun they count.
 VERB_LABELS = frozenset({"điều"})
 # A number with its unit written on ("300km", "20kg", "5ha"): split so the unit is read as one.
+# Words after "20g" that make it a time of day.
+CLOCK_FOLLOWERS = frozenset({"sáng", "trưa", "chiều", "tối", "đêm", "hôm", "rạng", "ngày", "cùng"})
 _GLUED_UNIT_RE = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]+\d?)$")
 
 
@@ -225,9 +227,12 @@ def split_glued_units(toks: Sequence[Token], lex: Lexicon) -> list[Token]:
     """Tokens with "300km" split into "300" and "km" where the letters are a unit of measure
     (a tokeniser keeps them one token; "8.500m2" it already splits)."""
     out: list[Token] = []
-    for t in toks:
+    for k, t in enumerate(toks):
         m = _GLUED_UNIT_RE.match(t.norm)
-        if m and m.group(2) in lex.measures:
+        # "20g tối", "lúc 8g": a clock time ("g" for giờ), not grams.
+        clock = m is not None and m.group(2) == "g" and (
+            k + 1 < len(toks) and toks[k + 1].norm in CLOCK_FOLLOWERS or k > 0 and toks[k - 1].norm == "lúc")
+        if m and m.group(2) in lex.measures and not clock:
             k = t.start + len(m.group(1))
             out += [Token(t.start, k, m.group(1), m.group(1)), Token(k, t.end, m.group(2), m.group(2))]
         else:
