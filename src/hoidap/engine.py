@@ -361,7 +361,7 @@ class Engine:
     def _read(self, q: Question, choice: rank.Choice, hits: list[Hit], sentences: list[StoredSentence],
               doc_id: str) -> rank.Choice:
         """The trained reader's span in place of the rules' (``hoidap.qa.answer``), when it can run."""
-        model = reader.shipped()
+        model = reader.shipped(self.settings.reader_threads)
         if model is None:
             return choice
         got = read_answer(model, q, choice.ranked, sentences, self.store.document(doc_id).original_text,

