@@ -370,7 +370,7 @@ def same_slot(a: Claim, b: Claim) -> bool:
     if a.siblings == b.siblings and a.rank != b.rank:
         return False
     if a.slot and b.slot:
-        return len(a.slot & b.slot) / min(len(a.slot), len(b.slot)) >= SLOT_MIN
+        return overlap(a.slot, b.slot) >= SLOT_MIN
     return not a.slot and not b.slot and a.rank == b.rank
 
 
@@ -379,7 +379,7 @@ def same_named_measure(a: Claim, b: Claim) -> bool:
     ... đạt") with the same distinguishing words."""
     if len(a.named) < NAMED_WORDS or len(b.named) < NAMED_WORDS:
         return False  # "giá" alone names no quantity: the price of what?
-    return len(a.named & b.named) / min(len(a.named), len(b.named)) >= NAMED_MIN
+    return overlap(a.named, b.named) >= NAMED_MIN
 
 
 def other_names(a: Claim, b: Claim) -> bool:
