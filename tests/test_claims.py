@@ -311,3 +311,11 @@ def test_a_clock_time_written_with_g_is_not_grams() -> None:
     assert figures_in_text("Đến khoảng 20g tối 28-5, đối tượng đột nhập vào nhà.") == []
     assert figures_in_text("Xe đến lúc 9g.") == []
     assert [(f.text, f.unit) for f in figures_in_text("Mỗi ngày ăn 100g thịt bò.")] == [("100g thịt bò", "g")]
+
+
+def test_lower_case_vietnamese_letters_are_not_capitals_of_a_name() -> None:
+    """A character range [A-ZÀ-Ỹ] holds lower-case "đ", "ư", "ạ": "đã đưa" joined a name."""
+    from hoidap.briefing.claims import _name_runs
+
+    assert _name_runs("Trước đó, như Báo Người Lao Động đã đưa tin, vào khoảng 20 giờ") == ["Báo Người Lao Động"]
+    assert _name_runs("Sau đó, ông ấy ở đây được ăn uống đầy đủ") == []

@@ -127,7 +127,6 @@ _ORDINALS = {"nhất": "1", "nhì": "2", "hai": "2", "ba": "3", "tư": "4", "b�
              "bảy": "7", "tám": "8", "chín": "9", "mười": "10"}
 # An opening attribution, whose names say who reports, not whose figure: "Theo hãng tin AP,".
 _ATTRIBUTION_RE = re.compile(r"\s*(?:theo|nguồn tin từ|trích dẫn)\b[^,;:]*[,;:]", re.IGNORECASE)
-_NAME_RUN_RE = re.compile(r"(?<!^)\b[A-ZÀ-Ỹ][\w]*(?:\s+[A-ZÀ-Ỹ][\w]*)+")
 # The whole that a part is then counted out of: "Trong 8 cửa hàng bị kiểm tra, có 6 ...".
 _BASE_RE = re.compile(r"(?:^|[\s,;:(])(?:trong|trong số|trên tổng số|trên tổng|/)\s*(?:khoảng|gần|hơn|trên)?\s*$",
                       re.IGNORECASE)
@@ -235,8 +234,28 @@ def _names(sentence: str, a: int, b: int) -> frozenset[str]:
     before = sentence[:lo]
     m = _ATTRIBUTION_RE.match(before)
     # Names of two words or more ("Phan Sào Nam"): a lone capital there ("Covid-19") is a topic.
-    runs = _NAME_RUN_RE.findall(before[m.end() :] if m else before)
+    runs = _name_runs(before[m.end() :] if m else before)
     return frozenset(fold_token(w) for run in runs[-1:] for w in run.split())
+
+
+def _name_runs(text: str) -> list[str]:
+    """Runs of two or more capitalised words parted by spaces only ("Phan Sào Nam"), the
+    text's first word left out (a sentence's capital). Capitals are tested with
+    ``str.isupper``: a character range such as [A-ZÀ-Ỹ] also holds lower-case "đ", "ư", "ạ",
+    which made "đã đưa" part of a name."""
+    runs: list[list[str]] = []
+    prev_end = -1
+    for m in re.finditer(r"\w+", text):
+        word = m.group()
+        if m.start() == 0 or not word[0].isupper():
+            prev_end = -1
+            continue
+        if prev_end >= 0 and text[prev_end : m.start()].isspace():
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        prev_end = m.end()
+    return [" ".join(r) for r in runs if len(r) >= 2]
 
 
 @lru_cache(maxsize=1)
