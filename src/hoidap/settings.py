@@ -113,8 +113,9 @@ class Settings:
     max_no_answer: float | None = None
     # The ranker's best sentences the trained reader reads (in one batched call). On ViNewsQA
     # dev fold A (``qa/answer.py``): F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3; at
-    # 22,644 articles (2 cores) ask p50 / p99 24 / 39 ms, 37-40 / 75-85 ms, 53-55 / 107-121 ms:
-    # 3 is over the 50 ms median budget, so 2. A server saturated by questions may prefer 1
+    # 22,644 articles (2 cores, the reader on one thread) ask p50 / p99 24 / 39 ms, 37-40 / 75-85
+    # ms, 53-55 / 107-121 ms: 3 is over the 50 ms median budget, so 2 (on two threads, the
+    # default of a process asking alone, 2 takes 26-28 / 48-51 ms and 3 35 / 65 ms). A server saturated by questions may prefer 1
     # (`hoidap serve --read-sentences 1`: about twice the throughput of 3).
     read_sentences: int = 2
     # ONNX Runtime threads of the trained reader in this process. A process asking one

@@ -382,9 +382,9 @@ def _parse_sentence(text: str, lex: Lexicon, article_year: str | None) -> list[_
 
 
 # -- articles ------------------------------------------------------------------
-def sentence_citation(article: Article, start: int, end: int, text: str) -> Citation:
+def sentence_citation(article: Article, start: int, end: int, text: str, in_title: bool = False) -> Citation:
     return Citation(article.doc_id, article.source, article.title, text, start, end,
-                    article.outlet, article.date)
+                    article.outlet, article.date, in_title=in_title)
 
 
 def _stated(article: Article) -> list[tuple[str, int, Citation]]:
@@ -393,10 +393,9 @@ def _stated(article: Article) -> list[tuple[str, int, Citation]]:
     source's body, issue #20), then the body's sentences."""
     out = []
     title = (article.title or "").strip()
-    if title:
-        at = article.title.find(title) if article.title else 0
-        out.append((title, at, Citation(article.doc_id, article.source, article.title, title, at,
-                                         at + len(title), article.outlet, article.date, in_title=True)))
+    if article.title and title:
+        at = article.title.find(title)
+        out.append((title, at, sentence_citation(article, at, at + len(title), title, in_title=True)))
     out += [(s.text, s.start, sentence_citation(article, s.start, s.end, s.text)) for s in article.sentences]
     return out
 

