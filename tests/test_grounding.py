@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hoidap.qa.grounding import deputy_for_office, missing_numbers
+from hoidap.qa.grounding import deputy_for_office, missing_numbers, unknown_terms
 
 ARTICLE = ("Hội nghị Ngoại giao lần thứ 31 khai mạc sáng 14/12. Việt Nam có quan hệ thương mại với "
            "224 đối tác, xuất khẩu đạt 40.000 tỷ đồng trong giai đoạn 2016-2020. Chỉ thị 32-CT/TW.")
@@ -47,3 +47,16 @@ def test_a_deputy_does_not_answer_for_the_office() -> None:
 def test_a_deputy_answers_for_the_deputy_and_any_other_question() -> None:
     assert not deputy_for_office("Ai là Phó Thủ tướng?", SENTENCE, *_span("Phạm Bình Minh"))
     assert not deputy_for_office("Ai trình bày báo cáo?", SENTENCE, *_span("Phạm Bình Minh"))
+
+
+def test_a_term_no_sentence_holds_is_unknown() -> None:
+    """The seeds never say "vàng": a gold-price question got their date "14-12" for "hôm nay"."""
+    from hoidap.search.query import parse_query
+
+    held = {("acc", "giá"): 3, ("acc", "hôm"): 5, ("acc", "nay"): 9}
+
+    def doc_freqs(pairs: list[tuple[str, str]]) -> list[int]:
+        return [held.get(p, 0) for p in pairs]
+
+    assert unknown_terms(parse_query("Giá vàng hôm nay bao nhiêu?"), doc_freqs) == ("vàng",)
+    assert unknown_terms(parse_query("Giá hôm nay bao nhiêu?"), doc_freqs) == ()

@@ -84,3 +84,30 @@ def test_a_stray_quote_and_end_punctuation_are_left_off() -> None:
     assert _tidy(text, 'Phát huy vai trò tiên phong của Đảng".') == "Phát huy vai trò tiên phong của Đảng"
     curly = "Chủ đề là “Phát huy vai trò” nhé."
     assert _tidy(curly, "Phát huy vai trò”") == "“Phát huy vai trò”"
+
+
+def test_the_confidence_is_calibrated_by_the_manifest_and_falls_with_the_no_answer_score() -> None:
+    model = _model()
+    assert model.calibration is not None and model.calibration["features"] == list(reader.CONFIDENCE_FEATURES)
+    sure, unsure = model.confidence(0.5, -3.0, False), model.confidence(0.5, 4.0, False)
+    assert sure is not None and unsure is not None and 0.0 < unsure < sure < 1.0
+    unknown = model.confidence(0.5, -3.0, True)  # the question names a term the collection never holds
+    assert unknown is not None and unknown < sure
+    # The threshold was chosen with the model (scripts/train_reader_confidence.py) on ViQuAD 2.0 fold B1.
+    assert 0.0 < model.confidence_threshold < 0.5
+
+
+def test_an_infinite_no_answer_score_is_clipped() -> None:
+    # A passage cut to nothing scores inf: the confidence must stay a number.
+    assert reader.confidence_features(0.0, float("inf"), False) == (
+        pytest.approx(-9.2103, abs=1e-3), reader.NO_ANSWER_CLIP, 0.0)
+
+
+def test_a_manifest_without_calibration_leaves_the_rules_confidence(tmp_path: Path) -> None:
+    shutil.copytree(reader.model_folder(), tmp_path / "reader")
+    manifest = tmp_path / "reader" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["confidence"]
+    manifest.write_text(json.dumps(data))
+    old = Reader(tmp_path / "reader")
+    assert old.confidence(0.5, -3.0, False) is None and old.confidence_threshold == 0.0

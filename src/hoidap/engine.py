@@ -342,11 +342,7 @@ class Engine:
         if choice is not None and doc_id and self.settings.reader == "trained" \
                 and (q.query.marked or READS_UNMARKED):
             choice = self._read(q, choice, hits, sentences, doc_id)
-        if (choice is None or choice.support < self.settings.min_support
-                or not _grounded(q, choice, sentences)
-                or choice.confidence < self.settings.min_confidence
-                or (choice.no_answer is not None and self.settings.max_no_answer is not None
-                    and choice.no_answer > self.settings.max_no_answer)):
+        if choice is None or not _grounded(q, choice, sentences) or not self._confident(choice):
             conf = choice.confidence if choice else 0.0
             cited = (cite(by_document(groups), self.store, self.index, self.settings.max_citations, within)
                      if choice else ())
@@ -368,7 +364,21 @@ class Engine:
                           self.settings.read_sentences)
         if got is None:
             return choice
-        return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text, no_answer=got.no_answer)
+        unknown = grounding.unknown_terms(q.query, self.index.sentences.doc_freqs)
+        conf = model.confidence(choice.confidence, got.no_answer, bool(unknown))
+        return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text, no_answer=got.no_answer,
+                       confidence=choice.confidence if conf is None else conf, by_reader=conf is not None)
+
+    def _confident(self, choice: rank.Choice) -> bool:
+        """Whether the answer is sure enough to give: the reader's calibrated confidence against
+        its threshold, or the rules' support and confidence against theirs."""
+        if choice.by_reader:
+            model = reader.shipped(self.settings.reader_threads)
+            floor = self.settings.min_reader_confidence
+            if floor is None:
+                floor = model.confidence_threshold if model is not None else 0.0
+            return choice.confidence >= floor and choice.support >= (model.min_support if model else 0.0)
+        return choice.support >= self.settings.min_support and choice.confidence >= self.settings.min_confidence
 
     # -- briefing --------------------------------------------------------
     def brief(self, query: str | None = None, docs: Sequence[str] | None = None,

@@ -91,7 +91,8 @@ class Settings:
     # Citations shown per answer (near-duplicates of a cited sentence are
     # added as extra sources of the same citation group).
     max_citations: int = 5
-    # An answer whose sentence states less of the question than this (support:
+    # An answer by the rules (``reader="rules"``, or a question typed without marks) whose
+    # sentence states less of the question than this (support:
     # IDF-weighted share of its terms and term pairs, scaled by the extraction
     # score, rank.confidence) is None: the collection does not talk about it.
     # Chosen by asking ViNewsQA and ViQuAD questions of their own collection
@@ -108,9 +109,16 @@ class Settings:
     # adversarial unanswerable ones abstain; see F1_BUDGET in the script).
     # It equals rank_model.json's confidence threshold (tests/test_rank.py).
     min_confidence: float = 0.03
-    # With the trained reader, an answer whose passage's no-answer score (the reader's <s>
-    # score minus its best span's) is above this is None too. None: the reader never abstains.
-    max_no_answer: float | None = None
+    # With the trained reader, the confidence is the reader's own calibrated probability of being
+    # right (the ranker's confidence, the reader's no-answer score, whether the question names a
+    # term the collection never holds: the manifest's "confidence",
+    # ``scripts/train_reader_confidence.py``); below this, or below the model's own support floor,
+    # the answer is None, and the two gates above do not apply. None: the threshold
+    # chosen with the model: 0.07 with a support floor of 0.16 (the pair with the most abstention
+    # costing ViQuAD 2.0 fold B1's answerable questions at most 2.8 F1 points out of fold). On
+    # fold B2: F1 cost 2.3 points (the rules' gates 3.4), abstention on adversarial unanswerable
+    # questions 17% (14%), on off-topic ones 97% (78%) and off-topic news questions 90% (57%).
+    min_reader_confidence: float | None = None
     # The ranker's best sentences the trained reader reads (in one batched call). On ViNewsQA
     # dev fold A (``qa/answer.py``): F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3; at
     # 22,644 articles (2 cores, the reader on one thread) ask p50 / p99 24 / 39 ms, 37-40 / 75-85

@@ -10,6 +10,10 @@ nearest sentences) rather than answer about the wrong thing:
   a range by each end ("1920-1930"); one-digit numbers are left out ("lần thứ 2" is
   often "lần thứ hai"). An ordinal names an edition, so it must be stated as one:
   "lần thứ 32" is missing from an article that has "Chỉ thị 32-CT/TW" but not "thứ 32".
+* ``unknown_terms``: the question's topic terms that no sentence of the collection holds
+  ("Giá vàng hôm nay bao nhiêu?" of a collection that never says "vàng"). Not a gate by
+  itself (a typo is unknown too: 3% of ViNewsQA fold A's questions have one, 23% of the same
+  questions asked of VietNews articles): a feature of the reader's calibrated confidence.
 * ``deputy_for_office``: the question asks who holds an office ("Ai là Thủ tướng?") and
   the answer is named under the deputy's ("Phó Thủ tướng ... Phạm Bình Minh"). The
   offices are the gazetteer's titles (``data/entities_gazetteer.json``).
@@ -23,7 +27,9 @@ answerable, so any abstention costs there): of the answered questions naming a n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from hoidap.search.query import Query
 from hoidap.text.lexicons import first_words, gazetteer
 from hoidap.text.normalize import tokenize
 from hoidap.text.tokens import TokenSentence
@@ -96,3 +102,13 @@ def deputy_for_office(question: str, sentence: str, start: int, end: int) -> boo
         return False
     title = named[0]
     return title[0] == _DEPUTY and title[1:] in asked
+
+
+def unknown_terms(query: Query, doc_freqs: Callable[[list[tuple[str, str]]], list[int]]) -> tuple[str, ...]:
+    """The topic terms of ``query`` in no sentence of the collection (``doc_freqs``: sentence
+    document frequencies of (field, term) pairs, as ``KeywordIndex.sentences.doc_freqs``)."""
+    field, terms = ("acc", query.norm) if query.marked else ("plain", query.plain)
+    unique = list(dict.fromkeys(terms))
+    if not unique:
+        return ()
+    return tuple(t for t, df in zip(unique, doc_freqs([(field, t) for t in unique]), strict=True) if df == 0)

@@ -81,6 +81,9 @@ class Choice:
     # The article's sentences the ranker read, best first (the trained reader reads the first few).
     ranked: tuple[StoredSentence, ...] = ()
     no_answer: float | None = None  # the trained reader's no-answer score, when it read
+    # Whether ``confidence`` is the reader's calibrated one (``Reader.confidence``), gated by
+    # ``Settings.min_reader_confidence`` instead of the rules' support and confidence gates.
+    by_reader: bool = False
 
 
 @dataclass(frozen=True)

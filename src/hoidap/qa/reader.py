@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,6 +89,31 @@ class Reader:
         self.max_len = int(self.manifest["max_len"])
         self.max_question = int(self.manifest["max_question_tokens"])
         self.max_answer = int(self.manifest["max_answer_tokens"])
+        # The calibrated confidence of this model's answers (``scripts/train_reader_confidence.py``);
+        # None in a manifest written before it: the rules' confidence and gates stand.
+        self.calibration: dict[str, Any] | None = self.manifest.get("confidence")
+
+    def confidence(self, rules_confidence: float, no_answer: float, unknown: bool) -> float | None:
+        """P(the answer read is right): a logistic model over ``confidence_features``; None
+        when the manifest has no calibration."""
+        c = self.calibration
+        if c is None:
+            return None
+        x = confidence_features(rules_confidence, no_answer, unknown)
+        z = c["intercept"] + sum(w * (v - m) / sd for w, v, m, sd in
+                                 zip(c["coef"], x, c["mean"], c["scale"], strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @property
+    def confidence_threshold(self) -> float:
+        """Below this calibrated confidence an answer read is "not found" (chosen with the model)."""
+        return float(self.calibration["threshold"]) if self.calibration else 0.0
+
+    @property
+    def min_support(self) -> float:
+        """Below this support (``rank.confidence``) an answer read is "not found" whatever its
+        confidence (chosen with the threshold)."""
+        return float(self.calibration.get("min_support", 0.0)) if self.calibration else 0.0
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[Span]:
         """The best span of each passage (in order), in one batched call of the model.
@@ -126,6 +152,22 @@ class Reader:
             no_answer = float(start[i][0] + end[i][0]) - score
             out.append(Span(i, offs[s][0], offs[e][1], score, no_answer))
         return out
+
+
+# Bounds of the no-answer score as a confidence feature: a passage cut to nothing scores inf.
+NO_ANSWER_CLIP = 10.0
+# Floor of the rules' confidence before its log (it is a probability, never 0 in practice).
+CONFIDENCE_FLOOR = 1e-4
+CONFIDENCE_FEATURES = ("log_rules_confidence", "no_answer", "unknown_term")
+
+
+def confidence_features(rules_confidence: float, no_answer: float, unknown: bool) -> tuple[float, float, float]:
+    """The features of the reader's calibrated confidence (``CONFIDENCE_FEATURES``): how sure the
+    ranker is of its sentence (``rank.calibrated``, which holds how much of the question it
+    states), how little the reader's passage wants to answer, and whether the question names a
+    term the collection never holds (``grounding.unknown_terms``)."""
+    return (math.log(max(rules_confidence, CONFIDENCE_FLOOR)), max(-NO_ANSWER_CLIP, min(NO_ANSWER_CLIP, no_answer)),
+            float(unknown))
 
 
 def best_span(start: np.ndarray, end: np.ndarray, p0: int, p1: int, max_tokens: int) -> tuple[float, int, int]:
