@@ -199,13 +199,9 @@ def fit_confidence(rows: list[dict[str, Any]]) -> dict[str, Any]:
     threshold = float(max(ok, default=0.0))
     print(f"support gate alone: {at(0.0)}", file=sys.stderr)
     final = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000)).fit(x, y)
-    scaler, lr = final.named_steps["standardscaler"], final.named_steps["logisticregression"]
     return {
         "features": list(rank.CONFIDENCE_FEATURES),
-        "mean": [round(float(v), 9) for v in scaler.mean_],
-        "scale": [round(float(v), 9) for v in scaler.scale_],
-        "coef": [round(float(v), 9) for v in lr.coef_[0]],
-        "intercept": round(float(lr.intercept_[0]), 9),
+        **logistic_fields(final),
         "threshold": threshold,
         "f1_budget": F1_BUDGET,
         "always_answer_f1": round(always, 4),
@@ -213,6 +209,17 @@ def fit_confidence(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "label": "the answer's F1 against a reference is >= 0.5 (never for unanswerable or off-topic questions)",
         "data": f"every question of {FILE} asked of its own collection (answerable / unanswerable) and of "
                 f"{OFF_TOPIC} VietNews test articles (off-topic)",
+    }
+
+
+def logistic_fields(pipeline: Any) -> dict[str, Any]:
+    """A fitted StandardScaler + LogisticRegression pipeline as ``rank.logistic`` reads it."""
+    scaler, lr = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
+    return {
+        "mean": [round(float(v), 9) for v in scaler.mean_],
+        "scale": [round(float(v), 9) for v in scaler.scale_],
+        "coef": [round(float(v), 9) for v in lr.coef_[0]],
+        "intercept": round(float(lr.intercept_[0]), 9),
     }
 
 

@@ -46,6 +46,7 @@ import lzma
 import sys
 import tempfile
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,9 @@ from hoidap.models import RawDocument  # noqa: E402
 from hoidap.qa import grounding, rank, reader  # noqa: E402
 from hoidap.qa.question import parse_question  # noqa: E402
 from hoidap.settings import Settings  # noqa: E402
+
+sys.path.insert(0, str(REPO / "scripts"))
+from train_rank import logistic_fields  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
 DATA = EVAL / "viquad2_train_subset_3290.json"
@@ -115,7 +119,7 @@ def _answers(collection: list[RawDocument], questions: list[dict[str, Any]], off
             f1 = max((f1_score(ans.answer or "", a) for a in q["answers"]), default=0.0) if answerable else 0.0
             rules_conf = engine.rules_confidence
             unknown = bool(grounding.unknown_terms(parse_question(q["question"]).query,
-                                                   engine.index.sentences.doc_freqs))
+                                                   partial(rank.sentence_dfs, engine.index)))
             rows.append({"half": q["half"], "x": list(reader.confidence_features(rules_conf, c.no_answer, unknown)),
                          "f1": f1, "given": ans.answer is not None, "rules_confidence": rules_conf,
                          "support": c.support,
@@ -195,7 +199,6 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                + f["abstention_off_topic_news"]) / 3, floor, max(ok)))
     _, min_support, threshold = best
     final = _model().fit(x1, y1)
-    scaler, lr = final.named_steps["standardscaler"], final.named_steps["logisticregression"]
     x2 = np.asarray([r["x"] for r in b2], dtype=float)
     p2 = final.predict_proba(x2)[:, 1]
     sup2 = np.asarray([r["support"] for r in b2])
@@ -213,10 +216,7 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
             print(f"{name:15} {k:12} {v}", file=sys.stderr)
     return {
         "features": list(reader.CONFIDENCE_FEATURES),
-        "mean": [round(float(v), 9) for v in scaler.mean_],
-        "scale": [round(float(v), 9) for v in scaler.scale_],
-        "coef": [round(float(v), 9) for v in lr.coef_[0]],
-        "intercept": round(float(lr.intercept_[0]), 9),
+        **logistic_fields(final),
         "threshold": threshold,
         "min_support": min_support,
         "f1_budget": F1_BUDGET,

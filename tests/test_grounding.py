@@ -55,8 +55,8 @@ def test_a_term_no_sentence_holds_is_unknown() -> None:
 
     held = {("acc", "giá"): 3, ("acc", "hôm"): 5, ("acc", "nay"): 9}
 
-    def doc_freqs(pairs: list[tuple[str, str]]) -> list[int]:
-        return [held.get(p, 0) for p in pairs]
+    def doc_freqs(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        return {p: held.get(p, 0) for p in pairs}
 
     assert unknown_terms(parse_query("Giá vàng hôm nay bao nhiêu?"), doc_freqs) == ("vàng",)
     assert unknown_terms(parse_query("Giá hôm nay bao nhiêu?"), doc_freqs) == ()

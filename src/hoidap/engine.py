@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -341,7 +341,7 @@ class Engine:
         # instead of "151 triệu liều" from a reader trained on marked questions only).
         if choice is not None and doc_id and self.settings.reader == "trained" \
                 and (q.query.marked or READS_UNMARKED):
-            choice = self._read(q, choice, hits, sentences, doc_id)
+            choice = self._read(q, choice, hits, sentences, doc_id, p.sentence_dfs)
         if choice is None or not _grounded(q, choice, sentences) or not self._confident(choice):
             conf = choice.confidence if choice else 0.0
             cited = (cite(by_document(groups), self.store, self.index, self.settings.max_citations, within)
@@ -355,7 +355,7 @@ class Engine:
         return Answer(q.text, choice.text, round(choice.confidence, 4), cited, choice.kind)
 
     def _read(self, q: Question, choice: rank.Choice, hits: list[Hit], sentences: list[StoredSentence],
-              doc_id: str) -> rank.Choice:
+              doc_id: str, dfs: Mapping[tuple[str, str], int]) -> rank.Choice:
         """The trained reader's span in place of the rules' (``hoidap.qa.answer``), when it can run."""
         model = reader.shipped(self.settings.reader_threads)
         if model is None:
@@ -364,7 +364,8 @@ class Engine:
                           self.settings.read_sentences)
         if got is None:
             return choice
-        unknown = grounding.unknown_terms(q.query, self.index.sentences.doc_freqs)
+        # ``dfs``: the frequencies planning read (``Plan.sentence_dfs``); only others are read.
+        unknown = grounding.unknown_terms(q.query, lambda pairs: rank.sentence_dfs(self.index, pairs, dfs))
         conf = model.confidence(choice.confidence, got.no_answer, bool(unknown))
         return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text, no_answer=got.no_answer,
                        confidence=choice.confidence if conf is None else conf, by_reader=conf is not None)

@@ -27,7 +27,7 @@ answerable, so any abstention costs there): of the answered questions naming a n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from hoidap.search.query import Query
 from hoidap.text.lexicons import first_words, gazetteer
@@ -104,11 +104,13 @@ def deputy_for_office(question: str, sentence: str, start: int, end: int) -> boo
     return title[0] == _DEPUTY and title[1:] in asked
 
 
-def unknown_terms(query: Query, doc_freqs: Callable[[list[tuple[str, str]]], list[int]]) -> tuple[str, ...]:
+def unknown_terms(query: Query,
+                  doc_freqs: Callable[[list[tuple[str, str]]], Mapping[tuple[str, str], int]]) -> tuple[str, ...]:
     """The topic terms of ``query`` in no sentence of the collection (``doc_freqs``: sentence
-    document frequencies of (field, term) pairs, as ``KeywordIndex.sentences.doc_freqs``)."""
+    document frequencies of (field, term) pairs, as ``rank.sentence_dfs``)."""
     field, terms = ("acc", query.norm) if query.marked else ("plain", query.plain)
     unique = list(dict.fromkeys(terms))
     if not unique:
         return ()
-    return tuple(t for t, df in zip(unique, doc_freqs([(field, t) for t in unique]), strict=True) if df == 0)
+    dfs = doc_freqs([(field, t) for t in unique])
+    return tuple(t for t in unique if dfs[(field, t)] == 0)

@@ -110,14 +110,22 @@ def question_terms(question: Question, index: KeywordIndex,
     pair_list = [(a, b) for a, b in dict.fromkeys(zip(q, q[1:], strict=False))
                  if not (a in QUESTION_WORDS and b in QUESTION_WORDS)]
     wanted = [(field, t) for t in q_terms] + [("plain", t) for p in pair_list for t in p]
-    known = dict(dfs or {})
-    missing = [w for w in dict.fromkeys(wanted) if w not in known]
-    if missing:
-        known.update(zip(missing, part.doc_freqs(missing), strict=True))
+    known = sentence_dfs(index, wanted, dfs)
     terms = {t: idf(known[(field, t)], n) for t in dict.fromkeys(q_terms)}
     plain_of = dict(zip(q_terms, query.plain, strict=True))
     pairs = {(a, b): idf(known[("plain", a)], n) + idf(known[("plain", b)], n) for a, b in pair_list}
     return QuestionTerms(query, terms, plain_of, pairs, q)
+
+
+def sentence_dfs(index: KeywordIndex, pairs: Sequence[tuple[str, str]],
+                 known: Mapping[tuple[str, str], int] | None = None) -> dict[tuple[str, str], int]:
+    """Sentence document frequencies of ``pairs`` (field, term): those in ``known`` (read on the
+    way, ``retrieve.Plan.sentence_dfs``) as they are, the others read in one call."""
+    got = {w: known[w] for w in pairs if known and w in known}
+    missing = [w for w in dict.fromkeys(pairs) if w not in got]
+    if missing:
+        got.update(zip(missing, index.sentences.doc_freqs(missing), strict=True))
+    return got
 
 
 def term_coverage(qt: QuestionTerms, norms: set[str], plains: set[str]) -> float:
@@ -362,12 +370,17 @@ def confidence_features(best: Candidate, logit: float, margin: float) -> tuple[f
             logit, margin, *(f[f"kind_{k}"] for k in KINDS))
 
 
-def calibrated(features: Sequence[float]) -> float:
-    """P(the answer is right) by the logistic model of ``rank_model.json`` (Platt 1999 style)."""
-    c = model()["confidence"]
+def logistic(c: Mapping[str, Any], features: Sequence[float]) -> float:
+    """The probability of a logistic model over standardised features, as the training scripts
+    write it (``intercept``, ``coef``, ``mean``, ``scale``)."""
     z = c["intercept"] + sum(w * (x - m) / sd for w, x, m, sd in
                              zip(c["coef"], features, c["mean"], c["scale"], strict=True))
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def calibrated(features: Sequence[float]) -> float:
+    """P(the answer is right) by the logistic model of ``rank_model.json`` (Platt 1999 style)."""
+    return logistic(model()["confidence"], features)
 
 
 def ranking(cands: Sequence[Candidate], bm25: dict[int, float], scorer: Any = None) -> list[tuple[float, int]]:

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from hoidap.qa import pieces
+from hoidap.qa.rank import logistic
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,9 @@ class Reader:
     def confidence(self, rules_confidence: float, no_answer: float, unknown: bool) -> float | None:
         """P(the answer read is right): a logistic model over ``confidence_features``; None
         when the manifest has no calibration."""
-        c = self.calibration
-        if c is None:
+        if self.calibration is None:
             return None
-        x = confidence_features(rules_confidence, no_answer, unknown)
-        z = c["intercept"] + sum(w * (v - m) / sd for w, v, m, sd in
-                                 zip(c["coef"], x, c["mean"], c["scale"], strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+        return logistic(self.calibration, confidence_features(rules_confidence, no_answer, unknown))
 
     @property
     def confidence_threshold(self) -> float:
