@@ -63,3 +63,16 @@ def test_delete_removes_every_row_of_the_documents(tmp_path: Path) -> None:
     assert index.same_statement(a, 20) == [3]
     assert [h.key for h in index.documents.search([("acc", "việt", 1.0)], 10)] == [2]
     assert index.sentences.max_key() == 3
+
+
+def test_opening_an_index_never_rewrites_its_manifest(tmp_path: Path) -> None:
+    """The server's reader processes open the index together with its ingest process: one
+    rewriting manifest.json while another read it gave that one an empty file (a reader
+    process failed to start and every request got a 500)."""
+    KeywordIndex(tmp_path / "keyword")
+    manifest = tmp_path / "keyword" / "manifest.json"
+    manifest.write_text(manifest.read_text() + "\n")  # marks this copy: a rewrite would drop the newline
+    before = manifest.stat().st_mtime_ns, manifest.read_text()
+    KeywordIndex(tmp_path / "keyword")
+    assert (manifest.stat().st_mtime_ns, manifest.read_text()) == before
+    assert not list((tmp_path / "keyword").glob(".tmp-*"))

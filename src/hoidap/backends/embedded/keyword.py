@@ -26,6 +26,7 @@ from pathlib import Path
 
 import tantivy
 
+from hoidap.backends.embedded.files import atomic_write_text
 from hoidap.errors import IndexUnavailableError
 from hoidap.models import DeletedDocument, KeywordHit
 from hoidap.protocols import Clause
@@ -209,19 +210,25 @@ class KeywordIndex:
         heap = (settings or Settings()).keyword_writer_heap_bytes
         self.root = root
         manifest = root / "manifest.json"
-        if manifest.exists():
+        # Written only by the process that makes (or remakes) the index: the server's reader and
+        # ingest processes open it at once, and one rewriting it while another read it gave that
+        # one an empty file (a reader process then failed to start).
+        fresh = not manifest.exists()
+        if not fresh:
             meta = json.loads(manifest.read_text())
             if meta.get("format") != FORMAT or meta.get("version") != VERSION:
                 log.warning("keyword index %s is format %s v%s; rebuilding", root,
                             meta.get("format"), meta.get("version"))
                 shutil.rmtree(root)
+                fresh = True
         root.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(json.dumps(
-            {"format": FORMAT, "version": VERSION, "fields": list(FIELDS), "kinds": list(KINDS),
-             "doc": "the row's document number (a document's own)",
-             "tokens": "hoidap.text.normalize: NFC, lower case, canonical tone; plain = no diacritics;"
-                      " acc2/plain2 = adjacent-term bigrams joined by '_' (documents only)",
-             "scoring": "tantivy BM25, k1=1.2, b=0.75"}, indent=2))
+        if fresh:
+            atomic_write_text(manifest, json.dumps(
+                {"format": FORMAT, "version": VERSION, "fields": list(FIELDS), "kinds": list(KINDS),
+                 "doc": "the row's document number (a document's own)",
+                 "tokens": "hoidap.text.normalize: NFC, lower case, canonical tone; plain = no diacritics;"
+                          " acc2/plain2 = adjacent-term bigrams joined by '_' (documents only)",
+                 "scoring": "tantivy BM25, k1=1.2, b=0.75"}, indent=2))
         self.sentences = _Part(root / "sentences", with_bigrams=False, writer_heap_bytes=heap)
         self.documents = _Part(root / "documents", with_bigrams=True, writer_heap_bytes=heap)
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from hoidap.backends.embedded.files import atomic_write_text
 from hoidap.search import embed
 from hoidap.search.embed import CONTEXT, CONTEXTS, DIMS, MODEL, Progress, one_blas_thread
 
@@ -53,15 +54,6 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
     tmp = path.with_name(f".tmp-{path.name}")
     with open(tmp, "wb") as f:
         np.save(f, array)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -183,7 +175,7 @@ class DenseIndex:
             "count": sum(s.count for s in shards), "max_sid": max_sid,
             "shards": [s.__dict__ for s in shards],
         }
-        _atomic_write_text(self._manifest_path(), json.dumps(meta, indent=1))
+        atomic_write_text(self._manifest_path(), json.dumps(meta, indent=1))
         self._load()
 
     # -- writing -------------------------------------------------------------
