@@ -42,7 +42,6 @@ import contextlib
 import http.client
 import json
 import logging
-import os
 import time
 import urllib.error
 import urllib.request
@@ -58,6 +57,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from hoidap.errors import BadInputError, FetchError
+from hoidap.files import atomic_write_text
 from hoidap.ingest.html import page_shape
 from hoidap.ingest.office import docx_text, pdf_text
 from hoidap.ingest.read import checked_document, decode_bytes, read_all, read_text_bytes
@@ -377,12 +377,7 @@ class Sources:
                       for url, f in self._state.items()},
         }
         self._state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._state_path.with_suffix(".json.tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(state, f, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self._state_path)
+        atomic_write_text(self._state_path, json.dumps(state, ensure_ascii=False))
         self._changed = False
 
     # -- reading --------------------------------------------------------------

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import tantivy
 
-from hoidap.backends.embedded.files import atomic_write_text
 from hoidap.errors import IndexUnavailableError
+from hoidap.files import atomic_write_text
 from hoidap.models import DeletedDocument, KeywordHit
 from hoidap.protocols import Clause
 from hoidap.search.fields import BIGRAM_FIELDS, FIELDS, KINDS, field_texts

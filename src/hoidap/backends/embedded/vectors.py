@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from hoidap.backends.embedded.files import atomic_write_text
+from hoidap.files import atomic_write_text
 from hoidap.search import embed
 from hoidap.search.embed import CONTEXT, CONTEXTS, DIMS, MODEL, Progress, one_blas_thread
 

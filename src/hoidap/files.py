@@ -1,4 +1,4 @@
-"""Files of the embedded backend written so that another process never reads them half-written."""
+"""Files written so that another process (or a later run after a crash) never reads them half-written."""
 
 from __future__ import annotations
 
