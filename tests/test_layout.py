@@ -18,7 +18,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hoidap"
 
 # What each room may import from the package besides itself. A module's room is its
 # first dotted part below ``hoidap`` (``backends.postgres`` for the PostgreSQL backend).
-BASE = {"hoidap", "hoidap.models", "hoidap.errors", "hoidap.protocols", "hoidap.settings", "hoidap.shipped"}
+# ``hoidap.files`` (atomic writes) is a leaf every room may use, as ``hoidap.shipped``.
+BASE = {"hoidap", "hoidap.models", "hoidap.errors", "hoidap.protocols", "hoidap.settings", "hoidap.shipped",
+        "hoidap.files"}
 ALLOWED = {
     "text": BASE,
     "search": BASE | {"text"},
