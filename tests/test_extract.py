@@ -322,3 +322,15 @@ def test_align_over_the_matches_equals_the_grid() -> None:
         hi = rng.randint(lo, len(qk))
         stop = frozenset(rng.sample(words, 2))
         assert answer_module._align(sk, qk, lo, hi, stop) == _align_on_the_grid(sk, qk, lo, hi, stop)
+
+
+def test_a_numbers_unit_is_a_whole_word_not_its_first_syllable() -> None:
+    """A unit the question does not name is taken as a word ("224 thị trường", "8 bệnh viện"),
+    never cut after its first syllable ("224 thị", "8 bệnh")."""
+    for question, sentence, want in [
+        ("Việt Nam có quan hệ thương mại với bao nhiêu đối tác?",
+         "Đến nay, Việt Nam đã có quan hệ thương mại với 224 thị trường và đối tác.", "224 thị trường"),
+        ("Thành phố có bao nhiêu cơ sở điều trị?", "Thành phố đã mở thêm 8 bệnh viện dã chiến.", "8 bệnh viện"),
+    ]:
+        e = extract(question, sentence)
+        assert e is not None and sentence[e.start : e.end] == want

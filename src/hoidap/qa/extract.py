@@ -24,6 +24,7 @@ from hoidap.text.normalize import (
     tokenize,
     tokens_of,
 )
+from hoidap.text.segment import word_end
 from hoidap.text.tokens import TokenSentence
 
 KINDS = ("number", "date", "person", "place", "reason", "list", "clause")
@@ -391,6 +392,11 @@ def _numbers(s: _Sent) -> list[tuple[int, int, int, float]]:
             if end == j and j < n and not s.brk[j] and not s.strength[j] \
                     and toks[j].norm not in _NOT_UNIT:
                 end = j + 1
+            if end > j:
+                # A unit is a word, not a syllable: "224 thị [trường]" runs on to "224 thị trường".
+                stop = word_end(s.text, toks[end - 1].end)
+                while end < n and not s.brk[end] and toks[end].end <= stop:
+                    end += 1
         out.append((a, j, end, bonus))
         i = j
     return out
