@@ -837,18 +837,11 @@ def smooth_for_int8(model: Any, run: Path, alpha: float) -> None:
 
     hooks = [getattr(layer, n).register_forward_pre_hook(record(f"{i}.{n}"))
              for i, layer in enumerate(model.layers) for n in ("q", "ao", "fi", "fo")]
-    t = pieces.load_tables()
+    words = WordTable()
     with torch.no_grad():
-        for b in range(0, len(rows), 16):
-            batch = rows[b : b + 16]
-            width = max(len(r["ids"]) for r in batch)
-            ids = np.full((len(batch), width), t.pad, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for k, r in enumerate(batch):
-                ids[k, : len(r["ids"])] = r["ids"]
-                mask[k, : len(r["ids"])] = 1
-            emb = pieces.word_embeddings(ids.reshape(-1)).reshape(len(batch), width, -1).astype(np.float32)
-            model(torch.from_numpy(emb), torch.from_numpy(mask))
+        for k in range(0, len(rows), 16):
+            b = collate(rows[k : k + 16])
+            model(words(b["ids"]), b["mask"])
     for h in hooks:
         h.remove()
 

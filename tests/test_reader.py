@@ -130,7 +130,8 @@ def test_smoothing_before_int8_keeps_the_fp32_function(tmp_path: Path) -> None:
 
     ids = [pieces.encode(s).ids[:40] for s in ("Việt Nam có quan hệ ngoại giao với 189 quốc gia.",
                                                "Kim ngạch thương mại năm nay vượt mốc 600 tỷ USD.")]
-    (tmp_path / "windows.jsonl").write_text("".join(json.dumps({"split": "train", "ids": i}) + "\n" for i in ids))
+    (tmp_path / "windows.jsonl").write_text("".join(
+        json.dumps({"split": "train", "ids": i, "p0": 1, "start": 0, "end": 0}) + "\n" for i in ids))
     torch.manual_seed(0)
     model = train.build_model().eval()
     x = torch.randn(2, 24, pieces.load_tables().hidden)

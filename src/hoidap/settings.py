@@ -114,10 +114,10 @@ class Settings:
     # term the collection never holds: the manifest's "confidence",
     # ``scripts/train_reader_confidence.py``); below this, or below the model's own support floor,
     # the answer is None, and the two gates above do not apply. None: the threshold
-    # chosen with the model: 0.07 with a support floor of 0.16 (the pair with the most abstention
+    # chosen with the model: 0.06 with a support floor of 0.16 (the pair with the most abstention
     # costing ViQuAD 2.0 fold B1's answerable questions at most 2.8 F1 points out of fold). On
-    # fold B2: F1 cost 2.3 points (the rules' gates 3.4), abstention on adversarial unanswerable
-    # questions 17% (14%), on off-topic ones 97% (78%) and off-topic news questions 90% (57%).
+    # fold B2: F1 cost 2.0 points (the rules' gates 3.0), abstention on adversarial unanswerable
+    # questions 15% (14%), on off-topic ones 96% (78%) and off-topic news questions 88% (57%).
     min_reader_confidence: float | None = None
     # The ranker's best sentences the trained reader reads (in one batched call). On ViNewsQA
     # dev fold A (``qa/answer.py``): F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3; at
