@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=int, default=2000, help="ViMs article files uploaded during the run (default 2,000)")
     ap.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     ap.add_argument("--readers", type=int, help="reader processes (default: hoidap serve's)")
-    ap.add_argument("--read-sentences", type=int, help="sentences the reader reads (default: hoidap serve's, 3)")
+    ap.add_argument("--read-sentences", type=int, help="sentences the reader reads (default: hoidap serve's, Settings.read_sentences)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out", help="index cache and logs")
     ap.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound on top of --seconds")
     ap.add_argument("--max-p99-ms", type=float, default=500, help="fail above this question p99 (default 500)")
@@ -339,6 +339,13 @@ def main(argv: list[str] | None = None) -> int:
           f"ingested, {ingest_out.get('failed')} failed, in {ingest_s:.1f} s ({max(overlap, 0):.1f} s of it under load)")
     print(f"CLI ingest of the same files (no load): {cli_s:.1f} s; upload / CLI = {ratio:.2f}")
     print(f"latency ms: p50 {p50:.0f}  p90 {p90:.0f}  p99 {p99:.0f}  max {lat[-1] * 1000 if lat else float('nan'):.0f}")
+    # Little's law: clients that never pause keep ``clients`` questions in the server, so the mean
+    # latency is clients / throughput whatever the scheduling; a p99 bound needs at least the
+    # throughput that brings the mean under it.
+    if n_ok:
+        print(f"capacity: mean latency = clients / throughput = {args.clients / (n_ok / elapsed) * 1000:.0f} ms; "
+              f"a p99 <= {args.max_p99_ms:.0f} ms needs over {args.clients / (args.max_p99_ms / 1000):.0f} "
+              "questions/s")
     print(f"failed requests: {len(failures)}")
     for f in failures[:10]:
         print(f"  {f}")
