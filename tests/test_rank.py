@@ -130,3 +130,11 @@ def test_confidence_is_a_probability(engine: Engine) -> None:
     off_topic = engine.ask("Tỷ giá đô la Mỹ tại ngân hàng Vietcombank hôm nay là bao nhiêu?")
     assert 0.0 < off_topic.confidence < on_topic.confidence < 1.0
     assert off_topic.answer is None
+
+
+def test_ranker_never_learns_from_the_reported_fold() -> None:
+    # ViQuAD 1.0 fold B (eval squad) and ViQuAD 2.0 fold B (the reader's calibration, B2 its
+    # report) are measured with this ranker: it and its confidence learn from fold A only.
+    model = rank.model()
+    assert "fold-A" in model["data"]
+    assert "fold-A" in model["confidence"]["data"]
