@@ -157,12 +157,12 @@ def run(eval_dir: Path) -> dict[str, Any]:
         for r in rows:
             # A disagreement is found when the system reports those two documents' values as
             # a conflict, in whichever of their sentences (an article may state a figure twice).
-            pairs = {frozenset(((a[0], a[2]), (b[0], b[2]))) for a, b, v in found[r["cluster"]] if v == "conflict"}
+            reported = {frozenset(((a[0], a[2]), (b[0], b[2]))) for a, b, v in found[r["cluster"]] if v == "conflict"}
             for d in r["disagreements"]:
                 real += 1
                 k = frozenset(((d["a"]["doc"], number_of(d["a"]["number"])),
                                (d["b"]["doc"], number_of(d["b"]["number"]))))
-                if k in pairs:
+                if k in reported:
                     hit += 1
                 else:
                     missed.append(f'{r["cluster"]}: {d["a"]["number"]} / {d["b"]["number"]} ({d.get("what", "")})')

@@ -319,3 +319,18 @@ def test_lower_case_vietnamese_letters_are_not_capitals_of_a_name() -> None:
 
     assert _name_runs("Trước đó, như Báo Người Lao Động đã đưa tin, vào khoảng 20 giờ") == ["Báo Người Lao Động"]
     assert _name_runs("Sau đó, ông ấy ở đây được ăn uống đầy đủ") == []
+
+
+def test_cross_examination_asks_for_the_claims_own_number() -> None:
+    """``benchmarks/cross_examine.py`` (the issue's reader cross-examination, measured and not
+    used) turns a claim into the question it answers: its number asked for, its words kept."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from cross_examine import question
+
+    count = claims_of(_figures("Vụ tai nạn khiến 14 người bị thương, trong đó có 3 trẻ em."))[0]
+    asked, (a, b) = question(count)
+    assert "bao nhiêu người bị thương" in asked and "14" not in asked and asked.endswith("?")
+    assert count.figure.citation.sentence[a:b].startswith("14")

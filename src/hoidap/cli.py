@@ -518,7 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="only the first N questions")
     sp.add_argument("--retriever", nargs="+", choices=RETRIEVERS, default=["bm25"],
                     help="one row per retriever, on one index (dense/hybrid: pip install 'hoidap[dense]')")
-    sp.add_argument("--reader", choices=READERS, help="the short answer by rules (default) or the trained reader")
+    sp.add_argument("--reader", choices=READERS,
+                    help="the short answer by the trained reader model (default) or by rules")
     sp.add_argument("--index", help="build the evaluation index here, or reuse it (keeps the vectors; "
                                     "default: a temporary one)")
     sp.add_argument("--min-confidence", type=float,

@@ -1,0 +1,184 @@
+"""Would asking the trained reader tell which figures of two sources state the same thing?
+
+Issue 20 proposed cross-examining sources with the QA stack: turn a claim into the question
+it answers ("Vụ xả súng xảy ra ngày 25/6" -> "Vụ xả súng xảy ra ngày nào?") and read the other
+source's sentence; if the reader picks that sentence's figure, the two figures answer one
+question. This measures it before anything is built on it.
+
+Usage::
+
+    .venv/bin/python benchmarks/cross_examine.py            # ~5 minutes on 2 cores
+    .venv/bin/python benchmarks/cross_examine.py --limit 10 # the first 10 clusters only
+
+Data: the design clusters of ``tests/data/conflict_recall.jsonl`` only (read whole, so every
+real disagreement between two of their articles is listed; the held-out clusters are not
+read here). The pairs are ``claims.candidate_pairs`` of one measure whose values cannot both
+hold (``claims.verdict`` = conflict): each is a real disagreement or not. For each pair the
+reader reads the other figure's sentence with the question made from each side (both
+directions), giving whether its span covers the other figure and its no-answer score.
+
+Printed: the rules (``claims.comparable``) as shipped; pairs the reader confirms both ways
+under a no-answer bound (how many, how many real, how many real ones the rules miss, how many
+false ones they would add); and a learned ranking of the pairs (gradient-boosted trees over
+the rules' measurements, with and without the reader's; 5 folds by cluster, crc32) with its
+precision among its top k and its average precision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np  # noqa: E402
+from conflicts import DATA, FILES, number_of  # noqa: E402
+from rouge_brief import cluster_articles, load  # noqa: E402
+
+from hoidap.briefing import claims as C  # noqa: E402
+from hoidap.briefing.facts import extract_dates, extract_figures  # noqa: E402
+from hoidap.qa import reader as R  # noqa: E402
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+FOLDS = 5
+TOP = (10, 20, 40, 60)
+NO_ANSWER_BOUNDS = (-4.0, -2.0, 0.0, 2.0)
+# The question keeps this many words before the figure and after it (the reader takes 48 tokens).
+WORDS_BEFORE, WORDS_AFTER = 14, 10
+_NUMBER = re.compile(r"\d+(?:[.,/:h-]\d+)*")
+
+
+def question(c: C.Claim) -> tuple[str | None, tuple[int, int]]:
+    """The claim's sentence with its number asked for, and the figure's bounds in the sentence."""
+    f = c.figure
+    s, s0 = f.citation.sentence, f.citation.start
+    a, b = f.start - s0, f.end - s0
+    n = _NUMBER.search(s[a:b])
+    if not n:
+        return None, (a, b)
+    na, nb = a + n.start(), a + n.end()
+    before = s[:na]
+    if f.unit == C.DATE_UNIT:
+        wh = "nào" if re.search(r"ngày\s*$", before) else "ngày nào"
+    elif f.unit == C.CLOCK_UNIT:
+        wh = "mấy giờ"
+    elif f.unit == C.MONTH_UNIT:
+        wh = "nào" if re.search(r"tháng\s*$", before) else "tháng nào"
+    else:
+        wh = "bao nhiêu"
+    words = (before + wh + s[nb:]).split()
+    k = len(before.split())
+    return " ".join(words[max(0, k - WORDS_BEFORE) : k + WORDS_AFTER]).rstrip(".") + "?", (a, b)
+
+
+def cross_read(model: R.Reader, asker: C.Claim, other: C.Claim) -> tuple[float, float]:
+    """(1 if the reader's span of ``other``'s sentence covers its figure, its no-answer score)."""
+    q, _ = question(asker)
+    _, (a, b) = question(other)
+    s = other.figure.citation.sentence
+    if q is None:
+        return 0.0, 10.0
+    sp = model.read(q, [R.Passage(s, 0, len(s))])[0]
+    return float(sp.start < b and sp.end > a), max(-10.0, min(10.0, sp.no_answer))
+
+
+def rule_features(a: C.Claim, b: C.Claim) -> list[float]:
+    x, y = abs(a.figure.value), abs(b.figure.value)
+    ratio = max(x, y) / max(min(x, y), 1e-9)
+    return [C.jaccard(a.statement, b.statement), C.overlap(a.statement, b.statement),
+            C.jaccard(a.window, b.window), C.overlap(a.window, b.window), C.overlap(a.slot, b.slot),
+            float(C.same_slot(a, b)), C.overlap(a.named, b.named) if a.named and b.named else -1.0,
+            float(bool(a.names and b.names)), float(bool(a.names & b.names)), float(C.other_names(a, b)),
+            min(math.log(ratio), 3.0), float(a.figure.citation.in_title), float(b.figure.citation.in_title),
+            float(a.adverbial or b.adverbial), float(a.siblings == b.siblings), float(a.rank == b.rank),
+            float(a.part != b.part or a.base != b.base), float(C.stated_by_both(a, b)), float(C.two_scopes(a, b)),
+            float(bool(a.ordinal and b.ordinal and a.ordinal != b.ordinal)),
+            float(a.measure in (C.DATE_UNIT, C.MONTH_UNIT, C.CLOCK_UNIT)),
+            float(C.comparable(a, b)), min(len(a.statement), len(b.statement)) / 30]
+
+
+def pairs(limit: int | None) -> list[dict[str, Any]]:
+    rows = [json.loads(x) for x in (DATA / "conflict_recall.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if r["set"].startswith("design")][:limit]
+    cache: dict[str, Any] = {}
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        name, ci = r["cluster"].split(":")
+        if name not in cache:
+            cache[name] = load(EVAL / FILES[name])
+        arts = cluster_articles((name, int(ci), cache[name][int(ci)][0]))
+        index = {a.doc_id: k for k, a in enumerate(arts)}
+        real = {frozenset(((d["a"]["doc"], number_of(d["a"]["number"])), (d["b"]["doc"], number_of(d["b"]["number"]))))
+                for d in r["disagreements"]}
+        claims = C.claims_of(extract_figures(arts) + extract_dates(arts))
+        for i, j in C.candidate_pairs(claims):
+            a, b = claims[i], claims[j]
+            if a.measure != b.measure or C.verdict(a, b) != "conflict":
+                continue
+            key = frozenset(((index[a.doc_id], number_of(a.figure.text)), (index[b.doc_id], number_of(b.figure.text))))
+            out.append({"cluster": r["cluster"], "a": a, "b": b, "real": key in real})
+    return out
+
+
+def ranked(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    s = np.zeros(len(y))
+    for g in range(FOLDS):
+        if not (folds == g).any() or len(set(y[folds != g])) < 2:
+            continue  # a fold without pairs, or a training part with one class (--limit)
+        m = GradientBoostingClassifier(n_estimators=200, max_depth=2, learning_rate=0.05, random_state=0)
+        m.fit(x[folds != g], y[folds != g])
+        s[folds == g] = m.predict_proba(x[folds == g])[:, 1]
+    return s
+
+
+def average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    order = np.argsort(-s, kind="stable")
+    hits = np.cumsum(y[order])
+    return float((hits / np.arange(1, len(y) + 1))[y[order] == 1].mean()) if y.sum() else 0.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--limit", type=int, help="only the first N design clusters")
+    args = ap.parse_args(argv)
+    if not (EVAL / FILES["vims"]).exists():
+        raise SystemExit(f"needs {EVAL} (../shared/eval)")
+    model = R.shipped(2)
+    if model is None:
+        raise SystemExit("needs the shipped reader (onnxruntime)")
+    started = time.perf_counter()
+    ps = pairs(args.limit)
+    y = np.array([p["real"] for p in ps], dtype=int)
+    rules = np.array([C.comparable(p["a"], p["b"]) for p in ps])
+    reads = np.array([cross_read(model, p["a"], p["b"]) + cross_read(model, p["b"], p["a"]) for p in ps])
+    print(f"{len(ps)} candidate pairs of one measure with values that cannot both hold, {y.sum()} real "
+          f"disagreements among them (found and read in {time.perf_counter() - started:.0f} s)")
+    print(f"rules: {rules.sum()} reported, {y[rules].sum()} real")
+    both = (reads[:, 0] > 0) & (reads[:, 2] > 0)
+    worst = np.maximum(reads[:, 1], reads[:, 3])
+    for bound in NO_ANSWER_BOUNDS:
+        sel = both & (worst < bound)
+        print(f"reader confirms both ways, no-answer < {bound:+.0f}: {sel.sum()} pairs, {y[sel].sum()} real; "
+              f"beyond the rules {y[sel & ~rules].sum()} real, {(sel & ~rules & (y == 0)).sum()} false")
+    x = np.array([rule_features(p["a"], p["b"]) for p in ps])
+    folds = np.array([zlib.crc32(p["cluster"].encode()) % FOLDS for p in ps])
+    for name, feats in (("rules' measurements", x), ("+ reader", np.hstack([x, reads]))):
+        s = ranked(feats, y, folds)
+        order = np.argsort(-s, kind="stable")
+        tops = "  ".join(f"top {k}: {y[order[:k]].mean():.2f}" for k in TOP)
+        print(f"learned ranking over {name}: {tops}  average precision {average_precision(y, s):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
