@@ -1253,20 +1253,10 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.cmd == "prepare":
         prepare(Path(args.out), args.vinewsqa_fold, args.hard_negatives)
-    elif args.cmd == "train":
-        train(args)
-    elif args.cmd == "export":
-        export(args)
-    elif args.cmd == "pack":
-        pack(args)
-    elif args.cmd == "shard":
-        shard(args)
-    elif args.cmd == "soup":
-        soup(args)
-    elif args.cmd == "unshard":
-        unshard(args)
-    else:
-        evaluate(args)
+        return
+    commands = {"train": train, "export": export, "pack": pack, "shard": shard, "soup": soup,
+                "unshard": unshard, "evaluate": evaluate}
+    commands[args.cmd](args)
 
 
 if __name__ == "__main__":
