@@ -100,6 +100,11 @@ UNMARKED_SHARE = 0.25
 # They rank before random negatives under the cap, and positives drop to half of the windows.
 HARD_KINDS = ("hard", "other")
 HARD_POSITIVE_SHARE = 0.5
+# Run 5 (``prepare --sentences``): every window is the sentence(s) the engine would read (the
+# answer's sentence; a negative's one sentence), since ``qa.answer`` reads the ranker's best
+# sentences one by one without neighbours, while earlier runs' windows were 40-192 tokens of
+# several sentences. A quarter of the windows take one neighbour sentence, so context still helps.
+NEIGHBOUR_SHARE = 0.25
 SPECIALS = 4  # <s>, </s></s>, </s>
 
 
@@ -276,8 +281,10 @@ def make_window(ex: Example, qids: list[int], ctx: Context, t0: int, t1: int,
     }
 
 
-def grow(ctx: Context, s0: int, s1: int, budget: int, rng: random.Random) -> tuple[int, int]:
-    """Extend sentence range [s0, s1) with neighbours, randomly left or right, within budget."""
+def grow(ctx: Context, s0: int, s1: int, budget: int, rng: random.Random,
+         single: bool = False) -> tuple[int, int]:
+    """Extend sentence range [s0, s1) with neighbours, randomly left or right, within budget
+    (``single``: by one neighbour in ``NEIGHBOUR_SHARE`` of the calls, else not at all)."""
     def size(a: int, b: int) -> int:
         return ctx.sents[b - 1][1] - ctx.sents[a][0]
 
@@ -287,13 +294,15 @@ def grow(ctx: Context, s0: int, s1: int, budget: int, rng: random.Random) -> tup
             options.append((s0 - 1, s1))
         if s1 < len(ctx.sents) and size(s0, s1 + 1) <= budget:
             options.append((s0, s1 + 1))
-        if not options:
+        if not options or (single and rng.random() >= NEIGHBOUR_SHARE):
             return s0, s1
         s0, s1 = rng.choice(options)
+        if single:
+            return s0, s1
 
 
-def positive_window(ctx: Context, span: tuple[int, int], budget: int, rng: random.Random
-                    ) -> tuple[int, int] | None:
+def positive_window(ctx: Context, span: tuple[int, int], budget: int, rng: random.Random,
+                    single: bool = False) -> tuple[int, int] | None:
     """Token range [t0, t1) holding the answer tokens, whole sentences where they fit."""
     a, b = span
     if b - a + 1 > budget:
@@ -301,7 +310,7 @@ def positive_window(ctx: Context, span: tuple[int, int], budget: int, rng: rando
     s0 = next(i for i, (_, e) in enumerate(ctx.sents) if e > a)
     s1 = next(i for i, (_, e) in enumerate(ctx.sents) if e > b) + 1
     if ctx.sents[s1 - 1][1] - ctx.sents[s0][0] <= budget:
-        s0, s1 = grow(ctx, s0, s1, budget, rng)
+        s0, s1 = grow(ctx, s0, s1, budget, rng, single)
         return ctx.sents[s0][0], ctx.sents[s1 - 1][1]
     # The answer's sentence(s) alone are too long: a token slice around the answer.
     lo = max(ctx.sents[s0][0], b + 1 - budget)
@@ -311,7 +320,7 @@ def positive_window(ctx: Context, span: tuple[int, int], budget: int, rng: rando
 
 
 def negative_window(ctx: Context, avoid: tuple[int, int] | None, budget: int, rng: random.Random,
-                    order: list[int] | None = None) -> tuple[int, int] | None:
+                    order: list[int] | None = None, single: bool = False) -> tuple[int, int] | None:
     """A window of whole sentences away from the answer's tokens ``avoid`` (inclusive), around
     the first sentence of ``order`` that fits (a random one without ``order``)."""
     cands = [i for i, (s, e) in enumerate(ctx.sents)
@@ -324,7 +333,7 @@ def negative_window(ctx: Context, avoid: tuple[int, int] | None, budget: int, rn
     for i in cands:
         if ctx.sents[i][1] - ctx.sents[i][0] > budget:
             continue
-        s0, s1 = grow(ctx, i, i + 1, budget, rng)
+        s0, s1 = grow(ctx, i, i + 1, budget, rng, single)
         t0, t1 = ctx.sents[s0][0], ctx.sents[s1 - 1][1]
         if avoid is None or t1 <= avoid[0] or t0 > avoid[1]:
             return t0, t1
@@ -376,7 +385,8 @@ class SentenceIndex:
 
 def hard_negatives(ex: Example, qids: list[int], contexts: dict[str, Context],
                    index: SentenceIndex, span: tuple[int, int], split: str, budget: int,
-                   rng: random.Random, skipped: Counter[str]) -> list[tuple[int, dict[str, Any]]]:
+                   rng: random.Random, skipped: Counter[str], single: bool = False
+                   ) -> list[tuple[int, dict[str, Any]]]:
     """Two windows around the sentences that match the question best without its answer: one in
     its own article ("hard"), one in another article ("other")."""
     ranked = index.ranked(ex.question)
@@ -389,7 +399,8 @@ def hard_negatives(ex: Example, qids: list[int], contexts: dict[str, Context],
         order = [i for t, i in hits if t == text]
         nctx = contexts[text]
         w = negative_window(nctx, span if text == ex.context else None,
-                            rng.randint(min(MIN_PASSAGE, budget), budget), rng, order=order)
+                            budget if single else rng.randint(min(MIN_PASSAGE, budget), budget), rng,
+                            order=order, single=single)
         if w is None:
             continue
         win = make_window(ex, qids, nctx, w[0], w[1], None, split, kind)
@@ -401,7 +412,8 @@ def hard_negatives(ex: Example, qids: list[int], contexts: dict[str, Context],
     return out
 
 
-def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False) -> Path:
+def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False,
+            single: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     skipped: Counter[str] = Counter()
     examples: list[Example] = []
@@ -436,6 +448,7 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False) -> 
         unmarked = rng.random() < UNMARKED_SHARE
         qids = question_ids(strip_diacritics(ex.question) if unmarked else ex.question)
         budget = MAX_LEN - len(qids) - SPECIALS
+        draw = (lambda: budget) if single else (lambda: rng.randint(min(MIN_PASSAGE, budget), budget))  # noqa: B023
         ctx = contexts[ex.context]
         if not ctx.ids:
             skipped[f"{ex.source}: empty context"] += 1
@@ -445,13 +458,13 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False) -> 
             skipped[f"{ex.source}: answer outside tokens"] += 1
             continue
         if span is not None:
-            w = positive_window(ctx, span, rng.randint(min(MIN_PASSAGE, budget), budget), rng)
+            w = positive_window(ctx, span, draw(), rng, single)
             if w is None:
                 skipped[f"{ex.source}: answer longer than a window"] += 1
                 continue
             positives.append(make_window(ex, qids, ctx, w[0], w[1], span, split, "pos"))
         else:
-            w = negative_window(ctx, None, rng.randint(min(MIN_PASSAGE, budget), budget), rng)
+            w = negative_window(ctx, None, draw(), rng, single=single)
             if w is not None:
                 negatives.append((0, make_window(ex, qids, ctx, w[0], w[1], None, split,
                                                  "unanswerable")))
@@ -459,14 +472,13 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False) -> 
             continue
         if index is not None:
             negatives += hard_negatives(ex, qids, contexts, index, span, split, budget, rng,
-                                        skipped)
+                                        skipped, single)
         # Negative windows of the same article (another part of the paragraph or another
         # paragraph): what the engine's candidate windows look like when they miss the answer.
         others = [c for c in by_article[ex.article] if c != ex.context]
         use_other = bool(others) and rng.random() < 0.5
         nctx = contexts[rng.choice(others)] if use_other else ctx
-        w = negative_window(nctx, None if use_other else span,
-                            rng.randint(min(MIN_PASSAGE, budget), budget), rng)
+        w = negative_window(nctx, None if use_other else span, draw(), rng, single=single)
         if w is None:
             continue
         win = make_window(ex, qids, nctx, w[0], w[1], None, split, "negative")
@@ -505,6 +517,7 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False) -> 
         "val_rule": f"crc32(article key) % {VAL_MOD} == 0 -> validation",
         "max_len": MAX_LEN,
         "hard_negatives": hard,
+        "sentences": single,
         "positive_share": share,
     }
     (out / "windows.summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -1199,6 +1212,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="also train on this title fold of ViNewsQA dev (report only the other)")
     p.add_argument("--hard-negatives", action="store_true",
                    help="add windows around the best-matching sentences without the answer")
+    p.add_argument("--sentences", action="store_true",
+                   help="windows of the answer's sentence (a negative's one sentence), as the engine "
+                        "reads; a quarter with one neighbour")
     p = sub.add_parser("train", help="train: train --out /work/reader-run --epochs 6 [--resume]")
     p.add_argument("--out", required=True)
     p.add_argument("--epochs", type=int, default=6)
@@ -1253,7 +1269,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     if args.cmd == "prepare":
-        prepare(Path(args.out), args.vinewsqa_fold, args.hard_negatives)
+        prepare(Path(args.out), args.vinewsqa_fold, args.hard_negatives, args.sentences)
         return
     commands = {"train": train, "export": export, "pack": pack, "shard": shard, "soup": soup,
                 "unshard": unshard, "evaluate": evaluate}

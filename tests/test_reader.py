@@ -214,3 +214,30 @@ def test_a_read_span_is_not_grown_into_the_rules_clause(question: str, sentence:
     at = partners.index("224")
     a, b = _expanded(parse_question("Việt Nam có quan hệ thương mại với bao nhiêu đối tác?"), s, at, at + 3)
     assert partners[a:b].startswith("224 thị trường")
+
+
+def test_sentence_windows_hold_one_sentence_or_one_neighbour_more() -> None:
+    """``prepare --sentences`` cuts the windows the engine reads (``qa.answer`` reads sentences one
+    by one): the answer's sentence, in a quarter of the windows with one neighbour, never more;
+    the default windows still grow to their budget."""
+    import random
+
+    train = _train_module()
+    text = ("Sáng 14/7, Bộ Y tế họp bàn về dịch bệnh. Có 224 thị trường nhập hàng của Việt Nam. "
+            "Kim ngạch đạt 22,3 tỷ USD. Hội nghị kéo dài hai ngày. Các tỉnh báo cáo kết quả.")
+    ctx = train.Context.build(text)
+    assert len(ctx.sents) == 5
+    at = text.index("224")
+    span = ctx.token_span(at, at + 3)
+    sizes = set()
+    for seed in range(40):
+        t0, t1 = train.positive_window(ctx, span, 150, random.Random(seed), single=True)
+        sents = [i for i, (a, b) in enumerate(ctx.sents) if a >= t0 and b <= t1]
+        assert 1 in sents and len(sents) <= 2
+        sizes.add(len(sents))
+        n0, n1 = train.negative_window(ctx, span, 150, random.Random(seed), single=True)
+        assert n1 <= span[0] or n0 > span[1]
+        assert len([i for i, (a, b) in enumerate(ctx.sents) if a >= n0 and b <= n1]) <= 2
+    assert sizes == {1, 2}
+    t0, t1 = train.positive_window(ctx, span, 150, random.Random(0))
+    assert (t0, t1) == (0, len(ctx.ids))  # grown to every sentence that fits
