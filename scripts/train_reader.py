@@ -20,6 +20,7 @@ Examples:
 
     .venv/bin/python scripts/train_reader.py prepare --out /work/reader-run
     .venv/bin/python scripts/train_reader.py prepare --out /work/reader-run3 --vinewsqa-fold A --hard-negatives
+    .venv/bin/python scripts/train_reader.py prepare --out /work/reader-run5 --vinewsqa-fold A --hard-negatives --sentences
     setsid nohup nice -n 10 .venv/bin/python scripts/train_reader.py train --out /work/reader-run \\
         --epochs 6 > /work/reader-run/train.log 2>&1 &
     .venv/bin/python scripts/train_reader.py train --out /work/reader-run --resume
