@@ -302,6 +302,12 @@ def grow(ctx: Context, s0: int, s1: int, budget: int, rng: random.Random,
             return s0, s1
 
 
+def passage_budget(budget: int, rng: random.Random, single: bool) -> int:
+    """Tokens a window's passage may take: all ``budget`` for sentence windows (a sentence is never
+    cut to fit a drawn size), else a size drawn from [MIN_PASSAGE, budget] (windows of varied length)."""
+    return budget if single else rng.randint(min(MIN_PASSAGE, budget), budget)
+
+
 def positive_window(ctx: Context, span: tuple[int, int], budget: int, rng: random.Random,
                     single: bool = False) -> tuple[int, int] | None:
     """Token range [t0, t1) holding the answer tokens, whole sentences where they fit."""
@@ -377,7 +383,9 @@ class SentenceIndex:
     def ranked(self, question: str, limit: int = 50) -> list[tuple[str, int, str]]:
         """(context text, sentence index, article) of the best-matching sentences, best first."""
         score: dict[int, float] = {}
-        for w in syllables(question):
+        # In sorted order: a set's order follows the process's string hashing, and with it the
+        # float sums and the order of ties (run 3's and run 5's windows differ run to run).
+        for w in sorted(syllables(question)):
             for sid in self.posting.get(w, ()):
                 score[sid] = score.get(sid, 0.0) + self.idf[w]
         best = sorted(score, key=lambda sid: -score[sid])[:limit]  # Counter.most_common's order: stable
@@ -400,8 +408,7 @@ def hard_negatives(ex: Example, qids: list[int], contexts: dict[str, Context],
         order = [i for t, i in hits if t == text]
         nctx = contexts[text]
         w = negative_window(nctx, span if text == ex.context else None,
-                            budget if single else rng.randint(min(MIN_PASSAGE, budget), budget), rng,
-                            order=order, single=single)
+                            passage_budget(budget, rng, single), rng, order=order, single=single)
         if w is None:
             continue
         win = make_window(ex, qids, nctx, w[0], w[1], None, split, kind)
@@ -449,7 +456,6 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False,
         unmarked = rng.random() < UNMARKED_SHARE
         qids = question_ids(strip_diacritics(ex.question) if unmarked else ex.question)
         budget = MAX_LEN - len(qids) - SPECIALS
-        draw = (lambda: budget) if single else (lambda: rng.randint(min(MIN_PASSAGE, budget), budget))  # noqa: B023
         ctx = contexts[ex.context]
         if not ctx.ids:
             skipped[f"{ex.source}: empty context"] += 1
@@ -459,13 +465,13 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False,
             skipped[f"{ex.source}: answer outside tokens"] += 1
             continue
         if span is not None:
-            w = positive_window(ctx, span, draw(), rng, single)
+            w = positive_window(ctx, span, passage_budget(budget, rng, single), rng, single)
             if w is None:
                 skipped[f"{ex.source}: answer longer than a window"] += 1
                 continue
             positives.append(make_window(ex, qids, ctx, w[0], w[1], span, split, "pos"))
         else:
-            w = negative_window(ctx, None, draw(), rng, single=single)
+            w = negative_window(ctx, None, passage_budget(budget, rng, single), rng, single=single)
             if w is not None:
                 negatives.append((0, make_window(ex, qids, ctx, w[0], w[1], None, split,
                                                  "unanswerable")))
@@ -479,7 +485,8 @@ def prepare(out: Path, vinewsqa_fold: str | None = None, hard: bool = False,
         others = [c for c in by_article[ex.article] if c != ex.context]
         use_other = bool(others) and rng.random() < 0.5
         nctx = contexts[rng.choice(others)] if use_other else ctx
-        w = negative_window(nctx, None if use_other else span, draw(), rng, single=single)
+        w = negative_window(nctx, None if use_other else span, passage_budget(budget, rng, single), rng,
+                            single=single)
         if w is None:
             continue
         win = make_window(ex, qids, nctx, w[0], w[1], None, split, "negative")

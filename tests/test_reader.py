@@ -241,3 +241,31 @@ def test_sentence_windows_hold_one_sentence_or_one_neighbour_more() -> None:
     assert sizes == {1, 2}
     t0, t1 = train.positive_window(ctx, span, 150, random.Random(0))
     assert (t0, t1) == (0, len(ctx.ids))  # grown to every sentence that fits
+
+
+def test_hard_negatives_do_not_follow_string_hashing() -> None:
+    """``prepare --hard-negatives`` ranked sentences by summing idf over a set of syllables, in the
+    set's order: another process (another string hash seed) could order ties differently and cut
+    other windows. The ranking is now the same under any ``PYTHONHASHSEED``."""
+    import os
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_reader.py"
+    code = f"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("tr", {str(script)!r})
+tr = importlib.util.module_from_spec(spec); sys.modules["tr"] = tr; spec.loader.exec_module(tr)
+texts = ["Trời mưa. Mua vàng. Xăng dầu. Điện lực. Huế đẹp.", "Ông đến Huế. Bà mua xăng. Anh bán điện."]
+texts += [" ".join(f"Đoạn {{k}} câu {{i}} bàn chuyện khác." for i in range(20)) for k in range(4)]  # rare words stay rare
+ctx = {{t: tr.Context.build(t) for t in texts}}
+index = tr.SentenceIndex(ctx, {{t: str(i) for i, t in enumerate(texts)}})
+print(json.dumps(index.ranked("mưa vàng xăng điện Huế?")))  # ties: one word a sentence
+"""
+    runs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        runs.append(done.stdout)
+    assert runs[0] == runs[1] == runs[2] and runs[0].count("[") > 3
