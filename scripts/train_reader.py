@@ -810,8 +810,9 @@ def train(args: argparse.Namespace) -> None:
     if device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # fp32 weights, TF32 matmuls: an H100 runs
         torch.backends.cudnn.allow_tf32 = True        # this small model far under a second a step
-    base = Base(Path(args.pack) if args.pack else None)
-    data = Path(args.pack) if args.pack else out  # where the windows and their summary are
+    packed = Path(args.pack) if args.pack else None
+    base = Base(packed)
+    data = packed or out  # where the windows and their summary are
     windows = load_windows(data)
     tr = [w for w in windows if w["split"] == "train"]
     val = [w for w in windows if w["split"] == "val"]
@@ -1095,10 +1096,11 @@ def soup(args: argparse.Namespace) -> None:
 
     states = [torch.load(c, weights_only=False, map_location="cpu") for c in args.ckpts]
     weights = {k: sum(st["model"][k].float() for st in states) / len(states) for k in states[0]["model"]}
-    base = Base(Path(args.pack) if args.pack else None)
+    packed = Path(args.pack) if args.pack else None
+    base = Base(packed)
     model = build_model(base).to(args.device)
     model.load_state_dict(weights)
-    source = Path(args.pack) if args.pack else Path(args.ckpts[0]).parent
+    source = packed or Path(args.ckpts[0]).parent
     val = [w for w in load_windows(source) if w["split"] == "val"]
     metrics = validate(model, WordTable(base, args.device), val, base.pad, args.device)
     plan = {"soup": [str(c) for c in args.ckpts]}

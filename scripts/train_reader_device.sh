@@ -28,6 +28,12 @@ export PYTHONPATH=src PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 best=""
 best_f1=-1
+consider() {  # $1: a folder holding best.pt, $2: what it is; kept as $best when it validates best so far
+  local f1
+  f1=$("$PYTHON" -c "import torch; print(torch.load('$1/best.pt', weights_only=False, map_location='cpu')['metrics']['f1'])")
+  echo "$2: validation F1 $f1"
+  if python3 -c "import sys; sys.exit(0 if $f1 > $best_f1 else 1)"; then best=$1; best_f1=$f1; fi
+}
 k=0
 for c in $CONFIGS; do
   IFS=: read -r lr epochs seed <<< "$c"
@@ -36,9 +42,7 @@ for c in $CONFIGS; do
   if "$PYTHON" scripts/train_reader.py train --pack "$PACK" --out "$run" --device "$DEVICE" --threads 4 \
       --batch "$BATCH" --lr "$lr" --epochs "$epochs" --seed "$seed" --val-limit 0 --log-every 100 \
       --save-minutes 1000 > "$run.log" 2>&1; then
-    f1=$("$PYTHON" -c "import torch; print(torch.load('$run/best.pt', weights_only=False, map_location='cpu')['metrics']['f1'])")
-    echo "config $c: validation F1 $f1 in $(( $(date +%s) - start )) s"
-    if python3 -c "import sys; sys.exit(0 if $f1 > $best_f1 else 1)"; then best=$run; best_f1=$f1; fi
+    consider "$run" "config $c ($(( $(date +%s) - start )) s)"
   else
     echo "config $c failed:"; tail -5 "$run.log"
   fi
@@ -53,9 +57,7 @@ if [ "$(echo "$done_runs" | wc -w)" -ge 2 ]; then
   # shellcheck disable=SC2086
   "$PYTHON" scripts/train_reader.py soup --ckpts $done_runs --out /tmp/reader-gpu-soup/best.pt \
     --pack "$PACK" --device "$DEVICE" | tee "$OUT/soup.log"
-  f1=$("$PYTHON" -c "import torch; print(torch.load('/tmp/reader-gpu-soup/best.pt', weights_only=False, map_location='cpu')['metrics']['f1'])")
-  echo "soup of $(echo "$done_runs" | wc -w) runs: validation F1 $f1"
-  if python3 -c "import sys; sys.exit(0 if $f1 > $best_f1 else 1)"; then best=/tmp/reader-gpu-soup; best_f1=$f1; fi
+  consider /tmp/reader-gpu-soup "soup of $(echo "$done_runs" | wc -w) runs"
 fi
 echo "best: $best (validation F1 $best_f1)"
 "$PYTHON" scripts/train_reader.py shard --ckpt "$best/best.pt" --to "$OUT"
