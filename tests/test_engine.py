@@ -189,6 +189,25 @@ def test_every_item_of_a_listed_answer_is_kept(seeded: Settings) -> None:
     assert ans is not None and "2006" in ans and "2017" in ans
 
 
+@pytest.mark.parametrize("typed", ["Viet Nam da dang cai APEC vao nhung nam nao?",
+                                   "viet nam da dang cai apec vao nhung nam nao"])
+def test_a_question_typed_without_diacritics_is_answered_as_if_marked(seeded: Settings, typed: str) -> None:
+    """Unmarked, the question was answered by the rules ("2017"): its kind was unknown and the
+    reader was not asked. Its marks now come from the sentences found (``text.remark``)."""
+    with Engine(settings=_trained(seeded)) as eng:
+        ans = eng.ask(typed)
+        marked = eng.ask("Việt Nam đã đăng cai APEC vào những năm nào?")
+    assert ans.question == typed  # the question is reported as typed
+    assert ans.answer == marked.answer and ans.answer is not None and "2006" in ans.answer
+
+
+def test_an_unmarked_which_title_question_gets_the_person(seeded: Settings) -> None:
+    """"Pho Vien truong ... nao" unmarked was a clause question answered "VKSND tối cao"."""
+    with Engine(settings=_trained(seeded)) as eng:
+        ans = eng.ask("Tai diem cau Dang bo VKSND toi cao, Pho Vien truong Thuong truc nao du hoi nghi?").answer
+    assert ans is not None and "Nguyễn Huy Tiến" in ans
+
+
 def test_a_resolution_number_is_kept_whole(seeded: Settings) -> None:
     """The rules answered "NQ/TW" for the Politburo resolution."""
     with Engine(settings=_trained(seeded)) as eng:

@@ -357,7 +357,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             settings = settings.with_(reader=args.reader)
         reports = compare(Path(args.file), settings, args.retriever,
                           index_dir=Path(args.index) if args.index else None, limit=args.limit, progress=tick,
-                          fold=args.fold)
+                          fold=args.fold, unmarked=args.unmarked)
     if args.json:
         for report in reports:
             _print_json(asdict(report))
@@ -510,7 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingest every context as a document, ask every question of the whole collection, "
                     "print EM, F1, evidence@1/@5, abstention accuracy and seconds.",
         epilog="Examples:\n  hoidap eval squad ../shared/eval/vinewsqa_dev.json --json\n"
-               "  hoidap eval squad ../shared/eval/vinewsqa_dev.json --retriever bm25 dense hybrid --index eval-idx",
+               "  hoidap eval squad ../shared/eval/vinewsqa_dev.json --retriever bm25 dense hybrid --index eval-idx\n"
+               "  hoidap eval squad ../shared/eval/viquad1_dev.json --fold B --unmarked",
         formatter_class=fmt,
     )
     sp.add_argument("file")
@@ -527,6 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--fold", choices=["A", "B"],
                     help="only this fold's questions (articles split by crc32 of the title); the fold the "
                          "shipped reader was trained on is always left out")
+    sp.add_argument("--unmarked", action="store_true",
+                    help="ask every question with its diacritics stripped (typed without a Vietnamese keyboard)")
     sp.set_defaults(func=cmd_eval)
     return p
 

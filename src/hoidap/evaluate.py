@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from hoidap.ingest.prepare import prepare
 from hoidap.models import RawDocument
 from hoidap.settings import Settings
+from hoidap.text.normalize import strip_diacritics
 
 if TYPE_CHECKING:
     from hoidap.engine import Engine
@@ -112,20 +113,24 @@ def load_squad(path: Path) -> tuple[list[RawDocument], list[dict]]:
 
 
 def squad(path: Path, settings: Settings | None = None, limit: int | None = None,
-          progress: Callable[[int, int], None] | None = None, fold: str | None = None) -> SquadReport:
+          progress: Callable[[int, int], None] | None = None, fold: str | None = None,
+          unmarked: bool = False) -> SquadReport:
     """Score ``path`` (SQuAD v1.1/v2.0 JSON) in the open-collection setting."""
     base = settings or Settings()
-    return compare(path, base, (base.retriever,), limit=limit, progress=progress, fold=fold)[0]
+    return compare(path, base, (base.retriever,), limit=limit, progress=progress, fold=fold,
+                   unmarked=unmarked)[0]
 
 
 def compare(path: Path, settings: Settings, retrievers: Sequence[str], index_dir: Path | None = None,
             limit: int | None = None, progress: Callable[[int, int], None] | None = None,
-            fold: str | None = None) -> list[SquadReport]:
+            fold: str | None = None, unmarked: bool = False) -> list[SquadReport]:
     """Score ``path`` once per retriever, on one index (built in ``index_dir``, or a temporary one).
 
     An existing ``index_dir`` is reused: documents already in it are skipped and
     sentence vectors already computed are kept, so a dense run is paid once. ``fold`` ("A"/"B")
     scores only that fold's questions; the fold the shipped reader trained on is never scored.
+    ``unmarked``: every question is asked with its diacritics stripped, as typed without a
+    Vietnamese keyboard (the documents keep theirs).
     """
     from hoidap.engine import (
         Engine,  # local: evaluate is imported by the CLI before any index exists
@@ -138,6 +143,8 @@ def compare(path: Path, settings: Settings, retrievers: Sequence[str], index_dir
     questions = kept
     if limit:
         questions = questions[:limit]
+    if unmarked:
+        questions = [{**q, "question": strip_diacritics(q["question"])} for q in questions]
     gold_doc = {}
     for d in docs:
         try:

@@ -91,7 +91,7 @@ class Settings:
     # Citations shown per answer (near-duplicates of a cited sentence are
     # added as extra sources of the same citation group).
     max_citations: int = 5
-    # An answer by the rules (``reader="rules"``, or a question typed without marks) whose
+    # An answer by the rules (``reader="rules"``, or an unmarked question nothing gave marks) whose
     # sentence states less of the question than this (support:
     # IDF-weighted share of its terms and term pairs, scaled by the extraction
     # score, rank.confidence) is None: the collection does not talk about it.
@@ -126,6 +126,14 @@ class Settings:
     # default of a process asking alone, 2 takes 26-28 / 48-51 ms and 3 35 / 65 ms). A server saturated by questions may prefer 1
     # (`hoidap serve --read-sentences 1`: about twice the throughput of 3).
     read_sentences: int = 2
+    # A question typed without diacritics is given the marks its syllables take in the
+    # sentences retrieval found (``hoidap.text.remark``) before it is ranked and read, so it is
+    # answered as if typed with them (the trained reader reads marked questions best). False:
+    # it is answered unmarked by the rules (``qa.answer.READS_UNMARKED``). Designed on the seeds
+    # (a question set written by a helper) and ViNewsQA / ViQuAD fold A; asked unmarked on fold B
+    # (``hoidap eval squad --unmarked``), EM / F1 ViNewsQA 0.194 / 0.432 -> 0.382 / 0.549,
+    # ViQuAD 1.0 0.192 / 0.379 -> 0.347 / 0.471 (marked: 0.420 / 0.599, 0.372 / 0.516).
+    remark_questions: bool = True
     # ONNX Runtime threads of the trained reader in this process. A process asking one
     # question at a time (the CLI, a library caller) has the cores to itself: one batched
     # read on 2 threads. The server's reader processes (one per core) read with 1 each.
