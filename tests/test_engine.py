@@ -197,7 +197,9 @@ def test_a_question_typed_without_diacritics_is_answered_as_if_marked(seeded: Se
     with Engine(settings=_trained(seeded)) as eng:
         ans = eng.ask(typed)
         marked = eng.ask("Việt Nam đã đăng cai APEC vào những năm nào?")
-    assert ans.question == typed  # the question is reported as typed
+    assert ans.question == typed  # the question is reported as typed, and as it was read
+    assert ans.understood is not None and "đăng cai" in ans.understood.lower() and "năm nào" in ans.understood
+    assert marked.understood is None
     assert ans.answer == marked.answer and ans.answer is not None and "2006" in ans.answer
 
 

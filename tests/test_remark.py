@@ -42,4 +42,5 @@ def test_a_question_with_any_marks_is_left_as_typed() -> None:
 
 def test_syllables_nowhere_found_stay_unmarked() -> None:
     assert remark("xyz abc", SENTENCES) == "xyz abc"
+    assert remark("Gia iPhone o Viet Nam?", SENTENCES) == "Gia iPhone ở Việt Nam?"
     assert remark("Viet Nam?", []) == "Viet Nam?"

@@ -180,6 +180,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _print_answer(ans: Answer) -> None:
     print(f"? {ans.question}")
+    if ans.understood:
+        print(f"  (hiểu là / read as: {ans.understood})")
     if ans.answer is None:
         print(f"→ không tìm thấy câu trả lời / not found  (confidence {ans.confidence:.2f})")
         if ans.citations:

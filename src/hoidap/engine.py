@@ -345,6 +345,7 @@ class Engine:
         doc_id = rank.choose_document(q, groups)
         sentences = self.store.sentences_of(doc_id) if doc_id else []
         choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
+        understood = None
         if not q.query.marked and self.settings.remark_questions:
             # Typed without diacritics: the marks its syllables take in the sentences found
             # (``text.remark``), then ranked and read as a marked question.
@@ -352,6 +353,7 @@ class Engine:
             restored = remark(q.text, found)
             if restored != q.text:
                 q = parse_question(restored)
+                understood = restored
                 choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
         # Questions typed without diacritics keep the rules unless the reader reads them well
         # (``answer.READS_UNMARKED``: asked without marks, the seeds' vaccine question got a clause
@@ -363,13 +365,13 @@ class Engine:
             conf = choice.confidence if choice else 0.0
             cited = (cite(by_document(groups), self.store, self.index, self.settings.max_citations, within)
                      if choice else ())
-            return Answer(typed, None, round(conf, 4), cited, q.kind)
+            return Answer(typed, None, round(conf, 4), cited, q.kind, understood)
         # The sentence the answer came from is cited first.
         chosen = next((g for g in groups if any(h.sentence_id == choice.hit.sentence_id for h in g)),
                       [choice.hit])
         ordered = by_document([chosen] + [g for g in groups if g is not chosen])
         cited = cite(ordered, self.store, self.index, self.settings.max_citations, within)
-        return Answer(typed, choice.text, round(choice.confidence, 4), cited, choice.kind)
+        return Answer(typed, choice.text, round(choice.confidence, 4), cited, choice.kind, understood)
 
     def _read(self, q: Question, choice: rank.Choice, hits: list[Hit], sentences: list[StoredSentence],
               doc_id: str, dfs: Mapping[tuple[str, str], int]) -> rank.Choice:

@@ -201,6 +201,9 @@ class Answer:
     confidence: float
     citations: tuple[Citation, ...] = ()
     kind: str = "clause"  # the question type that shaped the answer: number, date, person, ...
+    # The question as it was read when it was typed without diacritics and was given them
+    # (``text.remark``: "Viet Nam ... nam nao?" -> "Việt Nam ... năm nào?"), else None.
+    understood: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,10 @@ def _defaults() -> dict[str, str]:
     return out
 
 
+def _longest(runs: dict[Run, Run]) -> int:
+    return max((len(r) for r in runs), default=0)
+
+
 def _plain(word: str) -> str:
     return strip_diacritics(word).lower()
 
@@ -117,7 +121,7 @@ def remark(question: str, texts: Iterable[str]) -> str:
     i = 0
     while i < len(plain):
         step = 1
-        phrase = next((n for n in range(3, 0, -1) if tuple(plain[i:i + n]) in phrases), 0)
+        phrase = next((n for n in range(_longest(phrases), 0, -1) if tuple(plain[i:i + n]) in phrases), 0)
         if phrase:
             marked[i:i + phrase] = phrases[tuple(plain[i:i + phrase])]
             step = phrase
@@ -130,9 +134,9 @@ def remark(question: str, texts: Iterable[str]) -> str:
                 marked[i] = defaults.get(plain[i], plain[i])
         i += step
     out, last = [], 0
-    for (start, end, as_typed), word in zip(spans, marked, strict=True):
+    for (start, end, as_typed), word, bare in zip(spans, marked, plain, strict=True):
         out.append(question[last:start])
-        out.append(_cased(word, as_typed))
+        out.append(as_typed if word == bare else _cased(word, as_typed))  # "iPhone" stays as typed
         last = end
     out.append(question[last:])
     return "".join(out)

@@ -191,6 +191,9 @@ async function ask(question) {
       ? el("p", { class: "confidence", text: `Độ tin cậy: ${numberFmt.format(a.confidence)}` })
       : el("p", { class: "hint", text: "Các bài đã nạp không nói rõ điều này." }));
   const parts = [card];
+  if (a.understood) {  // typed without diacritics: the question as it was read
+    card.insertBefore(el("p", { class: "hint", text: `Hiểu câu hỏi là: “${a.understood}”` }), card.firstChild);
+  }
   if (a.citations.length) {
     parts.push(el("h2", { text: found ? "Trích dẫn" : "Các câu gần nhất (chưa đủ để trả lời)" }));
     parts.push(el("ol", { class: "citations" }, a.citations.map((c) => citationItem(c, a.answer))));
