@@ -960,3 +960,67 @@ def test_scraped_articles_keep_most_text() -> None:
                 total += len(text)
                 kept += sum(s.end - s.start for s in page.paragraphs)
     assert kept >= 0.95 * total
+
+
+# --- pages of outlets the rules were not written on (issue 22's "pages nobody has seen") ------
+
+_SLOGAN_PAGE = """VnExpress
+Báo tiếng Việt nhiều người xem nhất
+Thứ bảy, 9/7/2022
+
+Thời sự
+Dân sinh
+Thứ bảy, 9/7/2022, 15:20 (GMT+7)
+Uống rượu pha chuối hột, hai anh em ruột tử vong
+
+Ngày 9/7, cơ quan chức năng tỉnh Lâm Đồng cho biết hai anh em ruột tử vong sau khi uống rượu pha chuối hột.
+
+Các bệnh nhân nhập viện trong tình trạng hôn mê, được chẩn đoán ngộ độc rượu.
+
+Khánh Hương
+Ý kiến (2)
+Trần Hồng Nhung
+Thương hai anh em còn quá trẻ, mong gia đình sớm vượt qua nỗi đau này.
+Thích  Trả lời  12
+Nguyễn Quốc Bảo
+Rượu không rõ nguồn gốc bán tràn lan ở vùng quê, cơ quan chức năng cần kiểm tra gắt gao hơn.
+© 1997-2022. Toàn bộ bản quyền thuộc VnExpress
+"""
+
+
+def test_the_headline_is_the_line_the_body_restates_not_the_site_slogan() -> None:
+    """The first title-like line was taken: a site's slogan or a menu of unknown sections."""
+    page, _, _ = clean(_SLOGAN_PAGE)
+    assert page.title == "Uống rượu pha chuối hột, hai anh em ruột tử vong"
+
+
+def test_readers_comments_below_the_body_are_not_body() -> None:
+    """Readers' comments are full sentences on the topic: they read like the article."""
+    _, paras, body = clean(_SLOGAN_PAGE)
+    assert len(paras) == 2 and "Thương hai anh em" not in body and "gắt gao" not in body
+
+
+def test_a_comment_count_above_the_body_does_not_end_it() -> None:
+    text = ("Giá xăng giảm mạnh từ chiều nay\nBình luận (0)\n\n"
+            "Giá xăng RON 95 giảm hơn 3.000 đồng một lít từ 15h chiều nay theo điều hành của liên Bộ.\n\n"
+            "Đây là lần giảm thứ ba liên tiếp của giá xăng trong tháng này.\n")
+    _, paras, _ = clean(text)
+    assert len(paras) == 2
+
+
+def test_the_site_named_in_a_header_or_footer_is_the_outlet() -> None:
+    """No lead tag or closing credit named the outlet, so the page had none."""
+    page, _, _ = clean(_SLOGAN_PAGE)
+    assert page.outlet == "VnExpress"
+    caps = _SLOGAN_PAGE.replace("VnExpress\n", "NGƯỜI LAO ĐỘNG\n", 1).replace("thuộc VnExpress", "thuộc báo")
+    assert clean(caps)[0].outlet == "Người lao động"
+
+
+def test_a_caption_whose_credit_closes_with_a_full_stop_is_not_body() -> None:
+    text = ("Nữ diễn viên Shion Nakamaru qua đời ở tuổi 39\n\n"
+            "Ngày 15/7, NHK đưa tin nữ diễn viên Shion Nakamaru qua đời ở tuổi 39 sau thời gian dài điều trị bệnh.\n\n"
+            "Nữ diễn viên Shion Nakamaru (Ảnh: Nikkan Sports).\n\n"
+            "Tăng trưởng GDP quý II đạt 7,7%, cao nhất trong hơn một thập kỷ (nguồn: Tổng cục Thống kê).\n")
+    _, paras, body = clean(text)
+    assert "Nikkan" not in body
+    assert any("Tổng cục Thống kê" in p for p in paras)  # a sourced sentence stays

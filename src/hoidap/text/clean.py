@@ -31,6 +31,10 @@ _WORDS = data_json("clean_patterns.json")
 # Lines introducing a related-article / "more news" widget. What follows them is
 # a list of other articles' headlines and teasers until real body text resumes.
 RELATED_MARKERS: tuple[str, ...] = tuple(_WORDS["related_markers"])
+# Headings of a readers' comments section ("Bình luận (3)", "Ý kiến (5)", "Gửi bình luận"). Once
+# the body has begun, such a heading ends it: the comments below are readers' full sentences,
+# which read like body text. Above the body it is a share bar's count, and only furniture.
+COMMENT_MARKERS: tuple[str, ...] = tuple(_WORDS["comment_markers"])
 
 # Words that make up share bars, font widgets and navigation ("Cỡ chữ: Tương phản",
 # "Chia sẻ Facebook Zalo", "Back to E-magazine"). A short line made only of these is
@@ -75,6 +79,12 @@ OUTLET_ABBREVIATIONS: dict[str, str] = dict(_WORDS["outlet_abbreviations"])
 LEAD_OUTLET_NAMES: dict[str, str] = {
     k: v for k, v in _WORDS["lead_outlet_names"].items() if not k.startswith("_")
 }
+# The names and domains of Vietnamese news sites (data/page_patterns.json, casefolded), for a
+# page that names its own site only in a header or footer line ("VnExpress", "Báo điện tử Dân
+# trí", "© 1997-2022. Toàn bộ bản quyền thuộc VnExpress"): the outlet when nothing else names one.
+SITE_NAMES: frozenset[str] = frozenset(data_json("page_patterns.json")["title_outlets"])
+SITE_LINE_MAX_CHARS = 80  # a site's name line is short; a longer line mentioning it is text
+
 # Copyright and legal footer lines ("© Copyright 1997 VnExpress.net. All rights reserved.",
 # "Giấy phép số 298/GP-BTTTT"): dropped wherever they are. A footer is one line of a few parts;
 # a longer line that matches is body text about copyright, and kept.
@@ -94,6 +104,8 @@ ORG_HEADS: frozenset[str] = frozenset(_WORDS["org_heads"])
 
 CAPTION_TAIL_CHARS = 150  # a photo credit is short; only the end of a line can hold one
 TITLE_MIN_WORDS = 4  # shorter lines are section labels ("Tin tức", "Thế giới")
+# The body paragraphs a headline is compared with (``_choose_title``): a headline restates the lead.
+TITLE_BODY_PARAGRAPHS = 3
 TITLE_MAX_WORDS = 40
 DATE_LINE_MAX_WORDS = 4  # words besides the date on a metadata line ("Tin tức", "Thứ Ba")
 DATE_LINE_MAX_CHARS = 80
@@ -116,6 +128,9 @@ _PROSE_TAIL = frozenset(',"”')
 
 _MARKERS = "|".join(re.escape(m) for m in sorted(RELATED_MARKERS, key=len, reverse=True))
 _MARKER_LINE_RE = re.compile(rf"(?:{_MARKERS})\s*:?", re.IGNORECASE)
+_COMMENTS_RE = re.compile(
+    rf"(?:{'|'.join(re.escape(m) for m in sorted(COMMENT_MARKERS, key=len, reverse=True))})\s*(?:\(\d+\))?\s*:?",
+    re.IGNORECASE)
 _MARKER_INLINE_RE = re.compile(rf"(?:{_MARKERS})\s*(?::|>>|»|-|–|—)\s*\S", re.IGNORECASE)
 _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in FURNITURE_PATTERNS), re.IGNORECASE)
 _DROP_PUNCT = str.maketrans(dict.fromkeys(":|()[]•·,;.", " "))
@@ -128,12 +143,18 @@ _PAREN_CREDIT_RE = re.compile(
 _THEO_RE = re.compile(r"theo\s+(?!dõi\b)(\S.*?)\.?", re.IGNORECASE)
 # A caption ends with its photo credit: "... (Ảnh: qdnd.vn)", "(Ảnh minh họa)", "... - Ảnh: Q.L."
 _CAPTION_END_RE = re.compile(
-    r"(?:\(\s*(?:ảnh|nguồn|photo|video|clip|đồ\s*h[oọ]a)\b[^()]*\)"
+    # "(Ảnh: Nikkan Sports)." may close with a full stop; "(nguồn: ...)." closes a sourced sentence.
+    r"(?:\(\s*(?:ảnh|photo|video|clip|đồ\s*h[oọ]a)\b[^()]*\)\.?|\(\s*nguồn\b[^()]*\)"
     r"|[.\-–—|]\s*(?:ảnh|photo)(?:\s+minh\s+h[oọ]a)?(?:\s*:\s*[^:()]{1,60})?)\s*$",
     re.IGNORECASE,
 )
 _PORTAL_RE = re.compile(PORTAL_LABEL, re.IGNORECASE)
 _MENU_SEP_RE = re.compile(r"[|›»>/]|\s\s")
+_WORD_RE = re.compile(r"\w+")
+_SITE_LINE_RE = re.compile(
+    r"(?:©\s*)?(?:copyright\s*)?(?:\d{4}\s*(?:-\s*\d{4})?\s*\.?\s*)?"
+    r"(?:(?:toàn bộ )?bản quyền thuộc (?:về )?)?(?:báo điện tử |báo |trang tin điện tử |tạp chí )?(.+?)[\s.]*",
+    re.IGNORECASE)
 _MENU_SPLIT_RE = re.compile(r"\s*[|›»>/]\s*|\s{2,}")
 _MENU_SYMBOL_RE = re.compile(r"[|›»>/]")
 _MENU_ITEM_END = frozenset(".!?…:;,")
@@ -334,6 +355,19 @@ def _choose_outlet(
     return candidates[0] if candidates else None
 
 
+def _site_name(units: list[_Unit]) -> str | None:
+    """The first header or footer line that is a known news site's name ("VnExpress", "Báo điện
+    tử Dân trí", "Toàn bộ bản quyền thuộc VnExpress"), as the page writes it."""
+    for u in units:
+        if len(u.text) > SITE_LINE_MAX_CHARS:
+            continue
+        m = _SITE_LINE_RE.fullmatch(u.text.strip())
+        name = m[1].strip() if m else ""
+        if name and " ".join(name.split()).casefold() in SITE_NAMES:
+            return _org_name(name) if _is_all_caps(name) else name
+    return None
+
+
 def _outlet_name(credit: str) -> str:
     """The outlet named by a source credit, without "tổng hợp" ("BTN tổng hợp" -> "BTN")."""
     return _OUTLET_SUFFIX_RE.sub("", credit).strip()
@@ -497,6 +531,26 @@ def _title_candidate(u: _Unit, counts: Counter[str], next_is_date: bool) -> bool
     return last not in "?!" or counts[u.key] > 1 or next_is_date
 
 
+def _syllables(text: str) -> set[str]:
+    return {w for w in _WORD_RE.findall(text.lower()) if not w.isdigit()}
+
+
+def _choose_title(candidates: list[_Unit], lead: list[str]) -> str | None:
+    """The headline among the lines above the body: the one whose syllables the first body
+    paragraphs hold most (a site's slogan, "Báo tiếng Việt nhiều người xem nhất", or a menu the
+    rules did not know shares little with the article); the first on a tie, or without a body."""
+    if not candidates:
+        return None
+    body = _syllables(" ".join(lead))
+
+    def share(u: _Unit) -> float:
+        own = _syllables(u.text)
+        return len(own & body) / len(own) if own else 0.0
+
+    best = max(candidates, key=lambda u: (share(u), -candidates.index(u))) if body else candidates[0]
+    return best.text
+
+
 def split_questions(line: str) -> tuple[str, ...]:
     """The questions of a ``[question] q1?,q2?`` line (commas inside a question stay)."""
     m = _QUESTION_RE.match(line.strip())
@@ -510,7 +564,8 @@ class _Page:
 
     date: str | None = None
     title: str | None = None
-    title_unit: _Unit | None = None
+    # Lines above the body that could be the headline; the one chosen shares most with the body.
+    title_candidates: list[_Unit] = field(default_factory=list)
     header_outlet: str | None = None
     caps_headers: list[str] = field(default_factory=list)  # all-caps lines above the title ("BÁO TIN NHANH")
     sources: list[tuple[int, str]] = field(default_factory=list)  # (offset, outlet) of "Nguồn: ..." / "Theo ..."
@@ -519,6 +574,7 @@ class _Page:
     # ("body" | "byline", unit) in page order; bylines are credits only after the last body.
     kept: list[tuple[str, _Unit]] = field(default_factory=list)
     in_related: bool = False
+    in_comments: bool = False  # below a comments heading that follows the body: nothing more is body
     prev_kind: str = ""  # inside a related block: "headline", "repeat" (second copy) or "teaser"
     seen_body: bool = False
     in_list: bool = False  # after a body line ending in ":", unpunctuated lines are its items
@@ -537,11 +593,12 @@ def clean_text(text: str) -> CleanedPage:
     for i, u in enumerate(units):
         _read_unit(text, units, i, u, counts, page)
     paragraphs, lead_outlet = _paragraphs(text, page)
+    page.title = _choose_title(page.title_candidates, [text[p.start : p.end] for p in paragraphs[:TITLE_BODY_PARAGRAPHS]])
     page.credits.sort()
     # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
     body_end = paragraphs[-1].end if paragraphs else -1
     closing = [name for pos, name in sorted(page.sources) if pos > body_end]
-    outlet = _choose_outlet(lead_outlet, closing, page.header_outlet, page.caps_headers)
+    outlet = _choose_outlet(lead_outlet, closing, page.header_outlet, page.caps_headers) or _site_name(units)
     logger.debug("clean_text: %d of %d blocks kept as body", len(paragraphs), len(units))
     return CleanedPage(
         paragraphs=tuple(paragraphs),
@@ -558,6 +615,11 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
     s = u.text
     if s[0] == "[" and _QUESTION_RE.match(s):
         page.questions = split_questions(s)
+        return
+    if page.in_comments:
+        return
+    if len(s) <= MARKER_MAX_CHARS and _COMMENTS_RE.fullmatch(s):
+        page.in_comments = page.seen_body
         return
     short = _nwords(s) <= RELATED_HEADLINE_MAX_WORDS
     if len(s) <= MARKER_MAX_CHARS and _MARKER_LINE_RE.fullmatch(s):
@@ -583,12 +645,12 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
         return
     if _CAPTION_END_RE.search(s, max(0, len(s) - CAPTION_TAIL_CHARS)):
         return
-    if page.title is None and not page.seen_body:
+    if not page.seen_body:
         next_is_date = i + 1 < len(units) and units[i + 1].date is not None
         if _title_candidate(u, counts, next_is_date):
-            page.title, page.title_unit = s, u
+            page.title_candidates.append(u)
             return
-    if _similar(page.title_unit, u):
+    if any(_similar(c, u) for c in page.title_candidates):
         return
     if page.in_list and not u.body and short:
         page.kept.append(("body", u))  # an item of a list that a body line ending in ":" opened
@@ -602,7 +664,7 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
 
 def _read_header(text: str, u: _Unit, page: _Page) -> None:
     """Furniture above the title may name the site ("BÁO TIN NHANH", a portal's name)."""
-    if page.seen_body or page.title is not None:
+    if page.seen_body or page.title_candidates:
         return
     s = u.text
     label = _PORTAL_RE.match(s)
