@@ -962,7 +962,7 @@ def test_scraped_articles_keep_most_text() -> None:
     assert kept >= 0.95 * total
 
 
-# --- pages of outlets the rules were not written on (issue 22's "pages nobody has seen") ------
+# --- pages of outlets the rules were not written on (the mission's "pages nobody has seen") ---
 
 _SLOGAN_PAGE = """VnExpress
 Báo tiếng Việt nhiều người xem nhất
