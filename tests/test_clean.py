@@ -1024,3 +1024,33 @@ def test_a_caption_whose_credit_closes_with_a_full_stop_is_not_body() -> None:
     _, paras, body = clean(text)
     assert "Nikkan" not in body
     assert any("Tổng cục Thống kê" in p for p in paras)  # a sourced sentence stays
+
+
+_SITE_HEADER_PAGE = """CAND.COM.VN
+Báo Công an Nhân dân điện tử
+Thứ Hai, 23/05/2016 | Hà Nội 31°C
+Trang chủ » Pháp luật » Điều tra
+Chạy xe ép nạn nhân ngã rồi dùng roi điện cướp giật tài sản - Báo Thế giới và Việt Nam
+Chủ Nhật, 22/05/2016 10:32
+Công an huyện Phú Giáo bắt giữ đôi nam nữ dùng roi điện cướp giật tài sản của người đi đường.
+Hai đối tượng khai đã thực hiện 5 vụ cướp giật trên địa bàn tỉnh Bình Dương trong tháng 5.
+Bạn nghĩ gì về vấn đề này?
+Xử lý thật nghiêm những đối tượng manh động như vậy để người dân yên tâm đi lại.
+Không được sao chép và sử dụng lại nội dung khi chưa có sự đồng ý của Báo Công an Nhân dân.
+"""
+
+
+def test_a_site_name_line_is_not_the_headline_and_an_appended_site_name_is_dropped() -> None:
+    page, _, _ = clean(_SITE_HEADER_PAGE)
+    assert page.title == "Chạy xe ép nạn nhân ngã rồi dùng roi điện cướp giật tài sản"
+    assert page.outlet == "Công an Nhân dân"
+
+
+def test_the_date_under_the_headline_wins_over_the_site_headers_today() -> None:
+    page, _, _ = clean(_SITE_HEADER_PAGE)
+    assert page.date is not None and page.date.startswith("2016-05-22")
+
+
+def test_a_comments_heading_that_asks_the_reader_ends_the_body() -> None:
+    _, paras, body = clean(_SITE_HEADER_PAGE)
+    assert len(paras) == 2 and "thật nghiêm" not in body and "sao chép" not in body

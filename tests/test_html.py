@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from hoidap.errors import BadInputError
-from hoidap.ingest.html import page_shape, strip_title_suffix
+from hoidap.ingest.html import page_shape
 from hoidap.ingest.prepare import prepare
 from hoidap.ingest.read import read_all, read_file
 from hoidap.models import Article, FileFailure, RawDocument
+from hoidap.text.clean import strip_site_suffix
 
 PAGES = Path(__file__).parent / "data" / "pages"
 LIMIT = 16 * 1024 * 1024
@@ -119,7 +120,7 @@ def test_mojibake_page_repaired_pattern() -> None:
     ],
 )
 def test_outlet_suffix_stripped_from_title(title: str, clean: str) -> None:
-    assert strip_title_suffix(title) == clean
+    assert strip_site_suffix(title) == clean
 
 
 def test_lead_fact_is_answered_and_cited(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@
   trafilatura drops it on most Vietnamese outlets' markup (checked on tests/data/pages/: kept on
   Dân trí, dropped on VnExpress, Tuổi Trẻ, Thanh Niên and VOV). It is recovered by the outlets'
   own class names (data: ``lead_selectors``).
-* ``strip_title_suffix``: "... - VnExpress", "... | Báo Dân trí" lose the outlet's name.
+* A ``<title>``'s site name ("... - VnExpress", "... | Báo Dân trí") is dropped by
+  ``text.clean.strip_site_suffix``, as a text page's headline is.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ logger = logging.getLogger(__name__)
 _PATTERNS = data_json("page_patterns.json")
 
 # fmt: off
-TITLE_SEPARATORS: tuple[str, ...] = tuple(_PATTERNS["title_separators"])
-TITLE_OUTLETS: frozenset[str] = frozenset(_PATTERNS["title_outlets"])  # casefolded
 LEAD_SELECTORS: tuple[str, ...] = tuple(_PATTERNS["lead_selectors"])
 
 # A teaser headline: a link of at least this many words that is (nearly) all of its block's text
@@ -143,13 +142,3 @@ def _longest_body_run(body: set[lxml.html.HtmlElement], teasers: set[lxml.html.H
     return best
 
 
-def strip_title_suffix(title: str) -> str:
-    """The title without a trailing (or leading) outlet name: "X - VnExpress" -> "X"."""
-    for sep in TITLE_SEPARATORS:
-        head, found, tail = title.rpartition(sep)
-        if found and head.strip() and tail.strip().casefold() in TITLE_OUTLETS:
-            return strip_title_suffix(head.strip())
-        head, found, tail = title.partition(sep)
-        if found and tail.strip() and head.strip().casefold() in TITLE_OUTLETS:
-            return strip_title_suffix(tail.strip())
-    return title

@@ -42,9 +42,10 @@ from typing import Any
 import trafilatura
 
 from hoidap.errors import BadInputError, EmptyDocumentError, EncodingError, FileTooLargeError
-from hoidap.ingest.html import page_shape, strip_title_suffix
+from hoidap.ingest.html import page_shape
 from hoidap.ingest.office import docx_text, pdf_text
 from hoidap.models import FileFailure, RawDocument
+from hoidap.text.clean import strip_site_suffix
 from hoidap.text.language import VIETNAMESE_LETTERS, language_note, repair_mojibake
 
 logger = logging.getLogger(__name__)
@@ -322,7 +323,7 @@ def _from_html(html: str, source: str, note: str | None, **meta: str | None) -> 
     return RawDocument(
         source=source,
         text=text,
-        title=strip_title_suffix(title) if title else None,
+        title=strip_site_suffix(title) if title else None,
         date=date,
         outlet=meta.get("outlet") or getattr(doc, "sitename", None) or None,
         url=meta.get("url") or getattr(doc, "url", None) or None,

@@ -84,6 +84,9 @@ LEAD_OUTLET_NAMES: dict[str, str] = {
 # trí", "© 1997-2022. Toàn bộ bản quyền thuộc VnExpress"): the outlet when nothing else names one.
 SITE_NAMES: frozenset[str] = frozenset(data_json("page_patterns.json")["title_outlets"])
 SITE_LINE_MAX_CHARS = 80  # a site's name line is short; a longer line mentioning it is text
+SITE_SUFFIX_MAX_WORDS = 8  # "Báo Thế giới và Việt Nam" after a headline's separator
+# How a page joins a headline and its site's name ("... - VnExpress", "... | Báo Dân trí").
+TITLE_SEPARATORS: tuple[str, ...] = tuple(data_json("page_patterns.json")["title_separators"])
 
 # Copyright and legal footer lines ("© Copyright 1997 VnExpress.net. All rights reserved.",
 # "Giấy phép số 298/GP-BTTTT"): dropped wherever they are. A footer is one line of a few parts;
@@ -119,6 +122,7 @@ JOIN_MIN_WORDS = 5  # a line continued on the next line is a cut sentence, not a
 SUFFIX_MAX_WORDS = 3  # a repeated headline may carry a category label ("... Tin tức")
 
 MARKER_MAX_CHARS = max(len(m) for m in RELATED_MARKERS) + 3  # room for " :"
+COMMENT_MARKER_MAX_CHARS = max(len(m) for m in COMMENT_MARKERS) + 8  # room for " (123):"
 _SENTENCE_END = frozenset(".!?…:;")
 _CLOSERS = "\"'”’»)]•■"  # closing quotes/brackets, and end-of-article marks
 _PROSE_TAIL = frozenset(',"”')
@@ -129,7 +133,7 @@ _PROSE_TAIL = frozenset(',"”')
 _MARKERS = "|".join(re.escape(m) for m in sorted(RELATED_MARKERS, key=len, reverse=True))
 _MARKER_LINE_RE = re.compile(rf"(?:{_MARKERS})\s*:?", re.IGNORECASE)
 _COMMENTS_RE = re.compile(
-    rf"(?:{'|'.join(re.escape(m) for m in sorted(COMMENT_MARKERS, key=len, reverse=True))})\s*(?:\(\d+\))?\s*:?",
+    rf"(?:{'|'.join(re.escape(m) for m in sorted(COMMENT_MARKERS, key=len, reverse=True))})\s*(?:\(\d+\))?\s*[:?]?",
     re.IGNORECASE)
 _MARKER_INLINE_RE = re.compile(rf"(?:{_MARKERS})\s*(?::|>>|»|-|–|—)\s*\S", re.IGNORECASE)
 _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in FURNITURE_PATTERNS), re.IGNORECASE)
@@ -153,8 +157,10 @@ _MENU_SEP_RE = re.compile(r"[|›»>/]|\s\s")
 _WORD_RE = re.compile(r"\w+")
 _SITE_LINE_RE = re.compile(
     r"(?:©\s*)?(?:copyright\s*)?(?:\d{4}\s*(?:-\s*\d{4})?\s*\.?\s*)?"
-    r"(?:(?:toàn bộ )?bản quyền thuộc (?:về )?)?(?:báo điện tử |báo |trang tin điện tử |tạp chí )?(.+?)[\s.]*",
+    r"(?:(?:toàn bộ )?bản quyền thuộc (?:về )?)?(?:báo điện tử |báo |trang tin điện tử |tạp chí )?(.+?)"
+    r"(?: điện tử)?[\s.]*",
     re.IGNORECASE)
+_SITE_LABEL_RE = re.compile(r"(?:báo|tạp chí)\s", re.IGNORECASE)
 _MENU_SPLIT_RE = re.compile(r"\s*[|›»>/]\s*|\s{2,}")
 _MENU_SYMBOL_RE = re.compile(r"[|›»>/]")
 _MENU_ITEM_END = frozenset(".!?…:;,")
@@ -355,17 +361,43 @@ def _choose_outlet(
     return candidates[0] if candidates else None
 
 
+def _site_line(line: str) -> str | None:
+    """The known news site a short line names ("VnExpress", "Báo điện tử Dân trí", "Báo Công an
+    Nhân dân điện tử", "Toàn bộ bản quyền thuộc VnExpress"), as the line writes it, else None."""
+    if len(line) > SITE_LINE_MAX_CHARS:
+        return None
+    m = _SITE_LINE_RE.fullmatch(line.strip())
+    name = m[1].strip() if m else ""
+    return name if name and " ".join(name.split()).casefold() in SITE_NAMES else None
+
+
 def _site_name(units: list[_Unit]) -> str | None:
-    """The first header or footer line that is a known news site's name ("VnExpress", "Báo điện
-    tử Dân trí", "Toàn bộ bản quyền thuộc VnExpress"), as the page writes it."""
+    """The first header or footer line that names a known news site."""
     for u in units:
-        if len(u.text) > SITE_LINE_MAX_CHARS:
-            continue
-        m = _SITE_LINE_RE.fullmatch(u.text.strip())
-        name = m[1].strip() if m else ""
-        if name and " ".join(name.split()).casefold() in SITE_NAMES:
+        name = _site_line(u.text)
+        if name:
             return _org_name(name) if _is_all_caps(name) else name
     return None
+
+
+def _names_a_site(tail: str) -> bool:
+    """Whether the part after a headline's separator is a site's name: a known one, or "Báo ..." /
+    "Tạp chí ..." of a few words ("Báo Thế giới và Việt Nam")."""
+    return _site_line(tail) is not None or (
+        bool(_SITE_LABEL_RE.match(tail)) and _nwords(tail) <= SITE_SUFFIX_MAX_WORDS)
+
+
+def strip_site_suffix(title: str) -> str:
+    """A headline without the site's name a page appends or prepends ("X - Báo Thanh Niên",
+    "X | Vietnamplus", "ZNEWS.VN - X")."""
+    for sep in TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head.strip() and _names_a_site(tail.strip()):
+            return strip_site_suffix(head.strip())
+        head, found, tail = title.partition(sep)
+        if found and tail.strip() and _names_a_site(head.strip()):
+            return strip_site_suffix(tail.strip())
+    return title
 
 
 def _outlet_name(credit: str) -> str:
@@ -535,7 +567,7 @@ def _syllables(text: str) -> set[str]:
     return {w for w in _WORD_RE.findall(text.lower()) if not w.isdigit()}
 
 
-def _choose_title(candidates: list[_Unit], lead: list[str]) -> str | None:
+def _choose_title(candidates: list[_Unit], lead: list[str]) -> _Unit | None:
     """The headline among the lines above the body: the one whose syllables the first body
     paragraphs hold most (a site's slogan, "Báo tiếng Việt nhiều người xem nhất", or a menu the
     rules did not know shares little with the article); the first on a tie, or without a body."""
@@ -547,8 +579,7 @@ def _choose_title(candidates: list[_Unit], lead: list[str]) -> str | None:
         own = _syllables(u.text)
         return len(own & body) / len(own) if own else 0.0
 
-    best = max(candidates, key=lambda u: (share(u), -candidates.index(u))) if body else candidates[0]
-    return best.text
+    return max(candidates, key=lambda u: (share(u), -candidates.index(u))) if body else candidates[0]
 
 
 def split_questions(line: str) -> tuple[str, ...]:
@@ -566,6 +597,8 @@ class _Page:
     title: str | None = None
     # Lines above the body that could be the headline; the one chosen shares most with the body.
     title_candidates: list[_Unit] = field(default_factory=list)
+    marked_date: bool = False  # the scraper's " date 2021-12" marker gave the date: it stands
+    dates: list[tuple[int, str]] = field(default_factory=list)  # (offset, ISO date) of date lines
     header_outlet: str | None = None
     caps_headers: list[str] = field(default_factory=list)  # all-caps lines above the title ("BÁO TIN NHANH")
     sources: list[tuple[int, str]] = field(default_factory=list)  # (offset, outlet) of "Nguồn: ..." / "Theo ..."
@@ -587,13 +620,18 @@ def clean_text(text: str) -> CleanedPage:
     first_start = 0
     m = _DATE_MARKER_RE.match(text)
     if m and 1 <= int(m[3]) <= 12:
-        page.date, first_start = m[1], m.end()
+        page.date, first_start, page.marked_date = m[1], m.end(), True
     units = _units(text, first_start)
     counts = Counter(u.key for u in units)
     for i, u in enumerate(units):
         _read_unit(text, units, i, u, counts, page)
     paragraphs, lead_outlet = _paragraphs(text, page)
-    page.title = _choose_title(page.title_candidates, [text[p.start : p.end] for p in paragraphs[:TITLE_BODY_PARAGRAPHS]])
+    title = _choose_title(page.title_candidates, [text[p.start : p.end] for p in paragraphs[:TITLE_BODY_PARAGRAPHS]])
+    if title is not None:
+        page.title = strip_site_suffix(title.text)
+        if not page.marked_date:
+            # The article's own date line follows its headline; one above it is the site's "today".
+            page.date = next((d for pos, d in page.dates if pos > title.start), page.date)
     page.credits.sort()
     # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
     body_end = paragraphs[-1].end if paragraphs else -1
@@ -618,7 +656,7 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
         return
     if page.in_comments:
         return
-    if len(s) <= MARKER_MAX_CHARS and _COMMENTS_RE.fullmatch(s):
+    if len(s) <= COMMENT_MARKER_MAX_CHARS and _COMMENTS_RE.fullmatch(s):
         page.in_comments = page.seen_body
         return
     short = _nwords(s) <= RELATED_HEADLINE_MAX_WORDS
@@ -629,6 +667,7 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
         return
     if u.date and not page.in_related:
         page.date = page.date or u.date
+        page.dates.append((u.start, u.date))
         return
     if u.furniture:
         _read_header(text, u, page)
@@ -647,7 +686,8 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
         return
     if not page.seen_body:
         next_is_date = i + 1 < len(units) and units[i + 1].date is not None
-        if _title_candidate(u, counts, next_is_date):
+        # A site's name ("Báo Công an Nhân dân điện tử") is no headline.
+        if _title_candidate(u, counts, next_is_date) and _site_line(s) is None:
             page.title_candidates.append(u)
             return
     if any(_similar(c, u) for c in page.title_candidates):
