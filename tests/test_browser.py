@@ -163,6 +163,19 @@ def test_ask_and_open_citation_highlights_the_cited_sentence(driver: Any, base: 
     assert wait_for(driver, "#answer-text").text == expected["answer"]
 
 
+def test_a_question_typed_without_diacritics_shows_how_it_was_read(driver: Any, base: str,
+                                                                    uploaded: list[Path]) -> None:
+    from selenium.webdriver.common.by import By
+
+    typed = "Viet Nam da dang cai APEC vao nhung nam nao?"
+    _, api = call(base, "POST", "/api/ask", {"questions": [typed]})
+    expected = api["answers"][0]
+    answer = ask(driver, typed)
+    assert expected["understood"] and answer.text == expected["answer"]
+    hint = driver.find_element(By.CSS_SELECTOR, ".answer-card .hint").text
+    assert hint.startswith("Hiểu câu hỏi là") and expected["understood"] in hint
+
+
 def test_question_without_answer_says_so(driver: Any, uploaded: list[Path]) -> None:
     answer = ask(driver, "Giá vàng SJC hôm nay bao nhiêu một lượng?")
     assert answer.text == "Không tìm thấy câu trả lời"
