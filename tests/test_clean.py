@@ -1054,3 +1054,13 @@ def test_the_date_under_the_headline_wins_over_the_site_headers_today() -> None:
 def test_a_comments_heading_that_asks_the_reader_ends_the_body() -> None:
     _, paras, body = clean(_SITE_HEADER_PAGE)
     assert len(paras) == 2 and "thật nghiêm" not in body and "sao chép" not in body
+
+
+def test_a_one_word_outlet_name_tags_the_lead_without_parentheses() -> None:
+    """"(Dân trí) - " was read, "Kinhtedothi - " was not: the page had no outlet."""
+    text = ("Bắt giữ 1,5 tấn lòng lợn đang phân hủy\n"
+            "Kinhtedothi - Sáng nay, Công an TP Hải Phòng cho biết đã bắt giữ 1,5 tấn lòng lợn đang phân hủy.\n"
+            "Lô hàng được vận chuyển từ Quảng Ninh về Hải Phòng để tiêu thụ tại các chợ đầu mối.\n")
+    page, paras, _ = clean(text)
+    assert page.outlet == "Kinh tế & Đô thị" and paras[0].startswith("Sáng nay")
+    assert clean("Tin tức - Sự kiện nổi bật trong tuần qua được tóm tắt dưới đây cho bạn đọc.\n")[0].outlet is None

@@ -501,7 +501,9 @@ def _lead_tag(text: str, pos: int) -> tuple[int, str] | None:
         return None
     abbr = m[2]
     if abbr in LEAD_OUTLET_NAMES:
-        return (m.end(), LEAD_OUTLET_NAMES[abbr]) if m[1] else None
+        # "(Dân trí) - ..." needs its parentheses ("Tin tức - ..." may open a sentence); a name
+        # of one word ("Kinhtedothi - ...", "VietNamNet - ...") is a tag without them.
+        return (m.end(), LEAD_OUTLET_NAMES[abbr]) if m[1] or " " not in abbr else None
     if abbr in OUTLET_ABBREVIATIONS:
         return m.end(), OUTLET_ABBREVIATIONS[abbr]
     if abbr in NOT_OUTLET_TAGS or not (m[1] or len(abbr) >= 3):
