@@ -581,7 +581,9 @@ def _choose_title(candidates: list[_Unit], lead: list[str]) -> _Unit | None:
         own = _syllables(u.text)
         return len(own & body) / len(own) if own else 0.0
 
-    return max(candidates, key=lambda u: (share(u), -candidates.index(u))) if body else candidates[0]
+    if not body:
+        return candidates[0]
+    return max(enumerate(candidates), key=lambda ku: (share(ku[1]), -ku[0]))[1]
 
 
 def split_questions(line: str) -> tuple[str, ...]:
