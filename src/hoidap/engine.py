@@ -355,9 +355,9 @@ class Engine:
                 q = parse_question(restored)
                 understood = restored
                 choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
-        # Questions typed without diacritics keep the rules unless the reader reads them well
-        # (``answer.READS_UNMARKED``: asked without marks, the seeds' vaccine question got a clause
-        # instead of "151 triệu liều" from a reader trained on marked questions only).
+        # A question still without marks (the sentences found gave it none) keeps the rules unless
+        # the reader reads such questions well (``answer.READS_UNMARKED``: asked without marks, the
+        # seeds' vaccine question got a clause instead of "151 triệu liều" from the reader).
         if choice is not None and doc_id and self.settings.reader == "trained" \
                 and (q.query.marked or READS_UNMARKED):
             choice = self._read(q, choice, hits, sentences, doc_id, p.sentence_dfs)
