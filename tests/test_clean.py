@@ -1064,3 +1064,18 @@ def test_a_one_word_outlet_name_tags_the_lead_without_parentheses() -> None:
     page, paras, _ = clean(text)
     assert page.outlet == "Kinh tế & Đô thị" and paras[0].startswith("Sáng nay")
     assert clean("Tin tức - Sự kiện nổi bật trong tuần qua được tóm tắt dưới đây cho bạn đọc.\n")[0].outlet is None
+
+
+def test_a_lead_whose_full_stop_the_scrape_cut_is_kept_but_a_long_menu_is_not() -> None:
+    """A lead longer than any headline but without its full stop was neither title nor body."""
+    lead = ("Liên quan đến những vụ cướp giật tài sản táo tợn gây hoang mang dư luận trên địa bàn huyện "
+            "Phú Giáo, tỉnh Bình Dương, sáng ngày 20/5, cơ quan cảnh sát điều tra công an huyện cho biết "
+            "đã bắt giữ hai đối tượng cùng tang vật là xe máy và roi điện")
+    menu = ("Chính trị  Thời sự  Kinh doanh  Dân tộc và Tôn giáo  Thể thao  Giáo dục  Thế giới  Đời sống  "
+            "Văn hóa - Giải trí  Sức khỏe  Thông tin và Truyền thông  Pháp luật  Xe  Bất động sản  Du lịch  "
+            "Bạn đọc  Tuần Việt Nam  Podcast  Tin tức  Kinh tế")
+    text = (f"{menu}\nChạy xe ép nạn nhân ngã rồi dùng roi điện cướp giật tài sản\n{lead}\n"
+            "Hai đối tượng khai đã thực hiện 5 vụ cướp giật trên địa bàn tỉnh Bình Dương trong tháng 5.\n")
+    page, paras, body = clean(text)
+    assert paras[0] == lead and "Thời sự" not in body
+    assert page.title == "Chạy xe ép nạn nhân ngã rồi dùng roi điện cướp giật tài sản"

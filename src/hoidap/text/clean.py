@@ -110,6 +110,11 @@ TITLE_MIN_WORDS = 4  # shorter lines are section labels ("Tin tức", "Thế gi�
 # The body paragraphs a headline is compared with (``_choose_title``): a headline restates the lead.
 TITLE_BODY_PARAGRAPHS = 3
 TITLE_MAX_WORDS = 40
+# Share of lower-case words from which a line above the body that is longer than any headline
+# is read as the lead (``_cut_lead``). On the design pages (sets X and Z) body lines of over 20
+# words are 83% lower case at the median; a flattened menu of two-word sections ("Thời sự Kinh
+# tế ...") is about half, so the bar stands well above it.
+CUT_LEAD_LOWER_SHARE = 0.7
 DATE_LINE_MAX_WORDS = 4  # words besides the date on a metadata line ("Tin tức", "Thứ Ba")
 DATE_LINE_MAX_CHARS = 80
 # "Tags:", "Mời độc giả xem thêm video:" may end like a sentence but are short.
@@ -251,6 +256,15 @@ def _is_body_text(s: str, ends: bool) -> bool:
         return False
     # A long line cut at a comma or closed by a quote is prose, never a headline.
     return s[-1] in _PROSE_TAIL or _has_internal_end(s)
+
+
+def _cut_lead(s: str) -> bool:
+    """A line above the body longer than any headline, in lower case as prose is: the lead, its
+    full stop cut by the scrape (a flattened menu or a run of headlines is mostly capitalised)."""
+    words = s.split()
+    if len(words) <= TITLE_MAX_WORDS:
+        return False
+    return sum(w[:1].islower() for w in words) >= CUT_LEAD_LOWER_SHARE * len(words)
 
 
 def _is_all_caps(s: str) -> bool:
@@ -700,7 +714,7 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
         page.kept.append(("body", u))  # an item of a list that a body line ending in ":" opened
     elif len(s) <= BYLINE_MAX_CHARS and _is_byline(s):
         page.kept.append(("byline", u))
-    elif u.body:
+    elif u.body or (not page.seen_body and _cut_lead(s)):
         page.kept.append(("body", u))
         page.seen_body = True
         page.in_list = s.endswith(":")
