@@ -1079,3 +1079,13 @@ def test_a_lead_whose_full_stop_the_scrape_cut_is_kept_but_a_long_menu_is_not() 
     page, paras, body = clean(text)
     assert paras[0] == lead and "Thời sự" not in body
     assert page.title == "Chạy xe ép nạn nhân ngã rồi dùng roi điện cướp giật tài sản"
+
+
+def test_a_writer_credited_by_theo_is_not_the_outlet_of_a_page_that_names_its_site() -> None:
+    """"Theo Thu Hà" and "Theo H.A" made a writer the outlet of CafeF's and 24h's pages."""
+    page = ("CafeF\nGiá vải thiều Việt Nam tại Australia lên tới 600.000 đồng một kg\n"
+            "Vải thiều Việt Nam đang được bán với giá khoảng 600.000 đồng/kg tại các siêu thị ở Australia.\n"
+            "Đây là mức giá cao nhất từ trước đến nay của vải thiều xuất khẩu sang thị trường này.\n{}\n")
+    assert clean(page.format("Theo Thu Hà"))[0].outlet == "CafeF"
+    assert clean(page.format("Theo H.A (Tổng hợp)"))[0].outlet == "CafeF"
+    assert clean(page.format("Theo TTXVN"))[0].outlet == "TTXVN"  # an agency it syndicates stays the source

@@ -166,6 +166,7 @@ _SITE_LINE_RE = re.compile(
     r"(?: điện tử)?[\s.]*",
     re.IGNORECASE)
 _SITE_LABEL_RE = re.compile(r"(?:báo|tạp chí)\s", re.IGNORECASE)
+_INITIALS_RE = re.compile(r"(?:[A-ZĐ]\.\s?)+[A-ZĐ]\.?")
 _MENU_SPLIT_RE = re.compile(r"\s*[|›»>/]\s*|\s{2,}")
 _MENU_SYMBOL_RE = re.compile(r"[|›»>/]")
 _MENU_ITEM_END = frozenset(".!?…:;,")
@@ -394,6 +395,15 @@ def _site_name(units: list[_Unit]) -> str | None:
     return None
 
 
+def _names_an_outlet(name: str) -> bool:
+    """Whether a credited name is an outlet the tables know, or an abbreviation ("TTXVN", "AFP";
+    a writer's initials, "H.A", are not one)."""
+    if _INITIALS_RE.fullmatch(name):
+        return False
+    return (_is_abbreviation(name) or name in OUTLET_ABBREVIATIONS or name in LEAD_OUTLET_NAMES
+            or _site_line(name) is not None)
+
+
 def _names_a_site(tail: str) -> bool:
     """Whether the part after a headline's separator is a site's name: a known one, or "Báo ..." /
     "Tạp chí ..." of a few words ("Báo Thế giới và Việt Nam")."""
@@ -620,6 +630,7 @@ class _Page:
     header_outlet: str | None = None
     caps_headers: list[str] = field(default_factory=list)  # all-caps lines above the title ("BÁO TIN NHANH")
     sources: list[tuple[int, str]] = field(default_factory=list)  # (offset, outlet) of "Nguồn: ..." / "Theo ..."
+    theo: set[int] = field(default_factory=set)  # offsets of the sources read from a "Theo ..." line
     questions: tuple[str, ...] = ()
     credits: list[tuple[int, str]] = field(default_factory=list)
     # ("body" | "byline", unit) in page order; bylines are credits only after the last body.
@@ -653,8 +664,12 @@ def clean_text(text: str) -> CleanedPage:
     page.credits.sort()
     # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
     body_end = paragraphs[-1].end if paragraphs else -1
-    closing = [name for pos, name in sorted(page.sources) if pos > body_end]
-    outlet = _choose_outlet(lead_outlet, closing, page.header_outlet, page.caps_headers) or _site_name(units)
+    site = _site_name(units)
+    # "Theo Thu Hà" may name a person as well as an outlet: on a page that names its own site,
+    # only a "Theo ..." that is a known outlet or an abbreviation ("Theo TTXVN") names the source.
+    closing = [name for pos, name in sorted(page.sources)
+               if pos > body_end and not (site and pos in page.theo and not _names_an_outlet(name))]
+    outlet = _choose_outlet(lead_outlet, closing, page.header_outlet, page.caps_headers) or site
     logger.debug("clean_text: %d of %d blocks kept as body", len(paragraphs), len(units))
     return CleanedPage(
         paragraphs=tuple(paragraphs),
@@ -776,6 +791,7 @@ def _paragraphs(text: str, page: _Page) -> tuple[list[Span], str | None]:
                 name = _outlet_name(theo[1].rsplit("/", 1)[-1])
                 if name:
                     page.sources.append((u.start, name))
+                    page.theo.add(u.start)
             continue
         if (kind == "byline" and not u.body) or u.key in seen:
             continue  # a name mid-page is a caption; an exact repeat adds nothing
