@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hoidap.models import CleanedPage, Span
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 # The long word lists live in data/clean_patterns.json (read once, here); the rules that
 # use them, and why, are described where each constant is bound below.
 _WORDS = data_json("clean_patterns.json")
+_PAGE_WORDS = data_json("page_patterns.json")  # the site names and title separators HTML reading uses too
 
 
 # --- tuned constants -------------------------------------------------------
@@ -82,11 +84,11 @@ LEAD_OUTLET_NAMES: dict[str, str] = {
 # The names and domains of Vietnamese news sites (data/page_patterns.json, casefolded), for a
 # page that names its own site only in a header or footer line ("VnExpress", "Báo điện tử Dân
 # trí", "© 1997-2022. Toàn bộ bản quyền thuộc VnExpress"): the outlet when nothing else names one.
-SITE_NAMES: frozenset[str] = frozenset(data_json("page_patterns.json")["title_outlets"])
+SITE_NAMES: frozenset[str] = frozenset(_PAGE_WORDS["title_outlets"])
 SITE_LINE_MAX_CHARS = 80  # a site's name line is short; a longer line mentioning it is text
 SITE_SUFFIX_MAX_WORDS = 8  # "Báo Thế giới và Việt Nam" after a headline's separator
 # How a page joins a headline and its site's name ("... - VnExpress", "... | Báo Dân trí").
-TITLE_SEPARATORS: tuple[str, ...] = tuple(data_json("page_patterns.json")["title_separators"])
+TITLE_SEPARATORS: tuple[str, ...] = tuple(_PAGE_WORDS["title_separators"])
 
 # Copyright and legal footer lines ("© Copyright 1997 VnExpress.net. All rights reserved.",
 # "Giấy phép số 298/GP-BTTTT"): dropped wherever they are. A footer is one line of a few parts;
@@ -135,15 +137,18 @@ _PROSE_TAIL = frozenset(',"”')
 
 # --- compiled patterns -------------------------------------------------------
 
-_MARKERS = "|".join(re.escape(m) for m in sorted(RELATED_MARKERS, key=len, reverse=True))
+def _alternation(phrases: Iterable[str]) -> str:
+    """A regex alternation of literal phrases, longest first (so "tin liên quan" wins over "tin")."""
+    return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+
+
+_MARKERS = _alternation(RELATED_MARKERS)
 _MARKER_LINE_RE = re.compile(rf"(?:{_MARKERS})\s*:?", re.IGNORECASE)
-_COMMENTS_RE = re.compile(
-    rf"(?:{'|'.join(re.escape(m) for m in sorted(COMMENT_MARKERS, key=len, reverse=True))})\s*(?:\(\d+\))?\s*[:?]?",
-    re.IGNORECASE)
+_COMMENTS_RE = re.compile(rf"(?:{_alternation(COMMENT_MARKERS)})\s*(?:\(\d+\))?\s*[:?]?", re.IGNORECASE)
 _MARKER_INLINE_RE = re.compile(rf"(?:{_MARKERS})\s*(?::|>>|»|-|–|—)\s*\S", re.IGNORECASE)
 _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in FURNITURE_PATTERNS), re.IGNORECASE)
 _DROP_PUNCT = str.maketrans(dict.fromkeys(":|()[]•·,;.", " "))
-_LABELS = "|".join(re.escape(c) for c in sorted(CREDIT_LABELS, key=len, reverse=True))
+_LABELS = _alternation(CREDIT_LABELS)
 _CREDIT_RE = re.compile(rf"(?:{_LABELS})\s*:\s*(\S.*)", re.IGNORECASE)
 # A whole-line parenthesised credit: "(Theo DailyMail)", "(Tổng hợp)".
 _PAREN_CREDIT_RE = re.compile(
@@ -185,7 +190,7 @@ _VI_LETTER_RE = re.compile(
     re.IGNORECASE,
 )
 _ENGLISH_LINE_RE = re.compile(r"[A-Za-z][A-Za-z0-9’'&.,\- ]*")
-_LEAD_NAMES = "|".join(re.escape(n) for n in sorted(LEAD_OUTLET_NAMES, key=len, reverse=True))
+_LEAD_NAMES = _alternation(LEAD_OUTLET_NAMES)
 # "TTO - ", "(TTXVN) - ", "(Dân trí) - ", and "(PLO)-" with no space after the dash (only in
 # parentheses: "UAV-..." is a word).
 _LEAD_TAG_RE = re.compile(
@@ -625,7 +630,6 @@ class _Page:
     title: str | None = None
     # Lines above the body that could be the headline; the one chosen shares most with the body.
     title_candidates: list[_Unit] = field(default_factory=list)
-    marked_date: bool = False  # the scraper's " date 2021-12" marker gave the date: it stands
     dates: list[tuple[int, str]] = field(default_factory=list)  # (offset, ISO date) of date lines
     header_outlet: str | None = None
     caps_headers: list[str] = field(default_factory=list)  # all-caps lines above the title ("BÁO TIN NHANH")
@@ -649,7 +653,7 @@ def clean_text(text: str) -> CleanedPage:
     first_start = 0
     m = _DATE_MARKER_RE.match(text)
     if m and 1 <= int(m[3]) <= 12:
-        page.date, first_start, page.marked_date = m[1], m.end(), True
+        page.date, first_start = m[1], m.end()  # the scraper's " date 2021-12" marker: it stands
     units = _units(text, first_start)
     counts = Counter(u.key for u in units)
     for i, u in enumerate(units):
@@ -658,9 +662,10 @@ def clean_text(text: str) -> CleanedPage:
     title = _choose_title(page.title_candidates, [text[p.start : p.end] for p in paragraphs[:TITLE_BODY_PARAGRAPHS]])
     if title is not None:
         page.title = strip_site_suffix(title.text)
-        if not page.marked_date:
-            # The article's own date line follows its headline; one above it is the site's "today".
-            page.date = next((d for pos, d in page.dates if pos > title.start), page.date)
+    if page.dates and page.date is None:
+        # The article's own date line follows its headline; one above it is the site's "today".
+        after = title.start if title is not None else -1
+        page.date = next((d for pos, d in page.dates if pos > after), page.dates[0][1])
     page.credits.sort()
     # A "Nguồn:" line mid-page credits a chart or a quote; only one after the body names the outlet.
     body_end = paragraphs[-1].end if paragraphs else -1
@@ -699,7 +704,6 @@ def _read_unit(text: str, units: list[_Unit], i: int, u: _Unit, counts: Counter[
     if short and _MARKER_INLINE_RE.match(s):
         return
     if u.date and not page.in_related:
-        page.date = page.date or u.date
         page.dates.append((u.start, u.date))
         return
     if u.furniture:
