@@ -334,3 +334,35 @@ def test_cross_examination_asks_for_the_claims_own_number() -> None:
     asked, (a, b) = question(count)
     assert "bao nhiêu người bị thương" in asked and "14" not in asked and asked.endswith("?")
     assert count.figure.citation.sentence[a:b].startswith("14")
+
+
+def test_a_plan_or_future_and_a_present_figure_are_two_quantities() -> None:
+    # "sẽ nâng ... lên 39" is July's plan, "đang khai thác 35" today's routes.
+    assert _labels("Vietnam Airlines đang khai thác 35 đường bay quốc tế, bằng 53% so với năm 2019.",
+                   "Từ tháng 7, Vietnam Airlines sẽ nâng số đường bay quốc tế lên 39 đường bay, bằng 60% "
+                   "so với năm 2019.") == []
+    assert _labels("Năm nay, tỉnh phấn đấu thu hút 2.500 lượt khách quốc tế đến tham quan.",
+                   "Năm nay, tỉnh thu hút 1.900 lượt khách quốc tế đến tham quan.") == []
+    # A future against a sentence that says nothing of time may be the same rule: compared.
+    assert _labels("Từ năm sau, mỗi tác phẩm đoạt giải A sẽ được thưởng 50 triệu đồng.",
+                   "Từ năm sau, mỗi tác phẩm đoạt giải A được thưởng 40 triệu đồng.") == ["conflict"]
+
+
+def test_places_sharing_a_word_are_different_places() -> None:
+    # "Đắk Lắk" and "Đắk Nông" share a syllable, not a place.
+    assert _labels("Tại Cư M'gar (Đắk Lắk), giá cà phê ở mức 42.800 đồng/kg.",
+                   "Tại Gia Nghĩa (Đắk Nông), giá cà phê ở mức 42.700 đồng/kg.") == []
+    # One place named more or less fully is one place.
+    assert _labels("Tại TP Nha Trang, giá phòng khách sạn ở mức 800.000 đồng mỗi đêm.",
+                   "Tại Nha Trang, giá phòng khách sạn ở mức 850.000 đồng mỗi đêm.") == ["conflict"]
+
+
+def test_the_person_a_bracket_interrupts_is_whose_figure() -> None:
+    # Two drivers, each with his own passengers; the brackets used to hide the drivers' names.
+    assert _labels("Lúc 1h45, anh Lê Minh Quý (43 tuổi, trú TP Nha Trang) điều khiển taxi chở 3 khách "
+                   "từ Nha Trang vào sân bay Cam Ranh.",
+                   "Lúc này anh Huỳnh Anh Vũ (37 tuổi, trú TP Nha Trang) điều khiển taxi chở 2 khách "
+                   "từ Nha Trang vào sân bay Cam Ranh.") == []
+    # A person who reports the figure does not own it: two spokesmen, one count.
+    assert _labels("Ông Nguyễn Văn An cho biết, vụ cháy làm 12 người bị thương.",
+                   "Ông Trần Văn Bình cho biết, vụ cháy làm 15 người bị thương.") == ["conflict"]

@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from hoidap.models import Figure
-from hoidap.text.lexicons import fold_phrase, function_words, lexicon, synonymised
+from hoidap.text.lexicons import fold_phrase, function_words, gazetteer, lexicon, synonymised
 from hoidap.text.normalize import fold_token, terms
 
 # Two sentences state the same fact when this share of their content words is
@@ -154,6 +154,9 @@ class Claim:
     values: frozenset[float] = frozenset()  # the values of every figure its sentence states
     base: bool = False  # the whole a part is counted out of: "Trong 8 cửa hàng bị kiểm tra, có 6 ..."
     adverbial: bool = False  # a moment in a clause of its own: "Sáng 14/7, ...", "..., khoảng 20h ngày 28/5, ..."
+    runs: frozenset[frozenset[str]] = frozenset()  # ``names`` as whole names: {{đắk, lắk}, {cư, m, gar}}
+    persons: frozenset[frozenset[str]] = frozenset()  # people the clause is about: "anh Lê Minh Quý (43 tuổi) chở 3 khách"
+    tense: str = ""  # "plan" (a plan, forecast, target, proposal), "future", "now" or "" (not said)
 
 
 def quantity_class(fig: Figure) -> str:
@@ -196,14 +199,26 @@ def _without_phrases(words: Sequence[str], phrases: Collection[str], longest: in
     return out
 
 
-def _capitalised(text: str, skip_first: bool) -> frozenset[str]:
+def _capitalised(text: str, skip_first: bool) -> frozenset[frozenset[str]]:
     """Capitalised words and acronyms, and the initial ending a name ("Lê Thị H.", whom
-    the press names by an initial)."""
-    words = re.findall(r"\w+", text)
-    return frozenset(fold_token(w) for k, w in enumerate(words)
-                     if (k > 0 or not skip_first) and w[:1].isupper() and not w.isupper()
-                     or len(w) > 1 and w.isupper()
-                     or len(w) == 1 and w.isupper() and k > 0 and words[k - 1][:1].isupper())
+    the press names by an initial), as runs: words parted only by a space, an apostrophe or
+    a hyphen are one name ("Đắk Lắk", "Cư M'gar", "Bà Rịa - Vũng Tàu")."""
+    words = list(re.finditer(r"\w+", text))
+    runs: list[list[str]] = []
+    prev_end = -1
+    for k, m in enumerate(words):
+        w = m.group()
+        if (k > 0 or not skip_first) and w[:1].isupper() and not w.isupper() \
+                or len(w) > 1 and w.isupper() \
+                or len(w) == 1 and w.isupper() and k > 0 and words[k - 1].group()[:1].isupper():
+            if prev_end >= 0 and text[prev_end : m.start()].strip(" '’-") == "":
+                runs[-1].append(fold_token(w))
+            else:
+                runs.append([fold_token(w)])
+            prev_end = m.end()
+        else:
+            prev_end = -1
+    return frozenset(frozenset(r) for r in runs)
 
 
 def _clause(sentence: str, a: int, b: int, marks: str) -> tuple[int, int]:
@@ -214,7 +229,7 @@ def _clause(sentence: str, a: int, b: int, marks: str) -> tuple[int, int]:
     return lo, min(his) if his else len(sentence)
 
 
-def _names(sentence: str, a: int, b: int) -> frozenset[str]:
+def _names(sentence: str, a: int, b: int) -> frozenset[frozenset[str]]:
     """Capitalised words of the clause holding the figure ``sentence[a:b]`` (but the
     sentence's first word and the figure's own): whose or where the figure is. A clause
     naming nobody ("..., lên tới 1.475 tỷ đồng") takes the nearest name said before it in
@@ -234,8 +249,79 @@ def _names(sentence: str, a: int, b: int) -> frozenset[str]:
     before = sentence[:lo]
     m = _ATTRIBUTION_RE.match(before)
     # Names of two words or more ("Phan Sào Nam"): a lone capital there ("Covid-19") is a topic.
-    runs = _name_runs(before[m.end() :] if m else before)
-    return frozenset(fold_token(w) for run in runs[-1:] for w in run.split())
+    before = before[m.end() :] if m else before
+    # A speaker reports the figure, it is not theirs: "Ông Nguyễn Văn An cho biết, vụ cháy ...".
+    runs = [r for r in _name_runs(before) if not _speech_after(" ".join(_words(before[before.rfind(r) + len(r) :])[:2]))]
+    return frozenset(frozenset(fold_token(w) for w in run.split()) for run in runs[-1:])
+
+
+def _persons(sentence: str, a: int, b: int) -> frozenset[frozenset[str]]:
+    """The people the figure's clause is about: a name after a person's title ("anh Lê Minh
+    Quý", "ông Dần"), bracketed asides read through ("anh Lê Minh Quý (43 tuổi, trú TP Nha
+    Trang) điều khiển taxi chở 3 khách": the 3 passengers are his, the brackets made the clause
+    name only Nha Trang), a figure in brackets taking the clause the brackets stand in. A person
+    followed by a verb of saying ("ông A cho biết, ...") reports the figure and is left out."""
+    opened = sentence.rfind("(", 0, a)
+    if opened > sentence.rfind(")", 0, a):  # the figure is inside brackets: their clause
+        a = b = opened
+    flat = _BRACKETS_RE.sub(lambda m: " " * len(m.group()), sentence)
+    lo, hi = _clause(flat, a, b, ",;:")
+    words = list(re.finditer(r"\w+", flat[lo:hi]))
+    folded = [fold_token(m.group()) for m in words]
+    titles, longest = _person_titles()
+    found = []
+    k = 0
+    while k < len(words):
+        n = next((n for n in range(longest, 0, -1) if tuple(folded[k : k + n]) in titles), 0)
+        # A title is written in lower case but where it opens the clause: "Bà Rịa" is a place.
+        if not n or k > 0 and words[k].group()[:1].isupper():
+            k += 1
+            continue
+        k += n
+        name: list[str] = []
+        while k < len(words) and words[k].group()[:1].isupper() \
+                and (not name or flat[lo + words[k - 1].end() : lo + words[k].start()].isspace()):
+            name.append(folded[k])
+            k += 1
+        if name and not _speech_after(" ".join(folded[k : k + 2])):
+            found.append(frozenset(name))
+    return frozenset(found)
+
+
+_BRACKETS_RE = re.compile(r"\([^()]*\)")
+
+
+@lru_cache(maxsize=1)
+def _person_titles() -> tuple[frozenset[tuple[str, ...]], int]:
+    titles = frozenset(gazetteer().weak_titles)
+    return titles, max(len(t) for t in titles)
+
+
+def _speech_after(following: str) -> bool:
+    return any(following == v or following.startswith(v + " ") for v in _phrases("speech_verbs"))
+
+
+@lru_cache(maxsize=8)
+def _phrases(name: str) -> tuple[str, ...]:
+    return tuple(fold_phrase(w) for w in function_words(name))
+
+
+def _tense(before: str) -> str:
+    """When the sentence up to the figure puts it: "plan" for a plan, forecast, target or
+    proposal ("dự kiến", "mục tiêu", "đề nghị"), "future" ("sẽ"), "now" ("đang", "hiện",
+    "đã"), "" where it says nothing (lists in ``data/function_words.json``)."""
+    text = " " + " ".join(_words(before)) + " "
+    for tense, words in (("plan", "plan_words"), ("future", "future_words"), ("now", "now_words")):
+        if any(f" {p} " in text for p in _phrases(words)):
+            return tense
+    return ""
+
+
+def other_times(a: Claim, b: Claim) -> bool:
+    """A plan and a result ("phấn đấu đạt 8%" / "đạt 7,5%"), or a future and a present ("sẽ nâng
+    ... lên 39 đường bay" / "đang khai thác 35 đường bay"): two quantities. A future told against
+    a sentence saying nothing of time may be one fact ("Giải sẽ lựa chọn" / "Giải lựa chọn")."""
+    return (a.tense == "plan") != (b.tense == "plan") or {a.tense, b.tense} == {"future", "now"}
 
 
 def _name_runs(text: str) -> list[str]:
@@ -329,11 +415,13 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
             own = _content(synonymised(_words(sentence[a:b]), lexicon()))
             # A figure with no words of its own (a date, a bare "58%") is placed by what follows.
             after = [] if own else _content(_words(sentence[b:]))[:WINDOW_AFTER]
+            runs = _names(sentence, a, b)
             out.append(Claim(f, doc_id, measure, statement, slot, seen[measure], rounding(f),
-                             frozenset(before + own + after), _named(f), _names(sentence, a, b),
+                             frozenset(before + own + after), _named(f), frozenset().union(*runs),
                              part=bool(_PART_RE.search(sentence[:a][-PART_CHARS:])), ordinal=_ordinal(sentence[:a]),
                              values=values, base=bool(_BASE_RE.search(sentence[:a][-BASE_CHARS:])),
-                             adverbial=_adverbial(f, sentence, a, b)))
+                             adverbial=_adverbial(f, sentence, a, b), runs=runs,
+                             persons=_persons(sentence, a, b), tense=_tense(sentence[:a])))
             seen[measure] += 1
         # How many claims of its measure its sentence holds: ranks are comparable only
         # between sentences holding as many.
@@ -401,10 +489,24 @@ def same_named_measure(a: Claim, b: Claim) -> bool:
     return overlap(a.named, b.named) >= NAMED_MIN
 
 
+def _one_name(x: frozenset[str], y: frozenset[str]) -> bool:
+    """Two names that may be one: the same words, one inside the other ("Nha Trang" /
+    "TP Nha Trang", "Rashford" / "Marcus Rashford"), or a name and its initial ("Lê Thị Hậu" /
+    "Lê Thị H.")."""
+    return x <= y or y <= x or same_person(x, y)
+
+
 def other_names(a: Claim, b: Claim) -> bool:
-    """Both clauses name whose or where, and no name is shared: Vietnam's exports and
-    Taiwan's are two quantities however alike the sentences are."""
-    return bool(a.names and b.names and not a.names & b.names)
+    """Both clauses name whose or where, and no name is shared whole: Vietnam's exports and
+    Taiwan's are two quantities however alike the sentences are, and so are the prices of
+    "Đắk Lắk" and "Đắk Nông" (a shared word is not a shared name)."""
+    return bool(a.runs and b.runs and not any(_one_name(x, y) for x in a.runs for y in b.runs))
+
+
+def other_people(a: Claim, b: Claim) -> bool:
+    """Both clauses are about named people, and none is the other's: the passengers "anh Lê Minh
+    Quý" drove and those "anh Huỳnh Anh Vũ" drove are two counts."""
+    return bool(a.persons and b.persons) and not any(_one_name(x, y) for x in a.persons for y in b.persons)
 
 
 def _ordinal(before: str) -> str | None:
@@ -453,6 +555,8 @@ def comparable(a: Claim, b: Claim) -> bool:
         return False  # "8/10 người" and "10 người": a part and its whole
     if other_names(a, b) or a.part != b.part or a.base != b.base or too_far_apart(a, b):
         return False
+    if other_times(a, b) or other_people(a, b):
+        return False  # a plan and a result; two people's figures
     if two_scopes(a, b) or stated_by_both(a, b):
         return False
     if a.ordinal and b.ordinal and a.ordinal != b.ordinal:
