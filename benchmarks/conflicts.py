@@ -20,8 +20,10 @@ are read from ``../shared/eval``):
   ``design-1`` (30 clusters, crc32 of the key even: the first design's thresholds),
   ``design-2`` (their odd half, held out from the first design, then used for the
   second), ``design-3`` (20 clusters held out from the second design, then used for
-  the third), ``heldout`` (20 clusters drawn after the third design was frozen and
-  only scored). Round 1 drew, before any new code ran, every pair the old grouping
+  the third), ``design-4`` (20 clusters drawn after the third design was frozen and
+  only scored, the ``heldout`` set of the first report; used for the seventh design step),
+  ``heldout-2`` (20 fresh clusters, scored once after the seventh step was frozen, then
+  design data), ``heldout-3`` (20 fresh clusters drawn after the eighth). Round 1 drew, before any new code ran, every pair the old grouping
   called a conflict and the most alike pairs with different and equal values;
   later rounds added the pairs either version reported that were not judged yet
   (all of the new version's conflicts, samples of the old version's conflicts and
@@ -32,8 +34,10 @@ are read from ``../shared/eval``):
   ``design-1`` (15 clusters of the odd half, read after the first design, used for
   the second), ``design-2`` (15 fresh clusters, read after the first design, used
   for the second and third), ``design-3`` (20 fresh clusters, held out from the
-  second design, used for the third), ``heldout`` (20 fresh clusters, read after
-  the third design was frozen, only scored).
+  second design, used for the third), ``design-4`` (20 fresh clusters, read after
+  the third design was frozen, only scored then; used for the seventh step), ``heldout-2``
+  and ``heldout-3`` (20 fresh clusters each, read by annotators who never saw the engine's
+  output, as the halves of the same names).
 
 Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
 ``facts`` compares its figures. Printed: conflict precision (of the system's
@@ -95,6 +99,12 @@ def _pairs(c: Conflict) -> list[tuple[Figure, Figure, str]]:
     return out
 
 
+def sets_of(recall_rows: list[dict[str, Any]], verdicts: list[dict[str, Any]]) -> list[str]:
+    """The sets the data holds, design rounds first, each in the order it was drawn."""
+    names = {r["set"] for r in recall_rows} | {v["half"] for v in verdicts}
+    return sorted(names, key=lambda n: (n.startswith("heldout"), n))
+
+
 def system_pairs(cluster: str, eval_dir: Path, cache: dict[str, Any]) -> tuple[list[tuple[Key, Key, str]], float]:
     name, ci = cluster.split(":")
     if name not in cache:
@@ -132,7 +142,7 @@ def run(eval_dir: Path) -> dict[str, Any]:
         seconds += took
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c, pairs in found.items():
-        half = half_of.get(c, "heldout")
+        half = half_of[c]
         for a, b, verdict in pairs:
             side = "conflict" if verdict == "conflict" else "agree"
             counts[half][f"{side}_pairs"] += 1
@@ -150,7 +160,7 @@ def run(eval_dir: Path) -> dict[str, Any]:
             "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
         }
     out["recall"] = {}
-    for which in ("design-1", "design-2", "design-3", "heldout"):
+    for which in sets_of(recall_rows, verdicts):
         real = hit = 0
         missed = []
         rows = [r for r in recall_rows if r.get("set") == which]
@@ -169,6 +179,7 @@ def run(eval_dir: Path) -> dict[str, Any]:
         if rows:
             out["recall"][which] = {"clusters_read": len(rows), "disagreements": real, "found": hit,
                                     "recall": round(hit / real, 3) if real else None, "missed": missed}
+    out["sets"] = sets_of(recall_rows, verdicts)
     out["judged_pairs"] = len(verdicts)
     out["facts_seconds"] = round(seconds, 2)
     return out
@@ -185,7 +196,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=1))
         return
-    for half in ("design-1", "design-2", "design-3", "heldout"):
+    for half in res["sets"]:
         if half in res:
             r = res[half]
             print(f"{half:9s} conflict precision {r['conflict_precision']} ({r['conflict_judged']} of "

@@ -366,3 +366,26 @@ def test_the_person_a_bracket_interrupts_is_whose_figure() -> None:
     # A person who reports the figure does not own it: two spokesmen, one count.
     assert _labels("Ông Nguyễn Văn An cho biết, vụ cháy làm 12 người bị thương.",
                    "Ông Trần Văn Bình cho biết, vụ cháy làm 15 người bị thương.") == ["conflict"]
+
+
+def test_a_forecast_for_this_year_is_not_an_explicit_years_result() -> None:
+    assert _labels("Năm 2015, doanh số của Atlassian là 320 triệu USD.",
+                   "Trong năm nay, các nhà phân tích dự đoán doanh thu của Atlassian đạt 450 triệu USD.") == []
+    # Not a forecast, but the period is still "this season" against an explicit year.
+    assert _labels("Năm 2014, anh được Olympiakos chiêu mộ, ra sân 8 trận và ghi 5 bàn thắng.",
+                   "Mùa này anh ghi 6 bàn thắng sau 15 lần ra sân cho Olympiakos.") == []
+
+
+def test_figures_counted_over_different_spans_of_time_are_two_quantities() -> None:
+    assert _labels("Trong 7 tháng đầu năm, cả nước xuất khẩu 3.500 tấn cà phê sang thị trường Nhật Bản.",
+                   "Trong 6 tháng đầu năm, cả nước xuất khẩu 3.100 tấn cà phê sang thị trường Nhật Bản.") == []
+
+
+def test_an_age_in_a_list_of_people_belongs_to_the_name_before_it() -> None:
+    # Khanh's age differs between sources although the other list also states 36 (for someone else).
+    assert _labels("Nhóm gồm Nguyễn Duy Hùng (36 tuổi), Nguyễn Tiến Khanh (35 tuổi) và Khưu Thanh Thảo (42 tuổi).",
+                   "Cơ quan điều tra còn phát hiện Nguyễn Tiến Khanh (36 tuổi, ngụ TP Vũng Tàu).") == ["conflict"]
+    # The name after an age is not its owner: Dần is 61 in both, Loan 63 in both.
+    assert "conflict" not in _labels(
+        "Hai vợ chồng ông Sầm Văn Dần, 61 tuổi và bà Vi Thị Loan, 63 tuổi, bị sát hại tại nhà riêng.",
+        "Tại nhà ông Sầm Văn Dần (61 tuổi) và bà Vi Thị Loan (63 tuổi) đã xảy ra vụ án mạng.")

@@ -173,9 +173,14 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
                 centroid[t] += idf[t]
     cnorm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
     # Cross-document support: documents sharing each word pair.
+    # (each article's pairs gathered in one pass: a pass over every candidate per article
+    # cost the number of articles times the number of sentences)
+    doc_pairs: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
+    for c in cands:
+        doc_pairs[c.doc] |= c.pairs
     df: Counter[tuple[str, str]] = Counter()
-    for d in range(len(articles)):
-        df.update(set().union(*[c.pairs for c in cands if c.doc == d]))
+    for pairs in doc_pairs.values():
+        df.update(pairs)
     # Titles, all and each article's own.
     title_words: set[str] = set()
     title_pairs: set[tuple[str, str]] = set()

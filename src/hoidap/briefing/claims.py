@@ -157,6 +157,9 @@ class Claim:
     runs: frozenset[frozenset[str]] = frozenset()  # ``names`` as whole names: {{đắk, lắk}, {cư, m, gar}}
     persons: frozenset[frozenset[str]] = frozenset()  # people the clause is about: "anh Lê Minh Quý (43 tuổi) chở 3 khách"
     tense: str = ""  # "plan" (a plan, forecast, target, proposal), "future", "now" or "" (not said)
+    scope: frozenset[tuple[str, float]] = frozenset()  # (unit, value) of the spans of time before it: "6 tháng"
+    relative: bool = False  # its sentence names a period from the article's time: "năm nay", "mùa này"
+    owner: frozenset[str] = frozenset()  # the full name just before it: "Nguyễn Tiến Khanh (35 tuổi"
 
 
 def quantity_class(fig: Figure) -> str:
@@ -255,6 +258,14 @@ def _names(sentence: str, a: int, b: int) -> frozenset[frozenset[str]]:
     return frozenset(frozenset(fold_token(w) for w in run.split()) for run in runs[-1:])
 
 
+def _owner(before: str) -> frozenset[str]:
+    """The last full name before a figure (two capitalised words or more), its sentence's
+    first word left out: whose age "Nguyễn Tiến Khanh (35 tuổi" or "ông Sầm Văn Dần, 61 tuổi"
+    states. (The clause's names would also take a name after it: "61 tuổi và bà Vi Thị Loan".)"""
+    runs = _name_runs(before)
+    return frozenset(fold_token(w) for w in runs[-1].split()) if runs else frozenset()
+
+
 def _persons(sentence: str, a: int, b: int) -> frozenset[frozenset[str]]:
     """The people the figure's clause is about: a name after a person's title ("anh Lê Minh
     Quý", "ông Dần"), bracketed asides read through ("anh Lê Minh Quý (43 tuổi, trú TP Nha
@@ -310,11 +321,40 @@ def _tense(before: str) -> str:
     """When the sentence up to the figure puts it: "plan" for a plan, forecast, target or
     proposal ("dự kiến", "mục tiêu", "đề nghị"), "future" ("sẽ"), "now" ("đang", "hiện",
     "đã"), "" where it says nothing (lists in ``data/function_words.json``)."""
-    text = " " + " ".join(_words(before)) + " "
     for tense, words in (("plan", "plan_words"), ("future", "future_words"), ("now", "now_words")):
-        if any(f" {p} " in text for p in _phrases(words)):
+        if _says(before, words):
             return tense
     return ""
+
+
+def _says(text: str, words: str) -> bool:
+    """Whether ``text`` holds one of the phrases of the list ``words`` of ``data/function_words.json``."""
+    padded = " " + " ".join(_words(text)) + " "
+    return any(f" {p} " in padded for p in _phrases(words))
+
+
+def other_scopes(a: Claim, b: Claim) -> bool:
+    """Each sentence states, before the figure, the span of time it is counted over, and the
+    spans differ: exports of "7 tháng đầu năm" and of "6 tháng đầu năm" are two quantities.
+    (Only spans: a figure of another measure before it may be the one a source misreported,
+    and the rest of that source's sentence still states the same fact: "180 hành khách và 10
+    thành viên" / "186 hành khách và 10 thành viên".)"""
+    mine: defaultdict[str, set[float]] = defaultdict(set)
+    for m, v in a.scope:
+        mine[m].add(v)
+    theirs: defaultdict[str, set[float]] = defaultdict(set)
+    for m, v in b.scope:
+        if m in mine:
+            theirs[m].add(v)
+    return any(not mine[m] & vs for m, vs in theirs.items())
+
+
+def other_periods(a: Claim, b: Claim) -> bool:
+    """One figure is stated for an explicit year, the other for a period named from its article's
+    time ("năm nay", "mùa này"): not known to be one period. Two explicit years that differ are
+    two periods (``comparable``)."""
+    return bool(a.figure.date and b.relative and not b.figure.date
+                or b.figure.date and a.relative and not a.figure.date)
 
 
 def other_times(a: Claim, b: Claim) -> bool:
@@ -396,7 +436,8 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
         values = frozenset(f.value for f in figs)
         seen: dict[str, int] = defaultdict(int)
         prev_end = 0
-        for f in figs:
+        relative = _says(sentence, "relative_periods")
+        for n, f in enumerate(figs):
             a, b = f.start - s_start, f.end - s_start
             left = sentence[prev_end:a]
             # A figure in brackets is about what stands before them: "Indonesia (75%)".
@@ -421,7 +462,10 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
                              part=bool(_PART_RE.search(sentence[:a][-PART_CHARS:])), ordinal=_ordinal(sentence[:a]),
                              values=values, base=bool(_BASE_RE.search(sentence[:a][-BASE_CHARS:])),
                              adverbial=_adverbial(f, sentence, a, b), runs=runs,
-                             persons=_persons(sentence, a, b), tense=_tense(sentence[:a])))
+                             persons=_persons(sentence, a, b), tense=_tense(sentence[:a]), relative=relative,
+                             owner=_owner(sentence[:a]),
+                             scope=frozenset((fold_phrase(g.unit or ""), g.value) for g in figs[:n]
+                                             if g.start < f.start and _not_compared(g))))
             seen[measure] += 1
         # How many claims of its measure its sentence holds: ranks are comparable only
         # between sentences holding as many.
@@ -555,8 +599,10 @@ def comparable(a: Claim, b: Claim) -> bool:
         return False  # "8/10 người" and "10 người": a part and its whole
     if other_names(a, b) or a.part != b.part or a.base != b.base or too_far_apart(a, b):
         return False
-    if other_times(a, b) or other_people(a, b):
-        return False  # a plan and a result; two people's figures
+    if other_times(a, b) or other_people(a, b) or other_periods(a, b) or other_scopes(a, b):
+        return False  # a plan and a result; two people's figures; two periods; two scopes
+    if a.measure in PERSONAL and same_person(a.owner, b.owner):
+        return True  # the person binds the figure, however many others the sentences list
     if two_scopes(a, b) or stated_by_both(a, b):
         return False
     if a.ordinal and b.ordinal and a.ordinal != b.ordinal:
