@@ -53,7 +53,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+# Appended, not put first: a version named by PYTHONPATH (``conflicts.py``'s way of scoring
+# another version) must win over this checkout's source; it did not while this was inserted.
+sys.path.append(str(REPO / "src"))
 
 from hoidap.briefing.brief import MIN_SENTENCE_SYLLABLES, MODEL  # noqa: E402
 from hoidap.models import Article, RawDocument  # noqa: E402

@@ -27,10 +27,19 @@ overlapping is compatible. News wording is loose at the edges ("hơn 10 năm"
 for ten years and a bit, "gần 150" for 150), so a qualifier's bound counts as
 reached: "hơn 10" and "10" agree, "224" and "hơn 230" still conflict.
 
-Thresholds and rules were set in three design rounds on the ``design-1``/``-2``/``-3``
+Thresholds and rules were set in design rounds on the ``design-1`` to ``design-4``
 clusters of ``tests/data/conflict_verdicts.jsonl`` and ``conflict_recall.jsonl`` (ViMs
-and AbMuSu), each round first scored on clusters it had not seen; the ``heldout``
-clusters were drawn after the last round and only scored (``benchmarks/conflicts.py``).
+and AbMuSu), each round first scored on clusters it had not seen: ``design-4`` was the
+held-out set of the first three rounds, ``heldout-2`` was scored once and then designed on
+(the scope of a claim: its time, tense, place and person), ``heldout-3`` was drawn after
+that and only scored (``benchmarks/conflicts.py``).
+
+Beyond the statement, a claim carries its scope, and two claims of different scope are never
+compared: a plan, forecast or future against a present figure (``tense``), an explicit year
+against a period named from the article's time (``relative``), different spans of time before
+the figures (``scope``), different whole names of place or owner (``runs``; "Đắk Lắk" and
+"Đắk Nông" share a word, not a place), different people the clause is about (``persons``,
+brackets read through, speakers left out).
 """
 
 from __future__ import annotations
