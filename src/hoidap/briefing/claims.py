@@ -263,7 +263,7 @@ def _names(sentence: str, a: int, b: int) -> frozenset[frozenset[str]]:
     # Names of two words or more ("Phan Sào Nam"): a lone capital there ("Covid-19") is a topic.
     before = before[m.end() :] if m else before
     # A speaker reports the figure, it is not theirs: "Ông Nguyễn Văn An cho biết, vụ cháy ...".
-    runs = [r for r in _name_runs(before) if not _speech_after(" ".join(_words(before[before.rfind(r) + len(r) :])[:2]))]
+    runs = [r for r in _name_runs(before) if not _speech_after(_first_words(before, before.rfind(r) + len(r)))]
     return frozenset(frozenset(fold_token(w) for w in run.split()) for run in runs[-1:])
 
 
@@ -317,6 +317,11 @@ def _person_titles() -> tuple[frozenset[tuple[str, ...]], int]:
     return titles, max(len(t) for t in titles)
 
 
+def _first_words(text: str, at: int, n: int = 2, chars: int = 40) -> str:
+    """The first ``n`` folded words of ``text`` from ``at`` (read from ``chars`` characters only)."""
+    return " ".join(_words(text[at : at + chars])[:n])
+
+
 def _speech_after(following: str) -> bool:
     return any(following == v or following.startswith(v + " ") for v in _phrases("speech_verbs"))
 
@@ -348,14 +353,15 @@ def other_scopes(a: Claim, b: Claim) -> bool:
     (Only spans: a figure of another measure before it may be the one a source misreported,
     and the rest of that source's sentence still states the same fact: "180 hành khách và 10
     thành viên" / "186 hành khách và 10 thành viên".)"""
-    mine: defaultdict[str, set[float]] = defaultdict(set)
-    for m, v in a.scope:
-        mine[m].add(v)
-    theirs: defaultdict[str, set[float]] = defaultdict(set)
-    for m, v in b.scope:
-        if m in mine:
-            theirs[m].add(v)
-    return any(not mine[m] & vs for m, vs in theirs.items())
+    mine, theirs = _spans(a.scope), _spans(b.scope)
+    return any(unit in theirs and not values & theirs[unit] for unit, values in mine.items())
+
+
+def _spans(scope: frozenset[tuple[str, float]]) -> dict[str, set[float]]:
+    out: defaultdict[str, set[float]] = defaultdict(set)
+    for unit, value in scope:
+        out[unit].add(value)
+    return out
 
 
 def other_periods(a: Claim, b: Claim) -> bool:
