@@ -15,7 +15,7 @@ are read from ``../shared/eval``):
   (``same_measure``) and ``verdict``: ``conflict`` (same measure, values that cannot
   both hold), ``agree`` (same measure, same or compatible values) or
   ``not_comparable``. ``half`` says what the pair's cluster was used for; the
-  claim comparison was designed in three rounds, each scored on clusters it had
+  claim comparison was designed in rounds, each scored on clusters it had
   not seen and then designed further on them:
   ``design-1`` (30 clusters, crc32 of the key even: the first design's thresholds),
   ``design-2`` (their odd half, held out from the first design, then used for the
@@ -23,13 +23,13 @@ are read from ``../shared/eval``):
   the third), ``design-4`` (20 clusters drawn after the third design was frozen and
   only scored, the ``heldout`` set of the first report; used for the seventh design step),
   ``heldout-2`` (20 fresh clusters, scored once after the seventh step was frozen, then
-  design data), ``heldout-3`` (20 fresh clusters drawn after the eighth). Round 1 drew, before any new code ran, every pair the old grouping
-  called a conflict and the most alike pairs with different and equal values;
-  later rounds added the pairs either version reported that were not judged yet
-  (all of the new version's conflicts, samples of the old version's conflicts and
-  of the new one's agreements), shuffled so the reader could not tell which
-  version reported a pair; ``round: designer`` marks 10 pairs the designer judged.
-* ``conflict_recall.jsonl``: 70 clusters read whole, one line per cluster with
+  design data), ``heldout-3`` (20 fresh clusters drawn after the eighth). Round 1 drew,
+  before any new code ran, every pair the old grouping called a conflict and the most
+  alike pairs with different and equal values; later rounds added the pairs either
+  version reported that were not judged yet (all of the new version's conflicts, samples
+  of the old version's conflicts and of the new one's agreements), shuffled so the reader
+  could not tell which version reported a pair; ``round: designer`` marks the pairs the designer judged.
+* ``conflict_recall.jsonl``: 110 clusters read whole, one line per cluster with
   every real disagreement between two articles found by reading. ``set``:
   ``design-1`` (15 clusters of the odd half, read after the first design, used for
   the second), ``design-2`` (15 fresh clusters, read after the first design, used
@@ -160,7 +160,8 @@ def run(eval_dir: Path) -> dict[str, Any]:
             "agree_precision": round(n["agree_right"] / n["agree_judged"], 3) if n["agree_judged"] else None,
         }
     out["recall"] = {}
-    for which in sets_of(recall_rows, verdicts):
+    out["sets"] = sets_of(recall_rows, verdicts)
+    for which in out["sets"]:
         real = hit = 0
         missed = []
         rows = [r for r in recall_rows if r.get("set") == which]
@@ -179,7 +180,6 @@ def run(eval_dir: Path) -> dict[str, Any]:
         if rows:
             out["recall"][which] = {"clusters_read": len(rows), "disagreements": real, "found": hit,
                                     "recall": round(hit / real, 3) if real else None, "missed": missed}
-    out["sets"] = sets_of(recall_rows, verdicts)
     out["judged_pairs"] = len(verdicts)
     out["facts_seconds"] = round(seconds, 2)
     return out

@@ -172,15 +172,6 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
             if t not in STOPWORDS:
                 centroid[t] += idf[t]
     cnorm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-    # Cross-document support: documents sharing each word pair.
-    # (each article's pairs gathered in one pass: a pass over every candidate per article
-    # cost the number of articles times the number of sentences)
-    doc_pairs: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
-    for c in cands:
-        doc_pairs[c.doc] |= c.pairs
-    df: Counter[tuple[str, str]] = Counter()
-    for pairs in doc_pairs.values():
-        df.update(pairs)
     # Titles, all and each article's own.
     title_words: set[str] = set()
     title_pairs: set[tuple[str, str]] = set()
@@ -196,6 +187,8 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
                      for c in cands]
     # Each pair's sentences, by article: a sentence is compared only with other articles'
     # (walking its own article's holders too made one long article cost the square of its length).
+    # Its number of articles is the pair's cross-document support (a pass over every sentence per
+    # article, which this replaced, cost the number of articles times the number of sentences).
     holders: defaultdict[tuple[str, str], dict[int, list[int]]] = defaultdict(dict)
     for i, cp in enumerate(content_pairs):
         for p in cp:
@@ -209,14 +202,14 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
         tf = Counter(t for t in c.terms if t not in STOPWORDS)
         dot = sum(k * idf[t] * centroid[t] for t, k in tf.items())
         snorm = math.sqrt(sum((k * idf[t]) ** 2 for t, k in tf.items())) or 1.0
-        support = sum(df[p] for p in c.pairs if df[p] >= 2 and not (p[0] in STOPWORDS and p[1] in STOPWORDS))
+        cp = content_pairs[i]
+        support = sum(len(holders[p]) for p in cp if len(holders[p]) >= 2)
         content = c.words - STOPWORDS
         nterms = len(c.terms)
         raw = _TOKEN_RE.findall(c.text)
         caps = sum(1 for t in raw[1:] if t[:1].isupper())
         # Best share of this sentence's content pairs held by one sentence of each other article
         # (through the pairs' holders: only sentences sharing a pair are compared).
-        cp = content_pairs[i]
         shared: Counter[int] = Counter()
         for p in cp:
             # In sentence order, as one list of all holders was walked (the sums below then add
