@@ -135,10 +135,11 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: byte
 
 
 def start_server(index: Path, port: int, log: Path, readers: int | None = None,
-                 read_sentences: int | None = None) -> subprocess.Popen[bytes]:
+                 read_sentences: int | None = None, reader_niceness: int | None = None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "hoidap.cli", "serve", "--index", str(index), "--host", "127.0.0.1",
            "--port", str(port), "--no-access-log"] + (["--readers", str(readers)] if readers else []) \
-        + (["--read-sentences", str(read_sentences)] if read_sentences else [])
+        + (["--read-sentences", str(read_sentences)] if read_sentences else []) \
+        + (["--reader-niceness", str(reader_niceness)] if reader_niceness is not None else [])
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
@@ -168,6 +169,7 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)  # seconds, successful questions
+    ends: list[float] = field(default_factory=list)  # time.monotonic() each of them was answered
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -176,6 +178,7 @@ def client(port: int, qs: list[str], seed: int, deadline: float, max_requests: i
     rng = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     lat: list[float] = []
+    ends: list[float] = []
     fails: list[str] = []
     for _ in range(max_requests):
         if time.monotonic() >= deadline:
@@ -188,6 +191,7 @@ def client(port: int, qs: list[str], seed: int, deadline: float, max_requests: i
                 fails.append(f"status {status}: {data[:200]!r}")
             else:
                 lat.append(time.perf_counter() - t)
+                ends.append(time.monotonic())
         except (OSError, http.client.HTTPException, ValueError) as e:
             fails.append(f"{type(e).__name__}: {e}")
             conn.close()
@@ -195,6 +199,7 @@ def client(port: int, qs: list[str], seed: int, deadline: float, max_requests: i
     conn.close()
     with out.lock:
         out.latencies += lat
+        out.ends += ends
         out.failures += fails
 
 
@@ -276,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     ap.add_argument("--readers", type=int, help="reader processes (default: hoidap serve's)")
     ap.add_argument("--read-sentences", type=int, help="sentences the reader reads (default: hoidap serve's, Settings.read_sentences)")
+    ap.add_argument("--reader-niceness", type=int, help="the readers' CPU niceness (default: hoidap serve's)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out", help="index cache and logs")
     ap.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound on top of --seconds")
     ap.add_argument("--max-p99-ms", type=float, default=500, help="fail above this question p99 (default 500)")
@@ -293,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = extra_files(args.files, folder)
     port = args.port or free_port()
     log = args.workdir / "server.log"
-    server = start_server(index, port, log, args.readers, args.read_sentences)
+    server = start_server(index, port, log, args.readers, args.read_sentences, args.reader_niceness)
     try:
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for q in qs[:WARMUP_QUESTIONS]:
@@ -339,6 +345,14 @@ def main(argv: list[str] | None = None) -> int:
           f"ingested, {ingest_out.get('failed')} failed, in {ingest_s:.1f} s ({max(overlap, 0):.1f} s of it under load)")
     print(f"CLI ingest of the same files (no load): {cli_s:.1f} s; upload / CLI = {ratio:.2f}")
     print(f"latency ms: p50 {p50:.0f}  p90 {p90:.0f}  p99 {p99:.0f}  max {lat[-1] * 1000 if lat else float('nan'):.0f}")
+    # The questions answered while the upload ran and the others: where the tail comes from.
+    lo, hi = float(ingest_out.get("start", 0.0)), float(ingest_out.get("end", 0.0))  # type: ignore[arg-type]
+    during = sorted(x for x, e in zip(results.latencies, results.ends, strict=True) if lo <= e <= hi)
+    outside = sorted(x for x, e in zip(results.latencies, results.ends, strict=True) if not lo <= e <= hi)
+    for name, part in (("during the upload", during), ("outside it", outside)):
+        if part:
+            print(f"  {name}: {len(part)} questions, {len(part) / max(sum(part), 1e-9) * args.clients:.1f}/s, "
+                  f"p50 {percentile(part, 50) * 1000:.0f}  p99 {percentile(part, 99) * 1000:.0f} ms")
     # Little's law: clients that never pause keep ``clients`` questions in the server, so the mean
     # latency is clients / throughput whatever the scheduling; a p99 bound needs at least the
     # throughput that brings the mean under it.

@@ -123,6 +123,19 @@ def test_whitespace_only_file(tmp_path: Path) -> None:
         read_file(write(tmp_path, "a.txt", " \n\t\n"), LIMIT)
 
 
+def test_control_characters_are_unicode_category_cc_but_whitespace_and_esc() -> None:
+    """The binary check counts controls with one regular expression; it must count exactly the
+    characters the per-character test did (category Cc, not \\t \\n \\r \\f \\v or ESC)."""
+    import unicodedata
+
+    from hoidap.ingest.read import _control_ratio
+
+    chars = [chr(c) for c in range(0x2000)]
+    want = sum(1 for c in chars if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v\x1b")
+    assert _control_ratio("".join(chars)) == want / len(chars)
+    assert _control_ratio("Tin tức hôm nay\n\tđúng giờ\x1b") == 0.0
+
+
 def test_binary_random_bytes_with_nuls(tmp_path: Path) -> None:
     data = random.Random(0).randbytes(4096) + b"\x00\x00"
     with pytest.raises(EncodingError, match="binary file, not text"):

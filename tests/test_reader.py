@@ -1,4 +1,4 @@
-"""The trained reader at run time: the shipped model loads, reads in one batch, and its
+"""The trained reader at run time: the shipped model loads, reads each passage alone, and its
 spans are offsets into the document's text; a damaged model is refused."""
 
 from __future__ import annotations
@@ -42,6 +42,22 @@ def test_spans_are_offsets_into_the_document_text() -> None:
         assert p.start <= s.start < s.end <= p.end
     assert "189" in TEXT[spans[1].start : spans[1].end]
     assert spans[1].no_answer < spans[0].no_answer  # the passage that states it wants to answer more
+
+
+def test_a_passage_reads_the_same_alone_or_beside_others() -> None:
+    """One call per passage: no padding to a longer neighbour, and the int8 activations of a
+    passage are quantised over that passage only, so its span never depends on the others."""
+    second = TEXT.index("Đến nay")
+    passages = [Passage(TEXT, 0, second - 1), Passage(TEXT, second, len(TEXT))]
+    question = "Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?"
+    both = _model().read(question, passages)
+    alone = _model().read(question, passages[1:])
+    assert (both[1].start, both[1].end, both[1].score, both[1].no_answer) == \
+        (alone[0].start, alone[0].end, alone[0].score, alone[0].no_answer)
+
+
+def test_the_slow_fused_layer_norm_is_not_used() -> None:
+    assert "SkipLayerNormFusion" in reader.DISABLED_OPTIMIZERS
 
 
 def test_a_damaged_model_is_refused(tmp_path: Path) -> None:

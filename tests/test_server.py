@@ -535,6 +535,10 @@ def _children(pid: int) -> set[int]:
     return out
 
 
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -558,8 +562,8 @@ def test_kill_9_of_serve_leaves_no_orphan_readers(tmp_path: Path) -> None:
     port = sock.getsockname()[1]
     sock.close()
     proc = subprocess.Popen([sys.executable, "-m", "hoidap.cli", "serve", "--index", str(tmp_path / "idx"),
-                             "--port", str(port), "--readers", "2"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                             "--port", str(port), "--readers", "2", "--reader-niceness", "3"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -575,6 +579,9 @@ def test_kill_9_of_serve_leaves_no_orphan_readers(tmp_path: Path) -> None:
         assert upload(base, [("b.txt", "Bài mới: Hội thảo về nông nghiệp xanh diễn ra tại Cần Thơ ngày 3/3/2022 với 300 đại biểu tham dự.".encode())])[0] == 200
         workers = _children(proc.pid)
         assert len(workers) >= 3, workers  # 2 readers, the ingest process (and multiprocessing's helper)
+        # --reader-niceness: the two readers run 3 below the server, the ingest process at its level.
+        nice = sorted(_niceness(p) - _niceness(proc.pid) for p in workers)
+        assert nice.count(3) == 2 and nice.count(0) >= 1, nice
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 15
@@ -617,6 +624,30 @@ def test_waiting_jobs_are_ingested_in_one_pass_with_a_report_each(tmp_path: Path
         assert {d.doc_id for d in eng.documents()} == {first[1]["ingested"][0], second[0]["ingested"][0]}
     for folder, _ in groups:
         assert json.loads((Path(folder) / "progress.json").read_text())["files_done"] == 2
+
+
+def test_progress_is_written_per_interval_not_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written before every file, the progress file took a quarter of the ingest process's time;
+    it is written at a job's start and end and at most every PROGRESS_SECONDS between."""
+    from hoidap import server
+
+    writes: list[tuple[int, int]] = []
+    real = server.write_progress
+    monkeypatch.setattr(server, "write_progress",
+                        lambda folder, done, articles, current: (writes.append((done, articles)),
+                                                                 real(folder, done, articles, current)))
+    folder = tmp_path / "job"
+    folder.mkdir()
+    files = []
+    for i in range(40):
+        path = folder / f"tin-{i}.txt"
+        path.write_text(f"Tin số {i}\n\nHội thảo lần thứ {i} về nông nghiệp xanh diễn ra tại Cần Thơ "
+                        f"với {100 + i} đại biểu tham dự.", encoding="utf-8")
+        files.append((str(path), path.name))
+    [reports] = server.ingest_files(Settings(index_dir=tmp_path / "idx"), [(str(folder), files)])
+    assert sum(len(r["ingested"]) for r in reports) == 40
+    assert 2 <= len(writes) < 10, writes
+    assert json.loads((folder / "progress.json").read_text())["files_done"] == 40
 
 
 def test_the_queue_takes_every_waiting_job_up_to_the_file_limit() -> None:

@@ -321,6 +321,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.with_(readers=args.readers)
     if args.read_sentences:
         settings = settings.with_(read_sentences=args.read_sentences)
+    if args.reader_niceness is not None:
+        settings = settings.with_(reader_niceness=args.reader_niceness)
     settings = _serve_access(settings, args)
     # One line per request (method, path, status, ms) unless --no-access-log.
     logging.getLogger("hoidap.access").setLevel(logging.WARNING if args.no_access_log else logging.INFO)
@@ -497,6 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--read-sentences", type=int, metavar="N",
                     help="the ranker's best sentences the reader reads (default 2; 1 answers more questions a "
                          "second, slightly less well)")
+    sp.add_argument("--reader-niceness", type=int, metavar="N",
+                    help="CPU niceness of the processes answering questions (default 0); above 0, "
+                         "uploads get more of the CPU while questions are asked")
     sp.add_argument("--no-access-log", action="store_true", help="do not log each request")
     sp.add_argument("--token-file", help="file holding the API token (default: $HOIDAP_TOKEN); needed to listen "
                                          "beyond 127.0.0.1; clients send 'Authorization: Bearer TOKEN'")

@@ -22,7 +22,7 @@ from hoidap.errors import DocumentNotFoundError
 PROGRESS_FILE = "progress.json"
 # Finished jobs remembered for GET /api/jobs/{id}; older ones are forgotten (404).
 KEEP_FINISHED = 200
-# The ingest process rewrites the progress file at most this often within a file.
+# The ingest process rewrites the progress file at most this often (and at each job's start and end).
 PROGRESS_SECONDS = 0.5
 
 STATES = ("queued", "running", "done", "failed")

@@ -180,6 +180,9 @@ _stamp: tuple[int, ...] = ()
 def _reader_init(settings: Settings, engine_class: type[Engine]) -> None:
     global _engine, _stamp
     _die_with_parent()
+    if settings.reader_niceness:
+        with suppress(OSError):
+            os.nice(settings.reader_niceness)
     # One reader process per core: each reads with one thread, so they never oversubscribe.
     _engine = engine_class(settings=replace(settings, reader_threads=1))
     _stamp = _engine.index.generation()
@@ -325,26 +328,32 @@ def ingest_files(settings: Settings, groups: list[tuple[str, list[tuple[str, str
     stored: list[tuple[str, str]] = []  # (source, doc id) of each new article, in order
     seen: dict[str, Any] = {"group": 0, "files": 0, "articles": 0, "at": 0.0, "name": None}
 
+    def progress(force: bool = False) -> None:
+        # At most every PROGRESS_SECONDS (and at each job's start and end): written for every
+        # file, the progress file took a quarter of the ingest process's time (1,950 files).
+        now = time.monotonic()
+        if force or now - seen["at"] >= PROGRESS_SECONDS:
+            seen["at"] = now
+            write_progress(Path(groups[int(seen["group"])][0]), int(seen["files"]), int(seen["articles"]),
+                           seen["name"])
+
     def items() -> Iterator[RawDocument | FileFailure]:
-        for g, (folder, files) in enumerate(groups):
+        for g, (_, files) in enumerate(groups):
             seen.update(group=g, articles=0)
             for i, (path, name) in enumerate(files):
                 seen.update(files=i, name=name)
-                write_progress(Path(folder), i, int(seen["articles"]), name)
+                progress(force=i == 0)
                 for item in read_all([path], settings.max_file_bytes):
                     item = _renamed(item, path, name)
                     owners[item.source] = (g, name)
                     yield item
             # Every file of this job is read (its last articles may still be on their way to the store).
-            write_progress(Path(folder), len(files), int(seen["articles"]), None)
+            seen.update(files=len(files), name=None)
+            progress(force=True)
 
     def tick(_source: str) -> None:
         seen["articles"] += 1
-        now = time.monotonic()
-        if now - seen["at"] >= PROGRESS_SECONDS:
-            seen["at"] = now
-            write_progress(Path(groups[int(seen["group"])][0]), int(seen["files"]), int(seen["articles"]),
-                           seen["name"])
+        progress()
 
     def on_stored(batch: Sequence[PreparedArticle]) -> None:
         stored.extend((p.article.source, p.article.doc_id) for p in batch)

@@ -119,7 +119,7 @@ class Settings:
     # fold B2: F1 cost 2.9 points (the rules' gates 4.0), abstention on adversarial unanswerable
     # questions 15% (17%), on off-topic ones 97% (81%) and off-topic news questions 87% (65%).
     min_reader_confidence: float | None = None
-    # The ranker's best sentences the trained reader reads (in one batched call). On ViNewsQA
+    # The ranker's best sentences the trained reader reads (one call of the model each). On ViNewsQA
     # dev fold A (``qa/answer.py``): F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3; at
     # 22,644 articles (2 cores, the reader on one thread) ask p50 / p99 24 / 39 ms, 37-40 / 75-85
     # ms, 53-55 / 107-121 ms: 3 is over the 50 ms median budget, so 2 (on two threads, the
@@ -206,6 +206,15 @@ class Settings:
     # starved it (200 files: upload 6-10x the CLI's time), 5: 5.4x, p99 361 ms; 0: 2.3x,
     # p99 207 ms. Questions keep their bound because a reader still gets its core's share.
     ingest_niceness: int = 0
+    # The reader processes run at this CPU niceness, above the ingest process's, so that an upload
+    # gets more than one process's share while questions saturate the readers (an unprivileged
+    # process may raise its niceness but never lower it again, so it is set once, at start; with
+    # no ingest running, the readers only share the CPU with the HTTP process, which gains by it).
+    # benchmarks/load_test.py, 22,644 articles, 20 clients for 60 s, 1,950 files uploaded, one
+    # quiet 2-core machine, one run each: niceness 0: upload 2.18x the CLI's time, question p99
+    # 607 ms; 1: 1.99x, 587 ms; 2: 1.89x, 643 ms; 3: 2.06x (before the ingest's progress writes
+    # were cut), 708 ms. The readers' share is the questions' latency during an upload.
+    reader_niceness: int = 1
     # The bearer token of the HTTP API (hoidap serve --token-file, or $HOIDAP_TOKEN). Set, every
     # /api/ route and /metrics need "Authorization: Bearer TOKEN" (compared in constant time);
     # unset, the server listens only on a loopback address. Never printed (repr=False).

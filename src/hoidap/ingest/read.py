@@ -284,12 +284,15 @@ def _binary_reason(data: bytes) -> str:
     return _BINARY_REASON
 
 
+# Unicode's control characters (category Cc: U+0000-U+001F and U+007F-U+009F) but the
+# whitespace ones and ESC. One regular expression, not a test per character: that loop was
+# a tenth of reading a plain-text file.
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
+
+
 def _control_ratio(text: str) -> float:
     sample = text[:65536]
-    controls = sum(
-        1 for c in sample if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v\x1b"
-    )
-    return controls / len(sample) if sample else 0.0
+    return len(_CONTROL_RE.findall(sample)) / len(sample) if sample else 0.0
 
 
 def _from_html(html: str, source: str, note: str | None, **meta: str | None) -> RawDocument:

@@ -3,7 +3,7 @@
 The ranker (``hoidap.qa.rank``) orders the sentences of the chosen article; the
 reader (``hoidap.qa.reader``) reads the first few of them (``Settings.read_sentences``), each with
 ``NEIGHBOURS`` sentences either side as context (so that "Ông" or "ngành" in the
-sentence resolve), all in one batched call, and the span of the passage that most
+sentence resolve), one call of the model each, and the span of the passage that most
 wants to answer (lowest no-answer score, plus ``RANK_PENALTY`` per place down the
 ranker's order) is the answer: a stretch of the original text, with its offsets.
 """
