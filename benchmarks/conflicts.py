@@ -23,21 +23,23 @@ are read from ``../shared/eval``):
   the third), ``design-4`` (20 clusters drawn after the third design was frozen and
   only scored, the ``heldout`` set of the first report; used for the seventh design step),
   ``heldout-2`` (20 fresh clusters, scored once after the seventh step was frozen, then
-  design data), ``heldout-3`` (20 fresh clusters drawn after the eighth). Round 1 drew,
+  design data), ``heldout-3`` (20 fresh clusters drawn after the eighth), ``heldout-4`` (20
+  fresh clusters drawn on 2026-12-07, after the eighth step, and only scored: its system reported
+  no conflict, and 34 of its 100 agreements, sampled, were judged blind). Round 1 drew,
   before any new code ran, every pair the old grouping called a conflict and the most
   alike pairs with different and equal values; later rounds added the pairs either
   version reported that were not judged yet (all of the new version's conflicts, samples
   of the old version's conflicts and of the new one's agreements), shuffled so the reader
   could not tell which version reported a pair; ``round: designer`` marks the pairs the designer judged.
-* ``conflict_recall.jsonl``: 110 clusters read whole, one line per cluster with
+* ``conflict_recall.jsonl``: 130 clusters read whole, one line per cluster with
   every real disagreement between two articles found by reading. ``set``:
   ``design-1`` (15 clusters of the odd half, read after the first design, used for
   the second), ``design-2`` (15 fresh clusters, read after the first design, used
   for the second and third), ``design-3`` (20 fresh clusters, held out from the
   second design, used for the third), ``design-4`` (20 fresh clusters, read after
   the third design was frozen, only scored then; used for the seventh step), ``heldout-2``
-  and ``heldout-3`` (20 fresh clusters each, read by annotators who never saw the engine's
-  output, as the halves of the same names).
+  ``heldout-3`` and ``heldout-4`` (20 fresh clusters each, read by annotators who never saw the
+  engine's output, as the halves of the same names).
 
 Each cluster is ingested into a fresh index (as ``rouge_brief.py`` does) and
 ``facts`` compares its figures. Printed: conflict precision (of the system's
