@@ -210,11 +210,13 @@ class Settings:
     # gets more than one process's share while questions saturate the readers (an unprivileged
     # process may raise its niceness but never lower it again, so it is set once, at start; with
     # no ingest running, the readers only share the CPU with the HTTP process, which gains by it).
-    # benchmarks/load_test.py, 22,644 articles, 20 clients for 60 s, 1,950 files uploaded, one
-    # quiet 2-core machine, one run each: niceness 0: upload 2.18x the CLI's time, question p99
-    # 607 ms; 1: 1.99x, 587 ms; 2: 1.89x, 643 ms; 3: 2.06x (before the ingest's progress writes
-    # were cut), 708 ms. The readers' share is the questions' latency during an upload.
-    reader_niceness: int = 1
+    # benchmarks/load_test.py, 22,644 articles, 20 clients for 60 s, 1,950 files uploaded, quiet
+    # 2-core machine, upload / the CLI's time and question p99: niceness 0: 2.18x, 607 ms; 1 (three
+    # runs): 1.99x / 2.11x / 1.88x, 587 / 663 / 617 ms; 2 (two runs): 1.89x / 1.80x, 643 / 620 ms;
+    # 3: 2.06x, 708 ms (before the ingest's progress writes were cut). The p99 moves within its
+    # noise from 1 to 2, the upload stays under twice the CLI's time only at 2. The readers' share
+    # is the questions' latency during an upload.
+    reader_niceness: int = 2
     # The bearer token of the HTTP API (hoidap serve --token-file, or $HOIDAP_TOKEN). Set, every
     # /api/ route and /metrics need "Authorization: Bearer TOKEN" (compared in constant time);
     # unset, the server listens only on a loopback address. Never printed (repr=False).
