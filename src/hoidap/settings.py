@@ -212,7 +212,7 @@ class Settings:
     # no ingest running, the readers only share the CPU with the HTTP process, which gains by it).
     # benchmarks/load_test.py, 22,644 articles, 20 clients for 60 s, 1,950 files uploaded, quiet
     # 2-core machine, upload / the CLI's time and question p99: niceness 0: 2.18x, 607 ms; 1 (three
-    # runs): 1.99x / 2.11x / 1.88x, 587 / 663 / 617 ms; 2 (two runs): 1.89x / 1.80x, 643 / 620 ms;
+    # runs): 1.99x / 2.11x / 1.88x, 587 / 663 / 617 ms; 2 (three runs): 1.89x / 1.80x / 1.79x, 643 / 620 / 685 ms;
     # 3: 2.06x, 708 ms (before the ingest's progress writes were cut). The p99 moves within its
     # noise from 1 to 2, the upload stays under twice the CLI's time only at 2. The readers' share
     # is the questions' latency during an upload.
