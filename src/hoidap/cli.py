@@ -500,8 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the ranker's best sentences the reader reads (default 2; 1 answers more questions a "
                          "second, slightly less well)")
     sp.add_argument("--reader-niceness", type=int, metavar="N",
-                    help="CPU niceness of the processes answering questions (default 0); above 0, "
-                         "uploads get more of the CPU while questions are asked")
+                    help="CPU niceness of the processes answering questions (default 2, below the upload "
+                         "process, so uploads get more of the CPU while questions are asked; 0 on a machine "
+                         "shared with other busy programs, which would otherwise get the CPU before the readers)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log each request")
     sp.add_argument("--token-file", help="file holding the API token (default: $HOIDAP_TOKEN); needed to listen "
                                          "beyond 127.0.0.1; clients send 'Authorization: Bearer TOKEN'")
