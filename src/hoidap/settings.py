@@ -114,10 +114,11 @@ class Settings:
     # term the collection never holds: the manifest's "confidence",
     # ``scripts/train_reader_confidence.py``); below this, or below the model's own support floor,
     # the answer is None, and the two gates above do not apply. None: the threshold
-    # chosen with the model: 0.065 with a support floor of 0.17 (the pair with the most abstention
-    # costing ViQuAD 2.0 fold B1's answerable questions at most 2.8 F1 points out of fold). On
-    # fold B2: F1 cost 2.9 points (the rules' gates 4.0), abstention on adversarial unanswerable
-    # questions 15% (17%), on off-topic ones 97% (81%) and off-topic news questions 87% (65%).
+    # chosen with the model: 0.07 with a support floor of 0.17 (the pair with the most abstention
+    # costing ViQuAD 2.0 fold B1's answerable questions at most 2.8 F1 points out of fold; refitted
+    # on 2026-12-07 when the reader began reading each passage alone). On fold B2: F1 cost 3.2
+    # points (the rules' gates 4.4), abstention on adversarial unanswerable questions 17% (17%),
+    # on off-topic ones 98% (81%) and off-topic news questions 89% (65%).
     min_reader_confidence: float | None = None
     # The ranker's best sentences the trained reader reads (one call of the model each). On ViNewsQA
     # dev fold A (``qa/answer.py``): F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3; at
