@@ -158,6 +158,23 @@ def test_signals_are_finite_and_standardised_per_briefing(seeded_index: Path) ->
     assert sum(r[first] for r in rows) == len({c.doc for c in cands})  # one first sentence per article
 
 
+def test_one_article_has_no_cross_document_signal(seeded_index: Path) -> None:
+    """One article skips the pairs' holders (a quarter of briefing one 4M-character document): its
+    cross-document signals are 0, and the others are those it gets beside other articles."""
+    from hoidap.briefing import brief
+
+    with Engine(seeded_index) as eng:
+        articles = [eng.document(d.doc_id) for d in eng.documents()]
+    alone = brief._signals(brief._candidates(articles[:1]), articles[:1])
+    for name in ("support", "cover", "max_cover"):
+        assert all(r[brief.SIGNALS.index(name)] == 0 for r in alone)
+    together = brief._signals(brief._candidates(articles), articles)
+    n = len(alone)
+    for name in ("lead", "relpos", "log_length", "digits", "first", "own_title_words", "own_lead_pairs"):
+        j = brief.SIGNALS.index(name)
+        assert [r[j] for r in alone] == [r[j] for r in together[:n]]
+
+
 def test_benchmark_scores_hoidap_out_of_fold() -> None:
     sys.path.insert(0, str(REPO / "scripts"))
     import train_brief

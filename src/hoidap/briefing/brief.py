@@ -190,9 +190,10 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
     # Its number of articles is the pair's cross-document support (a pass over every sentence per
     # article, which this replaced, cost the number of articles times the number of sentences).
     holders: defaultdict[tuple[str, str], dict[int, list[int]]] = defaultdict(dict)
-    for i, cp in enumerate(content_pairs):
-        for p in cp:
-            holders[p].setdefault(cands[i].doc, []).append(i)
+    if ndocs > 1:  # one article: no pair is held by another, every cross-document signal is 0
+        for i, cp in enumerate(content_pairs):
+            for p in cp:
+                holders[p].setdefault(cands[i].doc, []).append(i)
     first: dict[int, int] = {}
     for i, c in enumerate(cands):
         first.setdefault(c.doc, i)
@@ -203,7 +204,7 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
         dot = sum(k * idf[t] * centroid[t] for t, k in tf.items())
         snorm = math.sqrt(sum((k * idf[t]) ** 2 for t, k in tf.items())) or 1.0
         cp = content_pairs[i]
-        support = sum(len(holders[p]) for p in cp if len(holders[p]) >= 2)
+        support = sum(len(holders[p]) for p in cp if len(holders[p]) >= 2) if ndocs > 1 else 0
         content = c.words - STOPWORDS
         nterms = len(c.terms)
         raw = _TOKEN_RE.findall(c.text)
@@ -211,7 +212,7 @@ def _signals(cands: Sequence[_Candidate], articles: Sequence[Article]) -> list[l
         # Best share of this sentence's content pairs held by one sentence of each other article
         # (through the pairs' holders: only sentences sharing a pair are compared).
         shared: Counter[int] = Counter()
-        for p in cp:
+        for p in cp if ndocs > 1 else ():
             # In sentence order, as one list of all holders was walked (the sums below then add
             # in the same order, to the bit).
             shared.update(heapq.merge(*(js for d, js in holders[p].items() if d != c.doc)))
