@@ -334,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     n_ok = len(lat)
     failures = list(results.failures)
     failures += [str(e) for e in ingest_out.get("errors", [])]  # type: ignore[attr-defined]
-    ingest_s = float(ingest_out.get("end", 0.0)) - float(ingest_out.get("start", 0.0))  # type: ignore[arg-type]
+    lo, hi = float(ingest_out.get("start", 0.0)), float(ingest_out.get("end", 0.0))  # type: ignore[arg-type]
+    ingest_s = hi - lo
     overlap = min(float(ingest_out.get("end", start)), deadline) - float(ingest_out.get("start", start))  # type: ignore[arg-type]
     p50, p90, p99 = (percentile(lat, p) * 1000 for p in (50, 90, 99))
     print(f"articles: {health['documents']} documents after the run ({args.articles or 'all'} VietNews + "
@@ -347,7 +348,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CLI ingest of the same files (no load): {cli_s:.1f} s; upload / CLI = {ratio:.2f}")
     print(f"latency ms: p50 {p50:.0f}  p90 {p90:.0f}  p99 {p99:.0f}  max {lat[-1] * 1000 if lat else float('nan'):.0f}")
     # The questions answered while the upload ran and the others: where the tail comes from.
-    lo, hi = float(ingest_out.get("start", 0.0)), float(ingest_out.get("end", 0.0))  # type: ignore[arg-type]
     during = sorted(x for x, e in zip(results.latencies, results.ends, strict=True) if lo <= e <= hi)
     outside = sorted(x for x, e in zip(results.latencies, results.ends, strict=True) if not lo <= e <= hi)
     for name, part in (("during the upload", during), ("outside it", outside)):

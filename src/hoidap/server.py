@@ -171,6 +171,14 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def _worker_start(niceness: int) -> None:
+    """What every worker process does first: end with the server, and take its CPU niceness."""
+    _die_with_parent()
+    if niceness:
+        with suppress(OSError):
+            os.nice(niceness)
+
+
 # -- readers --------------------------------------------------------------------
 # The reader process's engine and the index stamp its searchers were loaded at.
 _engine: Engine | None = None
@@ -179,10 +187,7 @@ _stamp: tuple[int, ...] = ()
 
 def _reader_init(settings: Settings, engine_class: type[Engine]) -> None:
     global _engine, _stamp
-    _die_with_parent()
-    if settings.reader_niceness:
-        with suppress(OSError):
-            os.nice(settings.reader_niceness)
+    _worker_start(settings.reader_niceness)
     # One reader process per core: each reads with one thread, so they never oversubscribe.
     _engine = engine_class(settings=replace(settings, reader_threads=1))
     _stamp = _engine.index.generation()
@@ -292,10 +297,7 @@ class Workers:
 
 # -- ingest ---------------------------------------------------------------------
 def _ingest_init(niceness: int) -> None:
-    _die_with_parent()
-    if niceness:
-        with suppress(OSError):
-            os.nice(niceness)
+    _worker_start(niceness)
 
 
 def _renamed(item: RawDocument | FileFailure, path: str, name: str) -> RawDocument | FileFailure:
