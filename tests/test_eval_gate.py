@@ -19,12 +19,21 @@ FLOORS = json.loads((Path(__file__).parent / "eval_floors.json").read_text())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [k for k in FLOORS if not k.startswith("_")])
+@pytest.mark.parametrize("name", [k for k in FLOORS if k.endswith(".json")])
 def test_squad_scores_stay_above_the_floors(name: str) -> None:
     report = squad(need(EVAL / name))
     print(f"{name}: {report}")
     for metric, floor in FLOORS[name].items():
         assert getattr(report, metric) >= floor, f"{name} {metric} {getattr(report, metric)} < floor {floor}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(FLOORS["unmarked"]))
+def test_squad_scores_asked_without_marks_stay_above_the_floors(name: str) -> None:
+    report = squad(need(EVAL / name), unmarked=True)
+    print(f"{name}, unmarked: {report}")
+    for metric, floor in FLOORS["unmarked"][name].items():
+        assert getattr(report, metric) >= floor, f"{name} unmarked {metric} {getattr(report, metric)} < floor {floor}"
 
 
 @pytest.mark.slow
