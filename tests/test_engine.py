@@ -203,6 +203,27 @@ def test_a_question_typed_without_diacritics_is_answered_as_if_marked(seeded: Se
     assert ans.answer == marked.answer and ans.answer is not None and "2006" in ans.answer
 
 
+def test_an_unmarked_question_is_searched_again_with_its_marks(seeded: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Marked, a question searches the marked forms, which an unmarked search cannot tell apart
+    ("bán" / "bàn"): once its marks are restored, it is searched again with them, and its
+    citations come from that search."""
+    queries: list[bool] = []
+    original = Engine._search_planned
+
+    def recording(self: Engine, p: Any, k: int, allowed: Any = None) -> Any:
+        queries.append(p.query.marked)
+        return original(self, p, k, allowed)
+
+    monkeypatch.setattr(Engine, "_search_planned", recording)
+    with Engine(settings=_trained(seeded)) as eng:
+        ans = eng.ask("Viet Nam tung hai lan dang cai APEC vao nhung nam nao?")
+        assert queries == [False, True] and ans.understood is not None
+        queries.clear()
+        eng.ask("Việt Nam đã đăng cai APEC vào những năm nào?")
+        assert queries == [True]
+
+
 def test_an_unmarked_which_title_question_gets_the_person(seeded: Settings) -> None:
     """"Pho Vien truong ... nao" unmarked was a clause question answered "VKSND tối cao"."""
     with Engine(settings=_trained(seeded)) as eng:

@@ -335,25 +335,20 @@ class Engine:
         articles ``filters`` allows) does not say."""
         typed = self._check(question)
         q = parse_question(typed)  # parsed once for every stage below
-        p = self._plan(q.query)
         allowed = self._allowed(filters)
         within = None if allowed is None else set(allowed)
-        hits = self._search_planned(p, self.settings.top_sentences, allowed)
-        groups = group_hits(hits)
-        # The ranker reads every sentence of the top article: its answer sentence is
-        # often not among the retrieved ones.
-        doc_id = rank.choose_document(q, groups)
-        sentences = self.store.sentences_of(doc_id) if doc_id else []
+        p, hits, groups, doc_id, sentences = self._retrieve(q, allowed)
         choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
         understood = None
         if not q.query.marked and self.settings.remark_questions:
-            # Typed without diacritics: the marks its syllables take in the sentences found
-            # (``text.remark``), then ranked and read as a marked question.
+            # Typed without diacritics: the marks the question most likely takes, given the
+            # sentences found (``text.remark``), then searched, ranked and read as a marked question.
             found = [h.text for h in hits] + [s.text for s in (choice.ranked if choice else ())[:REMARK_RANKED]]
             restored = remark(q.text, found)
             if restored != q.text:
                 q = parse_question(restored)
                 understood = restored
+                p, hits, groups, doc_id, sentences = self._retrieve(q, allowed)
                 choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
         # A question still without marks (the sentences found gave it none) keeps the rules unless
         # the reader reads such questions well (``answer.READS_UNMARKED``: asked without marks, the
@@ -372,6 +367,16 @@ class Engine:
         ordered = by_document([chosen] + [g for g in groups if g is not chosen])
         cited = cite(ordered, self.store, self.index, self.settings.max_citations, within)
         return Answer(typed, choice.text, round(choice.confidence, 4), cited, choice.kind, understood)
+
+    def _retrieve(self, q: Question, allowed: list[int] | None
+                  ) -> tuple[Plan, list[Hit], list[list[Hit]], str | None, list[StoredSentence]]:
+        """The question's plan, its sentence hits grouped, the article chosen and its sentences: the
+        ranker reads every sentence of that article, its answer sentence often not among the hits."""
+        p = self._plan(q.query)
+        hits = self._search_planned(p, self.settings.top_sentences, allowed)
+        groups = group_hits(hits)
+        doc_id = rank.choose_document(q, groups)
+        return p, hits, groups, doc_id, self.store.sentences_of(doc_id) if doc_id else []
 
     def _read(self, q: Question, choice: rank.Choice, hits: list[Hit], sentences: list[StoredSentence],
               doc_id: str, dfs: Mapping[tuple[str, str], int]) -> rank.Choice:
