@@ -224,6 +224,16 @@ def test_an_unmarked_question_is_searched_again_with_its_marks(seeded: Settings,
         assert queries == [True]
 
 
+def test_a_question_typed_with_few_marks_is_answered_as_if_marked(seeded: Settings) -> None:
+    """"Việt Nam đã nhan duoc bao nhieu lieu vac xin?" was read as typed (it had marks), and the
+    reader, reading half-marked words, answered "151 triệu" at confidence 0.31."""
+    with Engine(settings=_trained(seeded)) as eng:
+        ans = eng.ask("Việt Nam đã nhan duoc bao nhieu lieu vac xin?")
+        marked = eng.ask("Việt Nam đã nhận được bao nhiêu liều vắc xin?")
+    assert ans.understood == "Việt Nam đã nhận được bao nhiêu liều vắc xin?"
+    assert ans.answer == marked.answer and ans.answer is not None and "151 triệu liều" in ans.answer
+
+
 def test_an_unmarked_which_title_question_gets_the_person(seeded: Settings) -> None:
     """"Pho Vien truong ... nao" unmarked was a clause question answered "VKSND tối cao"."""
     with Engine(settings=_trained(seeded)) as eng:

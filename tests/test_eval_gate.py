@@ -28,12 +28,13 @@ def test_squad_scores_stay_above_the_floors(name: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(FLOORS["unmarked"]))
-def test_squad_scores_asked_without_marks_stay_above_the_floors(name: str) -> None:
-    report = squad(need(EVAL / name), unmarked=True)
-    print(f"{name}, unmarked: {report}")
-    for metric, floor in FLOORS["unmarked"][name].items():
-        assert getattr(report, metric) >= floor, f"{name} unmarked {metric} {getattr(report, metric)} < floor {floor}"
+@pytest.mark.parametrize(("setting", "share", "name"), [
+    (setting, share, name) for setting, share in (("unmarked", 1.0), ("half_unmarked", 0.5)) for name in FLOORS[setting]])
+def test_squad_scores_asked_without_marks_stay_above_the_floors(setting: str, share: float, name: str) -> None:
+    report = squad(need(EVAL / name), unmarked=share)
+    print(f"{name}, {setting}: {report}")
+    for metric, floor in FLOORS[setting][name].items():
+        assert getattr(report, metric) >= floor, f"{name} {setting} {metric} {getattr(report, metric)} < floor {floor}"
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hoidap.text.remark import remark
+from hoidap.text.remark import partly_marked, remark
 
 SENTENCES = [
     "Việt Nam là thành viên Hội đồng Nhân quyền Liên Hợp Quốc nhiệm kỳ 2023-2025.",
@@ -48,10 +48,20 @@ def test_case_punctuation_and_acronyms_stay_as_typed() -> None:
     assert got == "TẠI ĐIỂM CẦU Đảng bộ VKSND tối cao, ai tham dự?"
 
 
-def test_a_question_with_any_marks_is_left_as_typed() -> None:
-    # A user who typed some marks typed the words as meant.
-    q = "Viet Nam là thanh vien nao?"
-    assert remark(q, SENTENCES) == q
+def test_a_question_typed_with_most_marks_is_left_as_typed() -> None:
+    # A user who typed most marks typed the words as meant: "Ai", "giao" have none to type.
+    q = "Ai là Bộ trưởng Ngoại giao?"
+    assert not partly_marked(q) and remark(q, SENTENCES) == q
+
+
+def test_a_question_typed_with_few_marks_takes_the_rest_keeping_those_typed() -> None:
+    # Typed in a hurry: the syllables without marks take them, the marks typed stay as typed
+    # (here in the old style: "hoà").
+    q = "Viet Nam la thanh vien Hội dong Nhan quyen nhiem ky nao?"
+    assert partly_marked(q)
+    assert remark(q, SENTENCES) == "Việt Nam là thành viên Hội đồng Nhân quyền nhiệm kỳ nào?"
+    assert remark("Ai la Bộ truong ngoai giao?", []) == "Ai là Bộ trưởng ngoại giao?"
+    assert remark("Hoà binh la gi?", []).startswith("Hoà bình là gì")
 
 
 def test_syllables_nowhere_written_stay_as_typed() -> None:

@@ -519,7 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "print EM, F1, evidence@1/@5, abstention accuracy and seconds.",
         epilog="Examples:\n  hoidap eval squad ../shared/eval/vinewsqa_dev.json --json\n"
                "  hoidap eval squad ../shared/eval/vinewsqa_dev.json --retriever bm25 dense hybrid --index eval-idx\n"
-               "  hoidap eval squad ../shared/eval/viquad1_dev.json --fold B --unmarked",
+               "  hoidap eval squad ../shared/eval/viquad1_dev.json --fold B --unmarked\n"
+               "  hoidap eval squad ../shared/eval/vinewsqa_dev.json --unmarked 0.5",
         formatter_class=fmt,
     )
     sp.add_argument("file")
@@ -536,8 +537,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--fold", choices=["A", "B"],
                     help="only this fold's questions (articles split by crc32 of the title); the fold the "
                          "shipped reader was trained on is always left out")
-    sp.add_argument("--unmarked", action="store_true",
-                    help="ask every question with its diacritics stripped (typed without a Vietnamese keyboard)")
+    sp.add_argument("--unmarked", type=float, nargs="?", const=1.0, default=0.0, metavar="SHARE",
+                    help="ask every question with its diacritics stripped (typed without a Vietnamese keyboard); "
+                         "with SHARE, each syllable's with that probability (0.5: typed in a hurry)")
     sp.set_defaults(func=cmd_eval)
     return p
 
