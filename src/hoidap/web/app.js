@@ -191,7 +191,7 @@ async function ask(question) {
       ? el("p", { class: "confidence", text: `Độ tin cậy: ${numberFmt.format(a.confidence)}` })
       : el("p", { class: "hint", text: "Các bài đã nạp không nói rõ điều này." }));
   const parts = [card];
-  if (a.understood) {  // typed without diacritics: the question as it was read
+  if (a.understood) {  // typed without diacritics (or with few): the question as it was read
     card.insertBefore(el("p", { class: "hint", text: `Hiểu câu hỏi là: “${a.understood}”` }), card.firstChild);
   }
   if (a.citations.length) {
