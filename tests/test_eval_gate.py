@@ -29,7 +29,8 @@ def test_squad_scores_stay_above_the_floors(name: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("setting", "share", "name"), [
-    (setting, share, name) for setting, share in (("unmarked", 1.0), ("half_unmarked", 0.5)) for name in FLOORS[setting]])
+    (setting, share, name) for setting, share in (("unmarked", 1.0), ("half_unmarked", 0.5), ("few_unmarked", 0.2))
+    for name in FLOORS[setting]])
 def test_squad_scores_asked_without_marks_stay_above_the_floors(setting: str, share: float, name: str) -> None:
     report = squad(need(EVAL / name), unmarked=share)
     print(f"{name}, {setting}: {report}")

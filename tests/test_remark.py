@@ -54,6 +54,14 @@ def test_a_question_typed_with_most_marks_is_left_as_typed() -> None:
     assert not partly_marked(q) and remark(q, SENTENCES) == q
 
 
+def test_a_question_missing_a_mark_or_two_gets_them_and_keeps_its_unmarked_words() -> None:
+    # Typed with most marks, one missed: "la" is "là"; "Ai" and "giao" are words without marks.
+    assert remark("Ai la Bộ trưởng Ngoại giao?", []) == "Ai là Bộ trưởng Ngoại giao?"
+    assert remark("Việt Nam có quan he ngoại giao với bao nhiêu quốc gia?", []) == \
+        "Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?"
+    assert remark("Ba trụ cột của nền đối ngoại là gì?", []) == "Ba trụ cột của nền đối ngoại là gì?"
+
+
 def test_a_question_typed_with_few_marks_takes_the_rest_keeping_those_typed() -> None:
     # Typed in a hurry: the syllables without marks take them, the marks typed stay as typed
     # (here in the old style: "hoà").

@@ -47,7 +47,7 @@ from hoidap.search.evidence import by_document, cite, group_hits
 from hoidap.search.query import Query, parse_query
 from hoidap.search.retrieve import Plan, plan, search_planned
 from hoidap.settings import Settings
-from hoidap.text.remark import partly_marked, remark
+from hoidap.text.remark import remark
 
 log = logging.getLogger(__name__)
 
@@ -340,9 +340,10 @@ class Engine:
         p, hits, groups, doc_id, sentences = self._retrieve(q, allowed)
         choice = rank.choose(q, hits, sentences, self.index, p.sentence_dfs)
         understood = None
-        if self.settings.remark_questions and partly_marked(q.text):
-            # Typed without diacritics (or with few): the marks the question most likely takes, given
-            # the sentences found (``text.remark``), then searched, ranked and read as a marked question.
+        if self.settings.remark_questions:
+            # Typed without diacritics, with few, or with a few missed: the marks the question most
+            # likely takes, given the sentences found (``text.remark``; a question typed with every
+            # mark comes back as typed), then searched, ranked and read as a marked question.
             found = [h.text for h in hits] + [s.text for s in (choice.ranked if choice else ())[:REMARK_RANKED]]
             restored = remark(q.text, found)
             if restored != q.text:

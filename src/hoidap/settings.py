@@ -127,15 +127,16 @@ class Settings:
     # default of a process asking alone, 2 takes 26-28 / 48-51 ms and 3 35 / 65 ms). A server saturated by questions may prefer 1
     # (`hoidap serve --read-sentences 1`: about twice the throughput of 3).
     read_sentences: int = 2
-    # A question typed without diacritics (or with few: ``remark.PARTLY_MARKED``) is given the
-    # marks its syllables most likely take, under a syllable bigram model and the sentences
-    # retrieval found (``hoidap.text.remark``), then searched again, ranked and read, so it is
+    # A question typed without diacritics (or with few: ``remark.PARTLY_MARKED``; or with a few
+    # missed: ``remark.KEEP_TYPED``) is given the marks its syllables most likely take, under a
+    # syllable bigram model and the sentences retrieval found (``hoidap.text.remark``), then
+    # searched again, ranked and read, so it is
     # answered as if typed with them (the trained reader reads marked questions best). False:
     # it is answered unmarked by the rules (``qa.answer.READS_UNMARKED``). Designed on ViNewsQA /
     # ViQuAD 1.0 fold A; asked unmarked on fold B (``hoidap eval squad --unmarked``), EM / F1
     # ViNewsQA 0.194 / 0.432 (False) -> 0.410 / 0.590, ViQuAD 1.0 0.192 / 0.379 -> 0.365 / 0.509
-    # (marked: 0.417 / 0.597, 0.372 / 0.515); half unmarked (``--unmarked 0.5``) 0.396 / 0.575 and
-    # 0.356 / 0.493.
+    # (marked: 0.416 / 0.596, 0.372 / 0.514); half unmarked (``--unmarked 0.5``) 0.409 / 0.589 and
+    # 0.365 / 0.507; a few marks missed (``--unmarked 0.2``) 0.413 / 0.596 and 0.370 / 0.511.
     remark_questions: bool = True
     # ONNX Runtime threads of the trained reader in this process. A process asking one
     # question at a time (the CLI, a library caller) has the cores to itself: one batched

@@ -18,7 +18,9 @@ question is given back its marks before it is read:
 3. a syllable neither the model nor the sentences ever wrote stays as typed ("iPhone", "xyz").
 
 A question typed with some marks but fewer than ``PARTLY_MARKED`` of its syllables marked ("Ai la
-Bộ trưởng Ngoai giao?") is decoded the same way, each syllable typed with marks keeping them.
+Bộ trưởng Ngoai giao?") is decoded the same way, each syllable typed with marks keeping them; in one
+typed with more, a syllable typed without marks keeps that form unless the model finds a marked
+one ``KEEP_TYPED`` times likelier (a mark or two missed: "Ai la Bộ trưởng Ngoại giao?").
 
 Only syllables are changed: case as typed, punctuation and spacing kept. The sentences are
 the ones retrieval and the ranker already hold, so the cost is linear in the question and
@@ -28,6 +30,7 @@ in those sentences, not in the article. Measured in the CHANGELOG (issue 19).
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -65,6 +68,14 @@ FLOOR = 0.5
 # changed); 0.7: 0.6133 / 0.5990 (8 changed). ViQuAD 1.0 at 0.6: 0.6268 / 0.6038 (read as typed:
 # 0.6268 / 0.3376). Written questions lose nothing up to 0.6.
 PARTLY_MARKED = 0.6
+# In a question typed with most of its marks, how much likelier (the model's probability of the
+# whole question) a marked form must make it before it replaces a syllable typed without marks
+# ("la" -> "là" in "Ai la Bộ trưởng Ngoại giao?", where "Ai" and "giao" stay). Chosen on ViNewsQA and
+# ViQuAD 1.0 dev fold A, questions as written / with each syllable stripped with probability 0.2
+# (``--unmarked 0.2``, a few marks missed), F1: read as typed 0.6138 / 0.5474 and 0.6268 / 0.5515;
+# bonus 10: 0.6132 / 0.6115 and 0.6271 / 0.6230; 100: 0.6132 / 0.6078 and 0.6271 / 0.6211; 1000 on
+# ViQuAD: 0.6270 / 0.6120; none (every such syllable decoded freely): 0.6110 / 0.6109 on ViNewsQA.
+KEEP_TYPED = 10.0
 
 _SYLLABLE = re.compile(r"\w+")
 
@@ -147,7 +158,7 @@ def _forced(plain: Sequence[str]) -> dict[int, str]:
 
 
 def decode(plain: Sequence[str], texts: Iterable[str], model: SyllableModel | None = None,
-           typed: dict[int, str] | None = None) -> list[str]:
+           typed: dict[int, str] | None = None, keep: float = 1.0) -> list[str]:
     """The likeliest marked syllables (lower case) for the plain ones, under the model's counts
     plus ``CACHE_WEIGHT`` times those of ``texts``; a syllable with no marked form stays, and one
     in ``typed`` (position -> marked form) keeps that form."""
@@ -172,14 +183,17 @@ def decode(plain: Sequence[str], texts: Iterable[str], model: SyllableModel | No
     for i, p in enumerate(plain):
         forms = [forced[i]] if i in forced else sorted(set(lm.forms.get(p, ())) | seen.get(p, set())) or [p]
         here = np.array([unigram(w) for w in forms])
-        alone = np.log(BACKOFF * np.maximum(here, FLOOR) / total)
+        # A syllable left without marks in a question typed with most of them was most likely meant so.
+        bonus = np.array([math.log(keep) if w == p and i not in forced else 0.0 for w in forms])
+        alone = np.log(BACKOFF * np.maximum(here, FLOOR) / total) + bonus
         if not paths:
             paths = {w: (float(alone[k]), [w]) for k, w in enumerate(forms)}
             continue
         prev = list(paths)
         pair = lm.bigram_counts(prev, forms) + CACHE_WEIGHT * np.array([[bi[(a, b)] for b in forms] for a in prev])
         before = np.array([unigram(a) for a in prev])
-        step = np.where(pair > 0, np.log(np.maximum(pair, FLOOR) / np.maximum(before, FLOOR)[:, None]), alone[None, :])
+        step = np.where(pair > 0, np.log(np.maximum(pair, FLOOR) / np.maximum(before, FLOOR)[:, None]) + bonus[None, :],
+                        alone[None, :])
         score = np.array([paths[a][0] for a in prev])[:, None] + step
         best = score.argmax(axis=0)
         paths = {w: (float(score[best[k], k]), paths[prev[best[k]]][1] + [w]) for k, w in enumerate(forms)}
@@ -195,14 +209,15 @@ def partly_marked(question: str) -> bool:
 
 def remark(question: str, texts: Iterable[str]) -> str:
     """``question`` with the marks its syllables most likely take (``decode``, the sentences found
-    as ``texts``), each syllable typed with marks keeping them; unchanged when it is not
-    ``partly_marked`` (a user who typed most marks typed the words as meant)."""
-    if not partly_marked(question):
-        return question
+    as ``texts``), each syllable typed with marks keeping them; in a question typed with most
+    marks (not ``partly_marked``), a syllable typed without takes marks only where the model finds
+    them ``KEEP_TYPED`` times likelier ("Ai la Bộ trưởng Ngoại giao?": "là"; "Ai", "giao" stay)."""
     spans = [(m.start(), m.end(), m.group()) for m in _SYLLABLE.finditer(question)]
     plain = [_plain(w) for _, _, w in spans]
     typed = {i: fold_token(w) for i, (_, _, w) in enumerate(spans) if has_diacritics(w)}
-    marked = decode(plain, texts, typed=typed)
+    if len(typed) == len(spans):
+        return question
+    marked = decode(plain, texts, typed=typed, keep=1.0 if partly_marked(question) else KEEP_TYPED)
     out, last = [], 0
     for (start, end, as_typed), word, bare in zip(spans, marked, plain, strict=True):
         out.append(question[last:start])
