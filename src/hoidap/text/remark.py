@@ -143,10 +143,16 @@ def _cased(marked: str, typed: str) -> str:
     return marked[:1].upper() + marked[1:] if typed[:1].isupper() else marked
 
 
+@cache
+def _forced_phrases() -> tuple[dict[Run, Run], int]:
+    """The question phrases of ``MIN_PHRASE`` syllables or more, and the longest's length."""
+    phrases = {k: v for k, v in _question_phrases().items() if len(k) >= MIN_PHRASE}
+    return phrases, _longest(phrases)
+
+
 def _forced(plain: Sequence[str]) -> dict[int, str]:
     """Positions of the question phrases (``MIN_PHRASE`` syllables or more) and their marks."""
-    phrases = {k: v for k, v in _question_phrases().items() if len(k) >= MIN_PHRASE}
-    longest = _longest(phrases)
+    phrases, longest = _forced_phrases()
     out: dict[int, str] = {}
     i = 0
     while i < len(plain):
@@ -204,7 +210,11 @@ def partly_marked(question: str) -> bool:
     """Whether fewer than ``PARTLY_MARKED`` of the question's syllables were typed with marks
     (none at all included): its other syllables are then given theirs (``remark``)."""
     words = _SYLLABLE.findall(question)
-    return bool(words) and sum(has_diacritics(w) for w in words) < PARTLY_MARKED * len(words)
+    return _few_marked(sum(has_diacritics(w) for w in words), len(words))
+
+
+def _few_marked(marked: int, syllables: int) -> bool:
+    return syllables > 0 and marked < PARTLY_MARKED * syllables
 
 
 def remark(question: str, texts: Iterable[str]) -> str:
@@ -217,7 +227,7 @@ def remark(question: str, texts: Iterable[str]) -> str:
     typed = {i: fold_token(w) for i, (_, _, w) in enumerate(spans) if has_diacritics(w)}
     if len(typed) == len(spans):
         return question
-    marked = decode(plain, texts, typed=typed, keep=1.0 if partly_marked(question) else KEEP_TYPED)
+    marked = decode(plain, texts, typed=typed, keep=1.0 if _few_marked(len(typed), len(spans)) else KEEP_TYPED)
     out, last = [], 0
     for (start, end, as_typed), word, bare in zip(spans, marked, plain, strict=True):
         out.append(question[last:start])
