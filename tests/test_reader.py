@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from hoidap.qa import reader
@@ -54,6 +55,28 @@ def test_a_passage_reads_the_same_alone_or_beside_others() -> None:
     alone = _model().read(question, passages[1:])
     assert (both[1].start, both[1].end, both[1].score, both[1].no_answer) == \
         (alone[0].start, alone[0].end, alone[0].score, alone[0].no_answer)
+
+
+def test_stretches_read_together_give_spans_in_one_stretch_with_document_offsets() -> None:
+    """Sentences apart in the document are read as one passage (``Passage.more``): a span's offsets
+    are the document's wherever its stretch lies, and no span runs from one stretch into the next."""
+    second = TEXT.index("Đến nay")
+    third = TEXT.index("Kim ngạch")
+    joined = Passage(TEXT, 0, second - 1, ((third, len(TEXT)),))
+    question = "Kim ngạch thương mại năm nay vượt mốc bao nhiêu?"
+    span = _model().read(question, [joined])[0]
+    assert third <= span.start < span.end <= len(TEXT) and "600" in TEXT[span.start : span.end]
+    assert _model().fits(question, joined)
+    assert not _model().fits(question, Passage(TEXT * 20, 0, len(TEXT) * 20))
+
+
+def test_a_span_never_crosses_a_stretch_break() -> None:
+    start = np.zeros(8)
+    end = np.zeros(8)
+    start[2], end[5] = 5.0, 5.0  # the best pair runs across the break at position 4
+    end[3] = 1.0
+    assert best_span(start, end, 0, 8, 10)[1:] == (2, 5)
+    assert best_span(start, end, 0, 8, 10, breaks=(4,))[1:] == (2, 3)
 
 
 def test_the_slow_fused_layer_norm_is_not_used() -> None:

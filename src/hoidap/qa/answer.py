@@ -1,16 +1,17 @@
 """The short answer read by the trained reader from the ranker's best sentences.
 
 The ranker (``hoidap.qa.rank``) orders the sentences of the chosen article; the
-reader (``hoidap.qa.reader``) reads the first few of them (``Settings.read_sentences``), each with
-``NEIGHBOURS`` sentences either side as context (so that "Ông" or "ngành" in the
-sentence resolve), one call of the model each, and the span of the passage that most
-wants to answer (lowest no-answer score, plus ``RANK_PENALTY`` per place down the
-ranker's order) is the answer: a stretch of the original text, with its offsets.
+reader (``hoidap.qa.reader``) reads the first few of them (``Settings.read_sentences``) as one
+passage in document order (those at most ``TOGETHER_GAP`` apart with the text between them), in
+one call of the model, and its best span is the answer: a stretch of the original text, with its
+offsets. When they do not fit the model's window together, each is read alone (with
+``NEIGHBOURS`` sentences either side) and the span of the passage that most wants to answer
+(lowest no-answer score, plus ``RANK_PENALTY`` per place down the ranker's order) wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hoidap.models import StoredSentence
@@ -34,6 +35,18 @@ from hoidap.qa.reader import Passage, Reader
 # epoch-1 model: Wikipedia paragraphs, where reading more measured no better.)
 NEIGHBOURS = 0
 RANK_PENALTY = 0.5
+# The sentences read go in one passage, in document order; two at most this many places
+# apart in the article go in with the sentences between them, as the text runs (the reader was
+# trained on windows of running text), farther ones after, as if a space joined them. Chosen on
+# ViNewsQA and ViQuAD 1.0 dev fold A, the 2 sentences read (F1, model calls a question): apart
+# 0.6132 / 0.6271, 2.00; always joined 0.6189 / 0.6259, 1.00; only neighbours together (gap
+# 1) 0.6230 / 0.6337, 1.56 / 1.33; gap 2, the rest apart 0.6267 / 0.6329, 1.45 / 1.18; gap 2,
+# the rest joined (this) 0.6216 / 0.6282, 1.00. One call reads the question once: on the load
+# test's questions (``benchmarks/load_test.py``, one process, one thread) a question took 32.8
+# ms of CPU apart, 28.4 joined. A start-logit penalty on the lower-ranked sentence (0.5, as
+# ``RANK_PENALTY``) changed nothing (0.6192 / 0.6265); the top sentence first, the runs before it
+# joined after, 0.6170 / 0.6302; in the ranker's order, all joined, 0.6146 / 0.6284.
+TOGETHER_GAP = 2
 # Whether questions typed without diacritics are read by the reader (else the rules answer).
 # Measured on the validation articles of ViQuAD fold A and ViNewsQA fold A (never trained on,
 # never reported), questions stripped of their marks, with a reader trained on 25% unmarked
@@ -68,8 +81,12 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     best first); ``sentences`` are all of the article's, ``original`` its text."""
     by_index = {s.index: s for s in sentences}
     chosen = list(ranked[: max(1, read)])
-    passages = [Passage(original, by_index.get(s.index - NEIGHBOURS, s).start,
-                        by_index.get(s.index + NEIGHBOURS, s).end) for s in chosen]
+    together = _together(chosen, by_index, original)
+    if together is not None and reader.fits(question.text, together):
+        passages = [together]
+    else:
+        passages = [Passage(original, by_index.get(s.index - NEIGHBOURS, s).start,
+                            by_index.get(s.index + NEIGHBOURS, s).end) for s in chosen]
     spans = [sp for sp in reader.read(question.text, passages) if sp.end > sp.start]
     if not spans:
         return None
@@ -79,6 +96,26 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     start, end = tidied(original, start, end, holder.start, holder.end)
     text = original[start:end]
     return ReadAnswer(holder, start, end, text, best.no_answer) if text else None
+
+
+def _together(chosen: Sequence[StoredSentence], by_index: Mapping[int, StoredSentence],
+              original: str) -> Passage | None:
+    """The sentences chosen as one passage in document order: those at most ``TOGETHER_GAP``
+    apart as the whole text from one to the other, the rest joined after (None: one sentence)."""
+    if len(chosen) < 2:
+        return None
+    order = sorted(chosen, key=lambda s: s.index)
+    stretches: list[tuple[int, int]] = []
+    last = order[0]
+    lo = last.start
+    for s in order[1:]:
+        if s.index - last.index > TOGETHER_GAP or any(i not in by_index for i in range(last.index + 1, s.index)):
+            stretches.append((lo, last.end))
+            lo = s.start
+        last = s
+    stretches.append((lo, last.end))
+    (a, b), *more = stretches
+    return Passage(original, a, b, tuple(more))
 
 
 # Bracket and quote pairs an answer keeps whole: "Nhà Quốc hội (Hà Nội" is grown to its ")",

@@ -60,11 +60,19 @@ SPECIALS = 4
 
 @dataclass(frozen=True)
 class Passage:
-    """A stretch of a document to read: ``text[start:end]`` (offsets stay the document's)."""
+    """What the reader reads in one call: ``text[start:end]`` (offsets stay the document's),
+    then each of ``more``, further stretches of ``text`` read after it as if a space joined them
+    (sentences apart in the document read together). A span never crosses from one stretch to
+    the next."""
 
     text: str
     start: int
     end: int
+    more: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def stretches(self) -> tuple[tuple[int, int], ...]:
+        return ((self.start, self.end), *self.more)
 
 
 @dataclass(frozen=True)
@@ -132,28 +140,53 @@ class Reader:
         B1), with the same answers within noise (``hoidap eval squad`` ViNewsQA fold B: EM
         0.4196 both ways, F1 0.5985 batched, 0.5993 apart: the int8 activations are quantised
         per call, so a row's numbers no longer depend on the rows beside it). A passage longer
-        than the model's window is cut at the window's end: callers pass a sentence with its
-        neighbours, well within it.
+        than the model's window is cut at the window's end: ``fits`` says whether it is read whole.
         """
         if not passages:
             return []
         qids = pieces.encode(question).ids[: self.max_question]
         return [self._read_one(qids, i, p) for i, p in enumerate(passages)]
 
+    def fits(self, question: str, passage: Passage) -> bool:
+        """Whether ``passage`` is read whole: its tokens within the window beside the question's."""
+        used = min(len(pieces.encode(question).ids), self.max_question) + SPECIALS
+        return used + len(_encoded(passage)[0]) <= self.max_len
+
     def _read_one(self, qids: list[int], i: int, p: Passage) -> Span:
         t = pieces.load_tables()
         budget = self.max_len - len(qids) - SPECIALS
-        enc = pieces.encode(p.text[p.start : p.end])
-        ids, offs = enc.ids[:budget], enc.offsets[:budget]
+        all_ids, all_offs, breaks = _encoded(p)
+        ids, offs = all_ids[:budget], all_offs[:budget]
         row = np.array([[t.bos, *qids, t.eos, t.eos, *ids, t.eos]], dtype=np.int64)
         embeds = pieces.word_embeddings(row.reshape(-1)).reshape(1, row.shape[1], -1)
         start, end = self.session.run(None, {"inputs_embeds": embeds.astype(np.float32),
                                              "attention_mask": np.ones_like(row)})
         p0 = len(qids) + 3
-        score, s, e = best_span(start[0], end[0], p0, p0 + len(offs), self.max_answer)
+        score, s, e = best_span(start[0], end[0], p0, p0 + len(offs), self.max_answer, breaks)
         if not offs:
             return Span(i, p.start, p.start, score, float("inf"))
-        return Span(i, p.start + offs[s][0], p.start + offs[e][1], score, float(start[0][0] + end[0][0]) - score)
+        return Span(i, offs[s][0], offs[e][1], score, float(start[0][0] + end[0][0]) - score)
+
+
+def _encoded(p: Passage) -> tuple[list[int], list[tuple[int, int]], tuple[int, ...]]:
+    """The passage's piece ids, their offsets into ``p.text`` and the token positions where
+    each stretch after the first begins."""
+    ids: list[int] = []
+    offs: list[tuple[int, int]] = []
+    breaks: list[int] = []
+    for k, (a, b) in enumerate(p.stretches):
+        enc = _stretch(p.text[a:b])
+        if k:
+            breaks.append(len(ids))
+        ids += enc.ids
+        offs += [(a + x, a + y) for x, y in enc.offsets]
+    return ids, offs, tuple(breaks)
+
+
+@lru_cache(maxsize=64)
+def _stretch(text: str) -> pieces.Encoding:
+    """``pieces.encode``, remembered for the few stretches of a question (``fits`` then reading)."""
+    return pieces.encode(text)
 
 
 # Bounds of the no-answer score as a confidence feature: a passage cut to nothing scores inf.
@@ -172,15 +205,21 @@ def confidence_features(rules_confidence: float, no_answer: float, unknown: bool
             float(unknown))
 
 
-def best_span(start: np.ndarray, end: np.ndarray, p0: int, p1: int, max_tokens: int) -> tuple[float, int, int]:
+def best_span(start: np.ndarray, end: np.ndarray, p0: int, p1: int, max_tokens: int,
+              breaks: Sequence[int] = ()) -> tuple[float, int, int]:
     """The best span among tokens ``[p0, p1)``: (start + end logit, s, e) with ``s``, ``e``
-    counted from ``p0``, ``s <= e < s + max_tokens``."""
+    counted from ``p0``, ``s <= e < s + max_tokens``, and no position of ``breaks`` (counted
+    from ``p0``: where a stretch read after another begins) in ``(s, e]``."""
     n = p1 - p0
     if n <= 0:
         return -1e9, 0, 0
     total = start[p0:p1, None] + end[None, p0:p1]
     i, j = np.indices((n, n))
-    total = np.where((j >= i) & (j - i < max_tokens), total, -1e9)
+    allowed = (j >= i) & (j - i < max_tokens)
+    if breaks:
+        part = np.searchsorted(np.asarray(breaks), np.arange(n), side="right")
+        allowed &= part[:, None] == part[None, :]
+    total = np.where(allowed, total, -1e9)
     k = int(np.argmax(total))
     s, e = divmod(k, n)
     return float(total[s, e]), s, e
