@@ -463,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--reader", choices=READERS,
                     help="the short answer by the trained reader model (default) or by rules")
     sp.add_argument("--read-sentences", type=int, metavar="N",
-                    help="the ranker's best sentences the reader reads (default 2; 1 is faster, 3 slightly better)")
+                    help="the ranker's best sentences the reader reads (default 3; 1 or 2 are faster, slightly worse)")
     _add_filter_flags(sp)
     sp.set_defaults(func=cmd_ask)
 
@@ -497,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--readers", type=int, help="processes answering questions (default: one per CPU core, at most 4)")
     sp.add_argument("--read-sentences", type=int, metavar="N",
-                    help="the ranker's best sentences the reader reads (default 2; 1 answers more questions a "
+                    help="the ranker's best sentences the reader reads (default 3; 2 or 1 answer more questions a "
                          "second, slightly less well)")
     sp.add_argument("--reader-niceness", type=int, metavar="N",
                     help="CPU niceness of the processes answering questions (default 2, below the upload "

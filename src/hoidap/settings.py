@@ -120,13 +120,17 @@ class Settings:
     # points (the rules' gates 4.4), abstention on adversarial unanswerable questions 17% (17%),
     # on off-topic ones 98% (81%) and off-topic news questions 89% (65%).
     min_reader_confidence: float | None = None
-    # The ranker's best sentences the trained reader reads (one call of the model each). On ViNewsQA
-    # dev fold A (``qa/answer.py``): F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3; at
-    # 22,644 articles (2 cores, the reader on one thread) ask p50 / p99 24 / 39 ms, 37-40 / 75-85
-    # ms, 53-55 / 107-121 ms: 3 is over the 50 ms median budget, so 2 (on two threads, the
-    # default of a process asking alone, 2 takes 26-28 / 48-51 ms and 3 35 / 65 ms). A server saturated by questions may prefer 1
-    # (`hoidap serve --read-sentences 1`: about twice the throughput of 3).
-    read_sentences: int = 2
+    # The ranker's best sentences the trained reader reads, as few passages as fit its window
+    # (``qa/answer.py``: one call of the model for most questions). Read one call each, on ViNewsQA
+    # dev fold A: F1 0.543 reading 1, 0.574 reading 2, 0.580 reading 3, and 3 was over the 50 ms
+    # median budget at 22,644 articles (53-55 ms on one thread), so 2. Read together (2026-12-07),
+    # fold A ViNewsQA / ViQuAD 1.0 EM / F1 0.4542 / 0.6207 and 0.4815 / 0.6299 reading 2, 0.4714 /
+    # 0.6300 and 0.4913 / 0.6398 reading 3, for 25% more CPU on the load test's questions (one
+    # thread, 22,644 articles: 32.7 -> 40.8 ms); fold B, only reported: ViNewsQA 0.4110 / 0.5988 ->
+    # 0.4165 / 0.6082, ViQuAD 1.0 0.3721 / 0.5259 -> 0.3829 / 0.5309; `benchmarks/answer_latency.py`
+    # (500 articles, two threads) p50 / p99 20.8-21.8 / 35.4-37.7 -> 24.6-25.0 / 44.4-45.7 ms. So 3.
+    # A server saturated by questions may prefer 2 or 1 (`hoidap serve --read-sentences N`).
+    read_sentences: int = 3
     # A question typed without diacritics (or with few: ``remark.PARTLY_MARKED``; or with a few
     # missed: ``remark.KEEP_TYPED``) is given the marks its syllables most likely take, under a
     # syllable bigram model and the sentences retrieval found (``hoidap.text.remark``), then

@@ -81,29 +81,43 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     best first); ``sentences`` are all of the article's, ``original`` its text."""
     by_index = {s.index: s for s in sentences}
     chosen = list(ranked[: max(1, read)])
-    together = _together(chosen, by_index, original)
-    if together is not None and reader.fits(question.text, together):
-        passages = [together]
-    else:
-        passages = [Passage(original, by_index.get(s.index - NEIGHBOURS, s).start,
-                            by_index.get(s.index + NEIGHBOURS, s).end) for s in chosen]
+    groups = _packed(reader, question.text, chosen, by_index, original)
+    passages = [_together(g, by_index, original) for g in groups]
     spans = [sp for sp in reader.read(question.text, passages) if sp.end > sp.start]
     if not spans:
         return None
     best = min(spans, key=lambda sp: (sp.no_answer + RANK_PENALTY * sp.passage, sp.passage))
-    holder = next((s for s in sentences if s.start <= best.start < s.end), chosen[best.passage])
+    holder = next((s for s in sentences if s.start <= best.start < s.end), groups[best.passage][0])
     start, end = _expanded(question, holder, best.start, best.end)
     start, end = tidied(original, start, end, holder.start, holder.end)
     text = original[start:end]
     return ReadAnswer(holder, start, end, text, best.no_answer) if text else None
 
 
+def _packed(reader: Reader, question: str, chosen: Sequence[StoredSentence],
+            by_index: Mapping[int, StoredSentence], original: str) -> list[list[StoredSentence]]:
+    """The sentences chosen (best first) in groups each read as one passage: the best that fit
+    the model's window together, then the best of the rest, and so on (a sentence too long for
+    the window alone is read alone, cut at its end)."""
+    groups: list[list[StoredSentence]] = []
+    rest = list(chosen)
+    while rest:
+        n = len(rest)
+        while n > 1 and not reader.fits(question, _together(rest[:n], by_index, original)):
+            n -= 1
+        groups.append(rest[:n])
+        rest = rest[n:]
+    return groups
+
+
 def _together(chosen: Sequence[StoredSentence], by_index: Mapping[int, StoredSentence],
-              original: str) -> Passage | None:
+              original: str) -> Passage:
     """The sentences chosen as one passage in document order: those at most ``TOGETHER_GAP``
-    apart as the whole text from one to the other, the rest joined after (None: one sentence)."""
-    if len(chosen) < 2:
-        return None
+    apart as the whole text from one to the other, the rest joined after (one sentence: with
+    ``NEIGHBOURS`` either side)."""
+    if len(chosen) == 1:
+        s = chosen[0]
+        return Passage(original, by_index.get(s.index - NEIGHBOURS, s).start, by_index.get(s.index + NEIGHBOURS, s).end)
     order = sorted(chosen, key=lambda s: s.index)
     stretches: list[tuple[int, int]] = []
     last = order[0]
