@@ -118,7 +118,8 @@ class Settings:
     # costing ViQuAD 2.0 fold B1's answerable questions at most 2.8 F1 points out of fold; refitted
     # on 2026-12-07 when the reader began reading each passage alone). On fold B2: F1 cost 3.2
     # points (the rules' gates 4.4), abstention on adversarial unanswerable questions 17% (17%),
-    # on off-topic ones 98% (81%) and off-topic news questions 89% (65%).
+    # on off-topic ones 98% (81%) and off-topic news questions 89% (65%). With 3 sentences read
+    # together (``benchmarks/reader_abstention.py``): F1 cost 1.7 points, abstention 15%.
     min_reader_confidence: float | None = None
     # The ranker's best sentences the trained reader reads, as few passages as fit its window
     # (``qa/answer.py``: one call of the model for most questions). Read one call each, on ViNewsQA

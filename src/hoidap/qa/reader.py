@@ -144,12 +144,12 @@ class Reader:
         """
         if not passages:
             return []
-        qids = pieces.encode(question).ids[: self.max_question]
+        qids = _stretch(question).ids[: self.max_question]
         return [self._read_one(qids, i, p) for i, p in enumerate(passages)]
 
     def fits(self, question: str, passage: Passage) -> bool:
         """Whether ``passage`` is read whole: its tokens within the window beside the question's."""
-        used = min(len(pieces.encode(question).ids), self.max_question) + SPECIALS
+        used = min(len(_stretch(question).ids), self.max_question) + SPECIALS
         return used + len(_encoded(passage)[0]) <= self.max_len
 
     def _read_one(self, qids: list[int], i: int, p: Passage) -> Span:
@@ -185,7 +185,8 @@ def _encoded(p: Passage) -> tuple[list[int], list[tuple[int, int]], tuple[int, .
 
 @lru_cache(maxsize=64)
 def _stretch(text: str) -> pieces.Encoding:
-    """``pieces.encode``, remembered for the few stretches of a question (``fits`` then reading)."""
+    """``pieces.encode``, remembered for a question and its few stretches (``fits`` for each way of
+    packing them, then reading)."""
     return pieces.encode(text)
 
 
