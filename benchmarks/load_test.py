@@ -135,11 +135,13 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: byte
 
 
 def start_server(index: Path, port: int, log: Path, readers: int | None = None,
-                 read_sentences: int | None = None, reader_niceness: int | None = None) -> subprocess.Popen[bytes]:
+                 read_sentences: int | None = None, reader_niceness: int | None = None,
+                 latency_budget: float | None = None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "hoidap.cli", "serve", "--index", str(index), "--host", "127.0.0.1",
            "--port", str(port), "--no-access-log"] + (["--readers", str(readers)] if readers else []) \
         + (["--read-sentences", str(read_sentences)] if read_sentences else []) \
-        + (["--reader-niceness", str(reader_niceness)] if reader_niceness is not None else [])
+        + (["--reader-niceness", str(reader_niceness)] if reader_niceness is not None else []) \
+        + (["--latency-budget", str(latency_budget)] if latency_budget is not None else [])
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
@@ -282,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readers", type=int, help="reader processes (default: hoidap serve's)")
     ap.add_argument("--read-sentences", type=int, help="sentences the reader reads (default: hoidap serve's, Settings.read_sentences)")
     ap.add_argument("--reader-niceness", type=int, help="the readers' CPU niceness (default: hoidap serve's)")
+    ap.add_argument("--latency-budget", type=float, help="the dimmer's budget in ms, 0: off (default: hoidap serve's)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out", help="index cache and logs")
     ap.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound on top of --seconds")
     ap.add_argument("--max-p99-ms", type=float, default=500, help="fail above this question p99 (default 500)")
@@ -299,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = extra_files(args.files, folder)
     port = args.port or free_port()
     log = args.workdir / "server.log"
-    server = start_server(index, port, log, args.readers, args.read_sentences, args.reader_niceness)
+    server = start_server(index, port, log, args.readers, args.read_sentences, args.reader_niceness,
+                          args.latency_budget)
     try:
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for q in qs[:WARMUP_QUESTIONS]:
@@ -323,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         ingester.join(timeout=1800)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         health = json.loads(request(conn, "GET", "/healthz")[1])
+        scraped = request(conn, "GET", "/metrics")[1].decode()
         conn.close()
     finally:
         stop_server(server)
@@ -347,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
           f"ingested, {ingest_out.get('failed')} failed, in {ingest_s:.1f} s ({max(overlap, 0):.1f} s of it under load)")
     print(f"CLI ingest of the same files (no load): {cli_s:.1f} s; upload / CLI = {ratio:.2f}")
     print(f"latency ms: p50 {p50:.0f}  p90 {p90:.0f}  p99 {p99:.0f}  max {lat[-1] * 1000 if lat else float('nan'):.0f}")
+    # Read at fewer sentences while questions queued (hoidap.dimmer), warm-up questions included.
+    dimmed = next((float(line.split()[-1]) for line in scraped.splitlines()
+                   if line.startswith("hoidap_questions_dimmed_total ")), 0.0)
+    print(f"questions read at fewer sentences (the dimmer, serve --latency-budget): {dimmed:.0f} "
+          f"({dimmed / max(n_ok + WARMUP_QUESTIONS, 1):.0%})")
     # The questions answered while the upload ran and the others: where the tail comes from.
     during = sorted(x for x, e in zip(results.latencies, results.ends, strict=True) if lo <= e <= hi)
     outside = sorted(x for x, e in zip(results.latencies, results.ends, strict=True) if not lo <= e <= hi)

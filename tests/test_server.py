@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -507,6 +508,28 @@ def test_metrics_and_access_log(base: str, caplog: pytest.LogCaptureFixture) -> 
     assert values['hoidap_questions_total{outcome="abstained"}'] >= 1
     assert values['hoidap_ingest_jobs_total{state="done"}'] >= 1
     assert values["hoidap_documents"] >= 7 and values["hoidap_sentences"] > values["hoidap_documents"]
+
+
+def test_questions_are_read_at_fewer_sentences_when_they_would_overrun_the_budget(tmp_path: Path) -> None:
+    """The dimmer (``hoidap.dimmer``): with a budget no reading fits, questions asked while others
+    queue are read at the full depth until that depth has a cost, then at each smaller one, and
+    still get their answers; one asked of an idle server is read fully."""
+    from hoidap.engine import Engine
+
+    with Engine(tmp_path) as eng:
+        eng.ingest([CORPUS])
+    settings = Settings(index_dir=tmp_path, readers=1, read_sentences=3, latency_budget_ms=0.001)
+    question = {"questions": ["Việt Nam đã nhận được bao nhiêu liều vắc xin?"]}
+    with running(create_app(settings)) as url:
+        status, out = call(url, "POST", "/api/ask", question)  # alone: read fully
+        assert status == 200 and out["answers"][0]["answer"]
+        with ThreadPoolExecutor(8) as pool:  # eight at once: most of them find others queued
+            for status, out in pool.map(lambda _: call(url, "POST", "/api/ask", question), range(8)):
+                assert status == 200 and out["answers"][0]["answer"]
+        with urllib.request.urlopen(url + "/metrics") as res:
+            text = res.read().decode()
+    dimmed = next(int(line.split()[-1]) for line in text.splitlines() if line.startswith("hoidap_questions_dimmed_total "))
+    assert 1 <= dimmed <= 8
 
 
 def re_match(pattern: str, text: str) -> bool:

@@ -323,6 +323,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.with_(read_sentences=args.read_sentences)
     if args.reader_niceness is not None:
         settings = settings.with_(reader_niceness=args.reader_niceness)
+    if args.latency_budget is not None:
+        settings = settings.with_(latency_budget_ms=args.latency_budget or None)
     settings = _serve_access(settings, args)
     # One line per request (method, path, status, ms) unless --no-access-log.
     logging.getLogger("hoidap.access").setLevel(logging.WARNING if args.no_access_log else logging.INFO)
@@ -499,6 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--read-sentences", type=int, metavar="N",
                     help="the ranker's best sentences the reader reads (default 3; 2 or 1 answer more questions a "
                          "second, slightly less well)")
+    sp.add_argument("--latency-budget", type=float, metavar="MS",
+                    help="while questions queue, read fewer sentences so that a question's wait plus its reading "
+                         "stays within MS milliseconds (default 400; 0: always read --read-sentences)")
     sp.add_argument("--reader-niceness", type=int, metavar="N",
                     help="CPU niceness of the processes answering questions (default 2, below the upload "
                          "process, so uploads get more of the CPU while questions are asked; 0 on a machine "

@@ -330,9 +330,11 @@ class Engine:
         return search_planned(self.index, self.store, p, k, self.dense, self.settings.retriever,
                               self.settings.dense_weight, allowed)
 
-    def ask(self, question: str, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, filters: Filters | None = None, read_sentences: int | None = None) -> Answer:
         """A short answer with cited sentences, or ``answer=None`` when the collection (or the
-        articles ``filters`` allows) does not say."""
+        articles ``filters`` allows) does not say. ``read_sentences``: the sentences the trained
+        reader reads for this question (default ``Settings.read_sentences``; the server reads
+        fewer while questions queue: ``hoidap.dimmer``)."""
         typed = self._check(question)
         q = parse_question(typed)  # parsed once for every stage below
         allowed = self._allowed(filters)
@@ -356,7 +358,8 @@ class Engine:
         # seeds' vaccine question got a clause instead of "151 triệu liều" from the reader).
         if choice is not None and doc_id and self.settings.reader == "trained" \
                 and (q.query.marked or READS_UNMARKED):
-            choice = self._read(q, choice, hits, sentences, doc_id, p.sentence_dfs)
+            choice = self._read(q, choice, hits, sentences, doc_id, p.sentence_dfs,
+                                read_sentences or self.settings.read_sentences)
         if choice is None or not _grounded(q, choice, sentences) or not self._confident(choice):
             conf = choice.confidence if choice else 0.0
             cited = (cite(by_document(groups), self.store, self.index, self.settings.max_citations, within)
@@ -380,13 +383,12 @@ class Engine:
         return p, hits, groups, doc_id, self.store.sentences_of(doc_id) if doc_id else []
 
     def _read(self, q: Question, choice: rank.Choice, hits: list[Hit], sentences: list[StoredSentence],
-              doc_id: str, dfs: Mapping[tuple[str, str], int]) -> rank.Choice:
+              doc_id: str, dfs: Mapping[tuple[str, str], int], read: int) -> rank.Choice:
         """The trained reader's span in place of the rules' (``hoidap.qa.answer``), when it can run."""
         model = reader.shipped(self.settings.reader_threads)
         if model is None:
             return choice
-        got = read_answer(model, q, choice.ranked, sentences, self.store.document(doc_id).original_text,
-                          self.settings.read_sentences)
+        got = read_answer(model, q, choice.ranked, sentences, self.store.document(doc_id).original_text, read)
         if got is None:
             return choice
         # ``dfs``: the frequencies planning read (``Plan.sentence_dfs``); only others are read.

@@ -50,10 +50,13 @@ class Metrics:
             counts[bisect_left(BUCKETS, seconds)] += 1
             self.latency_sum[endpoint] += seconds
 
-    def answered(self, answered: int, abstained: int) -> None:
+    def answered(self, answered: int, abstained: int, dimmed: int = 0) -> None:
+        """Questions answered and abstained; ``dimmed`` of them read at less than the full depth
+        (``hoidap.dimmer``)."""
         with self._lock:
             self.questions["answered"] += answered
             self.questions["abstained"] += abstained
+            self.questions["dimmed"] += dimmed
 
     def job_finished(self, state: str) -> None:
         with self._lock:
@@ -84,6 +87,9 @@ class Metrics:
             head("hoidap_questions_total", "counter", "Questions asked, by outcome (abstained: not found).")
             for outcome in ("answered", "abstained"):
                 out.append(f"hoidap_questions_total{_labels([('outcome', outcome)])} {self.questions[outcome]}")
+            head("hoidap_questions_dimmed_total", "counter",
+                 "Questions read at fewer sentences than the full depth while questions queued.")
+            out.append(f"hoidap_questions_dimmed_total {self.questions['dimmed']}")
             head("hoidap_ingest_jobs_total", "counter", "Ingest jobs finished, by state.")
             for state in ("done", "failed"):
                 out.append(f"hoidap_ingest_jobs_total{_labels([('state', state)])} {self.jobs[state]}")

@@ -56,6 +56,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hoidap import serialize
 from hoidap.auth import Guard, check_bind
+from hoidap.dimmer import Dimmer
 from hoidap.engine import Engine
 from hoidap.errors import (
     BadInputError,
@@ -209,8 +210,12 @@ def read_counts() -> tuple[int, int]:
     return _reader().store.counts()
 
 
-def read_answers(questions: list[str], filters: Filters | None = None) -> list[Answer]:
-    return [_reader().ask(q, filters) for q in questions]
+def read_answers(questions: list[str], filters: Filters | None = None,
+                 read_sentences: int | None = None) -> tuple[list[Answer], float]:
+    """The answers, and the seconds they took in this reader (the dimmer's measure)."""
+    start = time.perf_counter()
+    answers = [_reader().ask(q, filters, read_sentences) for q in questions]
+    return answers, time.perf_counter() - start
 
 
 def read_hits(query: str, k: int, filters: Filters | None = None) -> list[Hit]:
@@ -267,6 +272,11 @@ class Workers:
     @property
     def busy(self) -> bool:
         return self._pending > 0
+
+    @property
+    def waiting(self) -> int:
+        """Calls submitted and not yet running (at most ``size`` run at once)."""
+        return max(0, self._pending - self.size)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         with self._lock:
@@ -647,6 +657,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, ingests: Workers,
                          metrics: Metrics) -> None:
     """Health, ask, search, brief and facts: answered by the reader processes."""
+    budget = settings.latency_budget_ms
+    dimmer = Dimmer(settings.read_sentences, settings.readers, None if budget is None else budget / 1000)
+
     @app.get("/healthz", tags=["status"])
     async def healthz() -> Response:
         """Liveness: the number of indexed documents and whether an ingest is running."""
@@ -659,9 +672,11 @@ def _add_question_routes(app: FastAPI, settings: Settings, reads: Workers, inges
     async def ask(body: AskRequest) -> Response:
         """Answer questions: the same objects as `hoidap ask --json` (`answer` is null when not found)."""
         _check_questions(body.questions, settings.max_question_chars)
-        answers = await reads.call(read_answers, body.questions, body.filters(body.docs))
+        depth = dimmer.depth(reads.waiting)
+        answers, seconds = await reads.call(read_answers, body.questions, body.filters(body.docs), depth)
+        dimmer.observe(depth, seconds / max(1, len(answers)))
         found = sum(1 for a in answers if a.answer is not None)
-        metrics.answered(found, len(answers) - found)
+        metrics.answered(found, len(answers) - found, dimmed=len(answers) if depth < dimmer.full else 0)
         return json_response({"answers": answers})
 
     @app.post("/api/search", tags=["questions"], response_model=SearchResponse, responses=ERRORS)

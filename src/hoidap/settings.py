@@ -132,6 +132,12 @@ class Settings:
     # (500 articles, two threads) p50 / p99 20.8-21.8 / 35.4-37.7 -> 24.6-25.0 / 44.4-45.7 ms. So 3.
     # A server saturated by questions may prefer 2 or 1 (`hoidap serve --read-sentences N`).
     read_sentences: int = 3
+    # The server reads fewer sentences for a question while questions queue (``hoidap.dimmer``): as
+    # many as keep the time it waits for the readers plus its own reading within this budget;
+    # None: always ``read_sentences``. 400 ms leaves room for the spread around the mean under the
+    # 500 ms p99 a server under load is held to (``benchmarks/load_test.py``); a question asked of
+    # a server that is not busy is always read fully. The CLI and the library read fully.
+    latency_budget_ms: float | None = 400.0
     # A question typed without diacritics (or with few: ``remark.PARTLY_MARKED``; or with a few
     # missed: ``remark.KEEP_TYPED``) is given the marks its syllables most likely take, under a
     # syllable bigram model and the sentences retrieval found (``hoidap.text.remark``), then
