@@ -520,3 +520,24 @@ def test_the_reader_reads_as_many_sentences_as_the_settings_say(seeded: Settings
         with Engine(settings=_trained(seeded).with_(read_sentences=n)) as eng:
             assert eng.ask("Việt Nam đã đăng cai APEC vào những năm nào?").answer
     assert read == [1, 3]
+
+
+def test_text_left_out_of_the_sentences_is_never_read_between_them(new_settings: Callable[..., Settings]) -> None:
+    """Sentences read together run on as the text does only across spaces: a caption or a
+    related-article line that cleaning left between two sentences is not read with them."""
+    from hoidap.qa import answer
+
+    text = ("Hội nghị Ngoại giao lần thứ 32 diễn ra tại Hà Nội trong hai ngày.\n\n"
+            "Ảnh: Đại biểu dự hội nghị tại điểm cầu Thành phố Hồ Chí Minh\n\n"
+            "Hội nghị có sự tham dự của 1.200 đại biểu trong và ngoài nước.")
+    with Engine(settings=new_settings()) as eng:
+        eng.ingest_documents([RawDocument("a.txt", text)])
+        doc = eng.documents()[0]
+        sentences = eng.store.sentences_of(doc.doc_id)
+        original = eng.store.document(doc.doc_id).original_text
+    first = next(s for s in sentences if s.text.startswith("Hội nghị Ngoại giao"))
+    last = next(s for s in sentences if "1.200" in s.text)
+    passage = answer._together([last, first], {s.index: s for s in sentences}, original)
+    read = " ".join(original[a:b] for a, b in passage.stretches)
+    assert "Hà Nội" in read and "1.200" in read
+    assert "Ảnh" not in read and "điểm cầu" not in read

@@ -4,9 +4,9 @@ The ranker (``hoidap.qa.rank``) orders the sentences of the chosen article; the
 reader (``hoidap.qa.reader``) reads the first few of them (``Settings.read_sentences``) as one
 passage in document order (those at most ``TOGETHER_GAP`` apart with the text between them), in
 one call of the model, and its best span is the answer: a stretch of the original text, with its
-offsets. When they do not fit the model's window together, each is read alone (with
-``NEIGHBOURS`` sentences either side) and the span of the passage that most wants to answer
-(lowest no-answer score, plus ``RANK_PENALTY`` per place down the ranker's order) wins.
+offsets. When they do not fit the model's window together, the best that fit are read in one
+call and the rest in another, and the span of the passage that most wants to answer (lowest
+no-answer score, plus ``RANK_PENALTY`` per place down the ranker's order) wins.
 """
 
 from __future__ import annotations
@@ -113,20 +113,28 @@ def _packed(reader: Reader, question: str, chosen: Sequence[StoredSentence],
 def _together(chosen: Sequence[StoredSentence], by_index: Mapping[int, StoredSentence],
               original: str) -> Passage:
     """The sentences chosen as one passage in document order: those at most ``TOGETHER_GAP``
-    apart as the whole text from one to the other, the rest joined after (one sentence: with
-    ``NEIGHBOURS`` either side)."""
+    apart with the sentences between them, the rest joined after (one sentence: with
+    ``NEIGHBOURS`` either side). Text runs on from one sentence to the next only where nothing
+    but spaces lies between them in the original: cleaning left captions, repeated headlines
+    and link lists out of the sentences, and the reader must not read them (an answer is a
+    span of a sentence it cites)."""
     if len(chosen) == 1:
         s = chosen[0]
         return Passage(original, by_index.get(s.index - NEIGHBOURS, s).start, by_index.get(s.index + NEIGHBOURS, s).end)
     order = sorted(chosen, key=lambda s: s.index)
     stretches: list[tuple[int, int]] = []
-    last = order[0]
-    lo = last.start
+    lo, last = order[0].start, order[0]
     for s in order[1:]:
-        if s.index - last.index > TOGETHER_GAP or any(i not in by_index for i in range(last.index + 1, s.index)):
+        between = [by_index[i] for i in range(last.index + 1, s.index + 1) if i in by_index]
+        if s.index - last.index > TOGETHER_GAP or len(between) < s.index - last.index:
             stretches.append((lo, last.end))
-            lo = s.start
-        last = s
+            lo, last = s.start, s
+            continue
+        for t in between:
+            if original[last.end : t.start].strip():
+                stretches.append((lo, last.end))
+                lo = t.start
+            last = t
     stretches.append((lo, last.end))
     (a, b), *more = stretches
     return Passage(original, a, b, tuple(more))
