@@ -3,14 +3,15 @@ budget under a flood of them ("brownout", Klein et al., ICSE 2014: optional work
 while a server is saturated, and done again as soon as it is not).
 
 The trained reader reads the ranker's best ``Settings.read_sentences`` sentences of the chosen
-article (3: the best answers; ``qa/answer.py``). A question asked of a server that is not busy
-is read fully, as is one that finds no question queued. When questions queue for the reader processes, a question waits for those before
-it, shared among the readers, then for its own reading; the dimmer reads it as fully as that
-sum allows within ``Settings.latency_budget_ms`` (2 sentences, then 1: a question of the load
-test took 41, 33 and 27 ms of CPU at 3, 2 and 1 on one thread, 22,644 articles). The cost of each depth is the mean (exponentially weighted) of
-the seconds the readers took for it lately, so it follows what the CPU gives them (an upload
-running, other programs); a depth never measured yet is tried. The answers read at a smaller
-depth are counted in ``/metrics`` (``hoidap_questions_dimmed_total``).
+article (3: the best answers; ``qa/answer.py``). A question that finds no other queued for the
+reader processes is read fully. One that does waits for those before it, shared among the
+readers, then for its own reading; the dimmer reads it as fully as that sum allows within
+``Settings.latency_budget_ms`` (2 sentences, then 1: a question of the load test took 41, 33
+and 27 ms of CPU at 3, 2 and 1 on one thread, 22,644 articles). The cost of each depth is the
+mean (exponentially weighted) of the seconds the readers took for it lately, so it follows what
+the CPU gives them (an upload running, other programs); a depth never measured yet is tried.
+The answers read at a smaller depth are counted in ``/metrics``
+(``hoidap_questions_dimmed_total``).
 """
 
 from __future__ import annotations

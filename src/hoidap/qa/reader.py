@@ -149,12 +149,16 @@ class Reader:
 
     def fits(self, question: str, passage: Passage) -> bool:
         """Whether ``passage`` is read whole: its tokens within the window beside the question's."""
-        used = min(len(_stretch(question).ids), self.max_question) + SPECIALS
-        return used + len(_encoded(passage)[0]) <= self.max_len
+        qids = _stretch(question).ids[: self.max_question]
+        return len(_encoded(passage)[0]) <= self._room(qids)
+
+    def _room(self, qids: list[int]) -> int:
+        """The passage tokens the window holds beside these question tokens and the specials."""
+        return self.max_len - len(qids) - SPECIALS
 
     def _read_one(self, qids: list[int], i: int, p: Passage) -> Span:
         t = pieces.load_tables()
-        budget = self.max_len - len(qids) - SPECIALS
+        budget = self._room(qids)
         all_ids, all_offs, breaks = _encoded(p)
         ids, offs = all_ids[:budget], all_offs[:budget]
         row = np.array([[t.bos, *qids, t.eos, t.eos, *ids, t.eos]], dtype=np.int64)

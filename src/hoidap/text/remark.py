@@ -121,17 +121,6 @@ def syllable_model() -> SyllableModel:
                          {p: tuple(f) for p, f in forms.items()}, int(unigrams.sum()))
 
 
-@cache
-def _question_phrases() -> dict[Run, Run]:
-    """Plain question phrase -> marked ("bao nhieu" -> "bao nhiêu"), longest first."""
-    phrases = sorted(function_words("question_phrases"), key=lambda p: -len(p.split()))
-    return {tuple(strip_diacritics(p).split()): tuple(p.split()) for p in phrases}
-
-
-def _longest(runs: dict[Run, Run]) -> int:
-    return max((len(r) for r in runs), default=0)
-
-
 def _plain(word: str) -> str:
     return strip_diacritics(word).lower()
 
@@ -145,9 +134,11 @@ def _cased(marked: str, typed: str) -> str:
 
 @cache
 def _forced_phrases() -> tuple[dict[Run, Run], int]:
-    """The question phrases of ``MIN_PHRASE`` syllables or more, and the longest's length."""
-    phrases = {k: v for k, v in _question_phrases().items() if len(k) >= MIN_PHRASE}
-    return phrases, _longest(phrases)
+    """The question phrases of ``MIN_PHRASE`` syllables or more, plain -> marked ("bao nhieu" ->
+    "bao nhiêu"), and the longest's length."""
+    phrases = {tuple(strip_diacritics(p).split()): tuple(p.split())
+               for p in function_words("question_phrases") if len(p.split()) >= MIN_PHRASE}
+    return phrases, max(map(len, phrases), default=0)
 
 
 def _forced(plain: Sequence[str]) -> dict[int, str]:
