@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # Tone marks as combining characters (NFD). Vowel-quality marks (breve U+0306,
 # circumflex U+0302, horn U+031B) are part of the letter and stay.
@@ -144,9 +144,14 @@ def normalize_text(text: str) -> str:
     return TOKEN_RE.sub(lambda m: fold_token(m.group()), text)
 
 
-@dataclass(frozen=True)
-class Token:
-    """One token of a text: offsets into that text plus its matching forms."""
+class Token(NamedTuple):
+    """One token of a text: offsets into that text plus its matching forms.
+
+    A named tuple, immutable as a frozen dataclass, but made in half the time: answering a
+    question tokenises ~3,000 tokens of candidate sentences, and a frozen dataclass's
+    ``__init__`` (``object.__setattr__`` per field) was half of ``tokenize`` (153 against 73 us
+    a VietNews sentence of 71 tokens).
+    """
 
     start: int
     end: int
@@ -164,11 +169,11 @@ def _forms(token: str) -> tuple[str, str]:
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Tokens of ``text`` with offsets shifted by ``offset`` (for slices of a larger text)."""
-    out = []
-    for m in TOKEN_RE.finditer(text):
-        norm, plain = _forms(m.group())
-        out.append(Token(m.start() + offset, m.end() + offset, norm, plain))
-    return out
+    return [_tuple_new(Token, (m.start() + offset, m.end() + offset, *_forms(m.group())))
+            for m in TOKEN_RE.finditer(text)]
+
+
+_tuple_new = tuple.__new__  # Token's own __new__ is a Python function: this skips it (same tuple)
 
 
 @lru_cache(maxsize=8192)
