@@ -389,3 +389,52 @@ def test_an_age_in_a_list_of_people_belongs_to_the_name_before_it() -> None:
     assert "conflict" not in _labels(
         "Hai vợ chồng ông Sầm Văn Dần, 61 tuổi và bà Vi Thị Loan, 63 tuổi, bị sát hại tại nhà riêng.",
         "Tại nhà ông Sầm Văn Dần (61 tuổi) và bà Vi Thị Loan (63 tuổi) đã xảy ra vụ án mạng.")
+
+
+def _article(doc: str, text: str, date: str | None) -> Article:
+    from hoidap.models import Sentence, Span
+    from hoidap.text.segment import split_sentences
+
+    spans = split_sentences(text, Span(0, len(text)))
+    sents = tuple(Sentence(doc, k, s.start, s.end, text[s.start : s.end]) for k, s in enumerate(spans))
+    return Article(doc, doc, None, date, None, text, text, sentences=sents)
+
+
+def _compared(*articles: Article) -> list[tuple[str, frozenset[str]]]:
+    from hoidap.briefing.facts import extract_dates, extract_figures
+
+    figures = extract_figures(articles) + extract_dates(articles)
+    return [(c.label, frozenset(f.text for f in c.members)) for c in compare(figures)]
+
+
+def test_a_year_of_birth_is_the_persons_age_in_the_articles_year() -> None:
+    """ "(Lê Thị Hậu, SN 1994)" in 2015 says she was 21 (20 to 22: a birthday to come, a
+    nominal age): another source's "24 tuổi" for her disagrees, "22 tuổi" does not."""
+    born = _article("a", "Nguyên cãi nhau với vợ (Lê Thị Hậu, SN 1994) rồi dùng dao tấn công.", "2015-12-24")
+    older = _article("b", "Nạn nhân là chị Lê Thị Hậu (24 tuổi), vợ của Nguyên.", "2015-12-24")
+    nominal = _article("c", "Nạn nhân là chị Lê Thị H. (22 tuổi), vợ của Nguyên.", "2015-12-24")
+    assert _compared(born, older) == [("conflict", frozenset({"SN 1994", "24 tuổi"}))]
+    assert [label for label, _ in _compared(born, nominal)] == ["compatible"]
+    # Another person's year of birth is no age of hers.
+    other = _article("d", "Nạn nhân là chị Trần Thị Mai (30 tuổi), hàng xóm.", "2015-12-24")
+    assert _compared(born, other) == []
+
+
+def test_two_years_of_birth_of_one_person_are_compared_as_years() -> None:
+    """Read as ages, 1994 and 1992 overlap (20-22 and 22-24); as years they disagree. An
+    undated article counts ages from the latest full date it states, a year more allowed."""
+    a = _article("a", "Ngày 23/12/2015, Nguyên cãi nhau với vợ (Lê Thị Hậu, SN 1994) rồi bỏ đi.", None)
+    b = _article("b", "Vợ Nguyên là chị Lê Thị Hậu (sinh năm 1992) tử vong tại chỗ.", "2016-01-05")
+    assert _compared(a, b) == [("conflict", frozenset({"SN 1994", "sinh năm 1992"}))]
+    c = _article("c", "Vợ Nguyên là chị Lê Thị Hậu (sinh năm 1994) tử vong tại chỗ.", "2016-01-05")
+    assert _compared(a, c) == [("agree", frozenset({"SN 1994", "sinh năm 1994"}))]
+
+
+def test_a_year_of_birth_without_a_year_to_count_from_is_no_age() -> None:
+    from hoidap.briefing.facts import extract_dates
+
+    undated = _article("a", "Anh Võ Minh Huy (sinh năm 1985, quê Phú Yên) lái taxi.", None)
+    assert extract_dates([undated]) == []
+    # A founding year is no one's birth: too old for a person.
+    firm = _article("b", "Công ty được thành lập, ông Nguyễn Văn An sinh năm 1890 tại đây.", "2016-05-01")
+    assert extract_dates([firm]) == []

@@ -96,6 +96,8 @@ BLOCK_WORDS = 8
 DATE_UNIT = "thời điểm"
 MONTH_UNIT = "tháng (thời điểm)"
 CLOCK_UNIT = "giờ (thời điểm)"
+# What a year of birth counts ("SN 1994": ``facts.extract_dates`` reads it as an age).
+BIRTH = "năm sinh"
 # A value this many times its written number was scaled by a word ("13 triệu"): it is
 # rounded at that scale.
 SCALED = 1000.0
@@ -169,6 +171,7 @@ class Claim:
     scope: frozenset[tuple[str, float]] = frozenset()  # (unit, value) of the spans of time before it: "6 tháng"
     relative: bool = False  # its sentence names a period from the article's time: "năm nay", "mùa này"
     owner: frozenset[str] = frozenset()  # the full name just before it: "Nguyễn Tiến Khanh (35 tuổi"
+    born: int | None = None  # the year of birth an age was read from: "SN 1994" -> 1994
 
 
 def quantity_class(fig: Figure) -> str:
@@ -478,7 +481,7 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
                              values=values, base=bool(_BASE_RE.search(sentence[:a][-BASE_CHARS:])),
                              adverbial=_adverbial(f, sentence, a, b), runs=runs,
                              persons=_persons(sentence, a, b), tense=_tense(sentence[:a]), relative=relative,
-                             owner=_owner(sentence[:a]),
+                             owner=_owner(sentence[:a]), born=_born(f),
                              scope=frozenset((fold_phrase(g.unit or ""), g.value) for g in figs[:n]
                                              if g.start < f.start and _not_compared(g))))
             seen[measure] += 1
@@ -487,6 +490,14 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
         for k in range(len(out) - sum(seen.values()), len(out)):
             out[k] = replace(out[k], siblings=seen[out[k].measure])
     return out
+
+
+def _born(f: Figure) -> int | None:
+    """The year of birth an age was read from ("SN 1994"), None for an age stated as one."""
+    if f.counts != BIRTH:
+        return None
+    m = re.search(r"\d{4}", f.text)
+    return int(m.group()) if m else None
 
 
 def _adverbial(f: Figure, sentence: str, a: int, b: int) -> bool:
@@ -659,6 +670,8 @@ def _ranges_differ(a: Figure, b: Figure) -> bool:
 def verdict(a: Claim, b: Claim) -> str:
     """ "conflict" when the two ranges cannot both hold, "agree" when they are the same
     value, else "compatible". Bounds count as reached ("hơn 10" allows 10)."""
+    if a.born and b.born:  # two years of birth: the years themselves, not the ages they allow
+        return "agree" if a.born == b.born else "conflict"
     al, ah = _bounds(a)
     bl, bh = _bounds(b)
     if max(al, bl) > min(ah, bh) or _ranges_differ(a.figure, b.figure):

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hoidap.briefing.claims import CLOCK_UNIT, DATE_UNIT, MONTH_UNIT
+from hoidap.briefing.claims import BIRTH, CLOCK_UNIT, DATE_UNIT, MONTH_UNIT
 from hoidap.briefing.conflicts import compare, intersects, label, quantity_class
 from hoidap.briefing.numbers import (
     APPROX_SPREAD,
@@ -448,6 +448,11 @@ _CLOCK_RE = re.compile(
     r"(\d{1,2})\s?(?:h|g|giờ)(?:\s?(\d{2})(?:'|\s?phút)?)?(?![\w])(?!\s*đồng hồ)")
 # Time-zone wording: a day's difference between two sources may be the same moment.
 _TIME_ZONE_RE = re.compile(r"giờ địa phương|giờ Việt Nam|giờ Hà Nội|giờ GMT|\bGMT\b|\bUTC\b|theo giờ", re.IGNORECASE)
+# A person's year of birth, as the press gives it beside the name: "(Lê Thị Hậu, SN 1994)",
+# "anh Võ Minh Huy (sinh năm 1985, quê Phú Yên)", "Vương Văn Danh (SN 1986, ngụ Q8)".
+_BIRTH_RE = re.compile(r"(?<!\w)(?:SN|[Ss]inh năm|[Ss]inh)\s?((?:19|20)\d\d)(?!\d)")
+# The oldest age a year of birth is read as (older: a founding year, not a person's).
+MAX_AGE = 110
 
 
 def extract_dates(articles: Sequence[Article]) -> list[Figure]:
@@ -456,13 +461,28 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
     one event can be compared like their figures; months ("tháng 2/2015", ``MONTH_UNIT``)
     and clock times ("lúc 20h", "21 giờ 30", ``CLOCK_UNIT``, value in minutes) likewise. A sentence that names a time zone
     ("giờ địa phương") widens its dates by a day either way: "tối 24/8 (giờ địa phương)"
-    and "22h ngày 23/8" (Vietnam time) may be the same moment."""
+    and "22h ngày 23/8" (Vietnam time) may be the same moment.
+
+    A person's year of birth ("SN 1994", "sinh năm 1985") is an age (unit "tuổi", ``counts``
+    ``BIRTH``) in a dated article: the article's year less the birth year, give or take one
+    (a birthday still to come; the nominal age some papers print), so that it is compared with
+    another source's age of the same person ("Lê Thị H. (22 tuổi)" / "Lê Thị Hậu, SN 1994" in
+    2015) and, exactly, with its year of birth (``claims.verdict``)."""
     import datetime as dt
 
     out: list[Figure] = []
     for art in articles:
         year = int(art.date[:4]) if art.date and art.date[:4].isdigit() else 2000
+        # The year an age is counted in: the article's, else the latest its full dates name (an
+        # article is written on or after them: a year more is allowed then).
+        now, later = (year, 0) if art.date and art.date[:4].isdigit() else (_latest_year(art), 1)
         for text, at, cite in _stated(art):
+            for m in _BIRTH_RE.finditer(text) if now else ():
+                age = float(now - int(m.group(1)))
+                if 0 <= age <= MAX_AGE:
+                    out.append(Figure(
+                        value=age, low=age - 1, high=age + 1 + later, qualifier=None, unit="tuổi", counts=BIRTH,
+                        date=None, text=m.group(), start=at + m.start(), end=at + m.end(), citation=cite))
             zone = bool(_TIME_ZONE_RE.search(text))
             for m in _EVENT_DATE_RE.finditer(text):
                 d, mo, y = int(m.group(1)), int(m.group(3)), int(m.group(4) or year)
@@ -498,6 +518,15 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
                         date=None, text=m.group(), start=at + m.start(), end=at + m.end(),
                         citation=cite))
     return out
+
+
+_FULL_DATE_RE = re.compile(r"(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-]((?:19|20)\d\d)(?!\d)")
+
+
+def _latest_year(article: Article) -> int | None:
+    """The latest year of the full dates ("23/12/2015") an undated article states, if any."""
+    years = [int(m.group(1)) for m in _FULL_DATE_RE.finditer(article.original_text)]
+    return max(years) if years else None
 
 
 def figures_in_text(text: str, date: str | None = None, doc_id: str = "text") -> list[Figure]:
