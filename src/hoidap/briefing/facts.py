@@ -477,8 +477,8 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
         # article is written on or after them: a year more is allowed then).
         now, later = (year, 0) if art.date and art.date[:4].isdigit() else (_latest_year(art), 1)
         for text, at, cite in _stated(art):
-            for m in _BIRTH_RE.finditer(text) if now is not None else ():
-                age = float(now - int(m.group(1)))
+            for m in _BIRTH_RE.finditer(text):
+                age = float(now - int(m.group(1))) if now is not None else -1.0
                 if 0 <= age <= MAX_AGE:
                     out.append(Figure(
                         value=age, low=age - 1, high=age + 1 + later, qualifier=None, unit="tuổi", counts=BIRTH,
