@@ -11,7 +11,9 @@ fitted the reader's calibrated confidence and chose its threshold
 (``scripts/train_reader_confidence.py``), B2 (``% 4 == 3``) reports it. Each half is asked in
 the open-collection setting (every context of the half a document) twice: with the default
 settings (the reader's confidence gate) and with every gate off. Prints, per half, F1 / EM of
-the answerable questions and abstention on the unanswerable ones, and the F1 the gate costs.
+the answerable questions and abstention on the unanswerable ones, the F1 the gate costs, and
+whether the confidence tells the two kinds apart at all, whatever the threshold: the AUC of the
+answers' confidence, answerable over unanswerable (0.5 is chance).
 """
 
 from __future__ import annotations
@@ -42,15 +44,19 @@ def half(data: dict[str, Any], rest: int, folder: Path) -> Path:
     return path
 
 
-def scores(path: Path, settings: Settings) -> tuple[float, float, float]:
-    """(F1, EM) over the answerable questions and abstention over the unanswerable ones."""
+def scores(path: Path, settings: Settings) -> tuple[float, float, float, float | None]:
+    """(F1, EM) over the answerable questions, abstention over the unanswerable ones, and the
+    AUC of the answers' confidence: P(an answerable question's > an unanswerable one's)."""
     docs, questions = load_squad(path)
     f1 = em = 0.0
     right = n_answerable = n_impossible = 0
+    sure: dict[bool, list[float]] = {True: [], False: []}  # impossible -> confidences
     with Engine(settings=settings) as eng:
         eng.ingest_documents(docs)
         for q in questions:
-            pred = eng.ask(q["question"]).answer
+            ans = eng.ask(q["question"])
+            pred = ans.answer
+            sure[q["impossible"]].append(ans.confidence)
             if q["impossible"]:
                 n_impossible += 1
                 right += pred is None
@@ -58,7 +64,16 @@ def scores(path: Path, settings: Settings) -> tuple[float, float, float]:
                 n_answerable += 1
                 f1 += max(f1_score(pred or "", g) for g in q["answers"])
                 em += max(exact_match(pred or "", g) for g in q["answers"])
-    return f1 / max(n_answerable, 1), em / max(n_answerable, 1), right / max(n_impossible, 1)
+    return (f1 / max(n_answerable, 1), em / max(n_answerable, 1), right / max(n_impossible, 1),
+            auc(sure[False], sure[True]))
+
+
+def auc(higher: list[float], lower: list[float]) -> float | None:
+    """P(a value of ``higher`` > one of ``lower``), ties counting half (ROC AUC); 0.5 is chance."""
+    if not higher or not lower:
+        return None
+    wins = sum((h > x) + 0.5 * (h == x) for h in higher for x in lower)
+    return round(wins / (len(higher) * len(lower)), 4)
 
 
 def main() -> int:
@@ -73,7 +88,8 @@ def main() -> int:
             gated = scores(path, base.with_(index_dir=Path(tmp) / f"gated{rest}"))
             print(f"{name}: no gate F1 {open_[0]:.4f} EM {open_[1]:.4f} abstention {open_[2]:.4f}; "
                   f"default F1 {gated[0]:.4f} EM {gated[1]:.4f} abstention {gated[2]:.4f} "
-                  f"(F1 cost {open_[0] - gated[0]:.4f})")
+                  f"(F1 cost {open_[0] - gated[0]:.4f}); confidence AUC, answerable over "
+                  f"unanswerable: {gated[3]}")
     return 0
 
 
