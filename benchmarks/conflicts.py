@@ -30,7 +30,9 @@ are read from ``../shared/eval``):
   alike pairs with different and equal values; later rounds added the pairs either
   version reported that were not judged yet (all of the new version's conflicts, samples
   of the old version's conflicts and of the new one's agreements), shuffled so the reader
-  could not tell which version reported a pair; ``round: designer`` marks the pairs the designer judged.
+  could not tell which version reported a pair; ``round: designer`` marks the pairs the designer judged,
+  ``round: recall`` a reported pair that is one of the disagreements the annotators found by reading
+  its cluster (``conflict_recall.jsonl``), judged by them.
 * ``conflict_recall.jsonl``: 130 clusters read whole, one line per cluster with
   every real disagreement between two articles found by reading. ``set``:
   ``design-1`` (15 clusters of the odd half, read after the first design, used for

@@ -438,3 +438,34 @@ def test_a_year_of_birth_without_a_year_to_count_from_is_no_age() -> None:
     # A founding year is no one's birth: too old for a person.
     firm = _article("b", "Công ty được thành lập, ông Nguyễn Văn An sinh năm 1890 tại đây.", "2016-05-01")
     assert extract_dates([firm]) == []
+
+
+def test_an_event_date_written_with_its_year_is_compared_across_years() -> None:
+    """The year of "ngày 30/3/2015" is part of the date, not a period the figure is counted
+    over: another source's "30/3/2014" for the same event disagrees. A date given no year
+    ("ngày 30/3", the article's year assumed) is not compared across years."""
+    a = _article("a", "Theo cáo trạng, ngày 30/3/2015, Hải đến cầu vượt Tân Thới Hiệp nhận hơn 1 kg ma túy.", None)
+    b = _article("b", "Ngày 30/3/2014, Hải đến cầu vượt Tân Thới Hiệp theo Phi nhận hơn 1 kg ma túy.", None)
+    dates = [g for g in _compared(a, b) if any("/" in t for t in g[1])]
+    assert dates == [("conflict", frozenset({"30/3/2015", "30/3/2014"}))]
+    c = _article("c", "Ngày 30/3, Hải đến cầu vượt Tân Thới Hiệp theo Phi nhận hơn 1 kg ma túy.", None)
+    assert [g for g in _compared(a, c) if any("/" in t for t in g[1])] == []
+
+
+def test_a_month_is_the_span_of_its_days() -> None:
+    day = _article("a", "Pham bị dẫn độ sang Mỹ vào ngày 3/3/2015 để hầu tòa.", None)
+    other_month = _article("b", "Pham bị dẫn độ sang Mỹ vào tháng 2/2015 để hầu tòa.", None)
+    same_month = _article("c", "Pham bị dẫn độ sang Mỹ vào tháng 3/2015 để hầu tòa.", None)
+    assert [label for label, _ in _compared(day, other_month)] == ["conflict"]
+    assert [label for label, _ in _compared(day, same_month)] == ["compatible"]
+    # "từ tháng 6.2019 - 6.2020" is one span, which its last month's "tháng 6/2020" ends.
+    span = _article("d", "Giai đoạn 2 kéo dài từ tháng 6.2019 - 6.2020 sẽ hoàn thiện các hạng mục còn lại.", None)
+    end = _article("e", "Giai đoạn 2 sẽ được hoàn tất vào tháng 6/2020 với các hạng mục còn lại.", None)
+    assert "conflict" not in [label for label, _ in _compared(span, end)]
+
+
+def test_te_alone_is_the_yuan() -> None:
+    """ "470.000 tệ" and "480.000 nhân dân tệ" are one currency."""
+    (a,), (b,) = figures_in_text("Người ăn xin kiếm được 470.000 tệ mỗi tháng."), \
+        figures_in_text("Người ăn xin kiếm được 480.000 nhân dân tệ mỗi tháng.")
+    assert a.unit == b.unit == "CNY"

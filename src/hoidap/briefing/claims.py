@@ -492,6 +492,11 @@ def claims_of(figures: Sequence[Figure]) -> list[Claim]:
     return out
 
 
+def _year_written(c: Claim) -> bool:
+    """A date written with its year ("2/2015", "30/5/2016"), not given the article's."""
+    return bool(re.search(r"\d{4}", c.figure.text))
+
+
 def _born(f: Figure) -> int | None:
     """The year of birth an age was read from ("SN 1994"), None for an age stated as one."""
     if f.counts != BIRTH:
@@ -618,8 +623,9 @@ def comparable(a: Claim, b: Claim) -> bool:
     the same named measure."""
     if a.doc_id == b.doc_id or a.measure != b.measure or not a.measure:
         return False
-    if a.figure.date and b.figure.date and a.figure.date[:4] != b.figure.date[:4]:
-        return False
+    if a.figure.date and b.figure.date and a.figure.date[:4] != b.figure.date[:4] \
+            and not (a.measure == DATE_UNIT and _year_written(a) and _year_written(b)):
+        return False  # two periods; but an event's date written with its year states that year
     if a.figure.of is not None and a.figure.of == b.figure.value \
             or b.figure.of is not None and b.figure.of == a.figure.value:
         return False  # "8/10 người" and "10 người": a part and its whole

@@ -439,7 +439,9 @@ _EVENT_DATE_RE = re.compile(
     # "từ 5-12 tuổi", "từ 1/3 đến 1/2 số hộ": a range or a fraction of something, not a date
     r"(?!\s*(?:%|tuổi|lần|người|triệu|tỷ|tỉ|nghìn|ngàn|số|km|kg)\b)")
 # A month: "tháng 2/2015", "vào 2/2015" (a day/month/year is an event date above).
-_MONTH_RE = re.compile(r"(?<=\btháng )(\d{1,2})[/.-](\d{4})\b")
+# "từ tháng 6.2019 - 6.2020", "tháng 6/2019 đến tháng 6/2020": a span of months, read whole.
+_MONTH_RE = re.compile(r"(?<=\btháng )(\d{1,2})[/.-](\d{4})"
+                       r"(?:\s?(?:[-–]|đến|tới)\s?(?:tháng\s)?(\d{1,2})[/.-](\d{4}))?\b")
 # A clock time: "20h", "21h30", "20 giờ 30", "8g", "19h45'", a time of day read as a claim
 # ("lúc 20h" vs "lúc 21 giờ"); not durations ("trong 3 giờ", "hơn 25 giờ": a qualifier or
 # "trong"/"sau" before it).
@@ -458,8 +460,8 @@ MAX_AGE = 110
 def extract_dates(articles: Sequence[Article]) -> list[Figure]:
     """Event dates stated in the articles' sentences, as figures whose value is the day's
     ordinal (``unit`` ``DATE_UNIT``, ``date`` the ISO day), so that two sources' dates of
-    one event can be compared like their figures; months ("tháng 2/2015", ``MONTH_UNIT``)
-    and clock times ("lúc 20h", "21 giờ 30", ``CLOCK_UNIT``, value in minutes) likewise. A sentence that names a time zone
+    one event can be compared like their figures; months ("tháng 2/2015": the span of its days,
+    ``counts`` ``MONTH_UNIT``) and clock times ("lúc 20h", "21 giờ 30", ``CLOCK_UNIT``, value in minutes) likewise. A sentence that names a time zone
     ("giờ địa phương") widens its dates by a day either way: "tối 24/8 (giờ địa phương)"
     and "22h ngày 23/8" (Vietnam time) may be the same moment.
 
@@ -501,10 +503,14 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
                     start=at + m.start(), end=at + m.end(), citation=cite))
             for m in _MONTH_RE.finditer(text):
                 mo, y = int(m.group(1)), int(m.group(2))
-                if 1 <= mo <= 12:
-                    month = float(y * 12 + mo - 1)
+                mo2, y2 = (int(m.group(3)), int(m.group(4))) if m.group(3) else (mo, y)
+                if 1 <= mo <= 12 and 1 <= mo2 <= 12 and (y2, mo2) >= (y, mo):
+                    # A month is the span of its days: "tháng 2/2015" and "3/3/2015" disagree,
+                    # "tháng 3/2015" holds that day.
+                    first = float(dt.date(y, mo, 1).toordinal())
+                    last = float((dt.date(y2 + mo2 // 12, mo2 % 12 + 1, 1) - dt.timedelta(days=1)).toordinal())
                     out.append(Figure(
-                        value=month, low=month, high=month, qualifier=None, unit=MONTH_UNIT, counts=MONTH_UNIT,
+                        value=first, low=first, high=last, qualifier=None, unit=DATE_UNIT, counts=MONTH_UNIT,
                         date=f"{y:04d}-{mo:02d}", text=m.group(), start=at + m.start(),
                         end=at + m.end(), citation=cite))
             for m in _CLOCK_RE.finditer(text):
