@@ -508,9 +508,9 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
                     # A month is the span of its days: "tháng 2/2015" and "3/3/2015" disagree,
                     # "tháng 3/2015" holds that day.
                     first = float(dt.date(y, mo, 1).toordinal())
-                    last = float((dt.date(y2 + mo2 // 12, mo2 % 12 + 1, 1) - dt.timedelta(days=1)).toordinal())
+                    ending = float((dt.date(y2 + mo2 // 12, mo2 % 12 + 1, 1) - dt.timedelta(days=1)).toordinal())
                     out.append(Figure(
-                        value=first, low=first, high=last, qualifier=None, unit=DATE_UNIT, counts=MONTH_UNIT,
+                        value=first, low=first, high=ending, qualifier=None, unit=DATE_UNIT, counts=MONTH_UNIT,
                         date=f"{y:04d}-{mo:02d}", text=m.group(), start=at + m.start(),
                         end=at + m.end(), citation=cite))
             for m in _CLOCK_RE.finditer(text):
