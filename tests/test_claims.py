@@ -469,3 +469,11 @@ def test_te_alone_is_the_yuan() -> None:
     (a,), (b,) = figures_in_text("Người ăn xin kiếm được 470.000 tệ mỗi tháng."), \
         figures_in_text("Người ăn xin kiếm được 480.000 nhân dân tệ mỗi tháng.")
     assert a.unit == b.unit == "CNY"
+
+
+def test_a_date_with_its_year_is_read_wherever_it_stands() -> None:
+    from hoidap.briefing.facts import extract_dates
+
+    found = extract_dates([_article("a", "Hôm qua 31-5, vòng loại kết thúc 30/5/2016 theo lịch, sau đó nhận vào 1/3 số hộ.",
+                                    "2016-06-01")])
+    assert [d.text for d in found] == ["31-5", "30/5/2016"]

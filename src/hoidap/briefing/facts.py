@@ -433,7 +433,9 @@ def extract_figures(articles: Sequence[Article]) -> list[Figure]:
 _EVENT_DATE_RE = re.compile(
     r"(?:(?<=\()|(?<=\bngày )|(?<=\bhôm )|(?<=\bsáng )|(?<=\btrưa )|(?<=\bchiều )|(?<=\btối )|(?<=\bđêm )"
     r"|(?<=\bmùng )|(?<=\bmồng )|(?<=\bNgày )|(?<=\bĐêm )|(?<=\bSáng )|(?<=\bTối )|(?<=\bChiều )"
-    r"|(?<=\bđến )|(?<=\btới ))"
+    r"|(?<=\bđến )|(?<=\btới )|(?<=\bhôm qua )|(?<=\bHôm qua )|(?<=\bvào )"
+    # a day, month and year is a date wherever it stands ("kết thúc 30/5/2016")
+    r"|(?=\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d\d(?!\d)))"
     # "23-27/5", a span of days, is read whole: day 23, days 23 to 27 (never "23-2", 23 February).
     r"(\d{1,2})(?:\s?[-–]\s?(\d{1,2}))?[/.-](\d{1,2})(?:[/.-](\d{4}))?(?!\d)(?![\d/.-]\d)"
     # "từ 5-12 tuổi", "từ 1/3 đến 1/2 số hộ": a range or a fraction of something, not a date
