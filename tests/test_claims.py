@@ -477,3 +477,9 @@ def test_a_date_with_its_year_is_read_wherever_it_stands() -> None:
     found = extract_dates([_article("a", "Hôm qua 31-5, vòng loại kết thúc 30/5/2016 theo lịch, sau đó nhận vào 1/3 số hộ.",
                                     "2016-06-01")])
     assert [d.text for d in found] == ["31-5", "30/5/2016"]
+
+
+def test_a_school_year_is_no_year_of_birth() -> None:
+    from hoidap.briefing.facts import extract_dates
+
+    assert extract_dates([_article("a", "Các học sinh 2005 của trường Nguyễn Du tham gia lễ tri ân.", "2022-06-01")]) == []

@@ -454,7 +454,9 @@ _CLOCK_RE = re.compile(
 _TIME_ZONE_RE = re.compile(r"giờ địa phương|giờ Việt Nam|giờ Hà Nội|giờ GMT|\bGMT\b|\bUTC\b|theo giờ", re.IGNORECASE)
 # A person's year of birth, as the press gives it beside the name: "(Lê Thị Hậu, SN 1994)",
 # "anh Võ Minh Huy (sinh năm 1985, quê Phú Yên)", "Vương Văn Danh (SN 1986, ngụ Q8)".
-_BIRTH_RE = re.compile(r"(?<!\w)(?:SN|[Ss]inh năm|[Ss]inh)\s?((?:19|20)\d\d)(?!\d)")
+# A bare "sinh" only where it opens the bracket or the aside ("(sinh 1990, ...", ", sinh 1990"):
+# "học sinh 2005" is a school year.
+_BIRTH_RE = re.compile(r"(?:(?<!\w)SN|(?<!\w)[Ss]inh năm|(?:(?<=\()|(?<=, ))[Ss]inh)\s?((?:19|20)\d\d)(?!\d)")
 # The oldest age a year of birth is read as (older: a founding year, not a person's).
 MAX_AGE = 110
 
