@@ -94,7 +94,7 @@ MAX_POSTING = 64
 BLOCK_WORDS = 8
 # The unit of an event date compared as a claim (its value is the day's ordinal).
 DATE_UNIT = "thời điểm"
-MONTH_UNIT = "tháng (thời điểm)"
+MONTH_UNIT = "tháng (thời điểm)"  # what a month counts; its unit is DATE_UNIT, the span of its days
 CLOCK_UNIT = "giờ (thời điểm)"
 # What a year of birth counts ("SN 1994": ``facts.extract_dates`` reads it as an age).
 BIRTH = "năm sinh"

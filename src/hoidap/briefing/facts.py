@@ -470,8 +470,9 @@ def extract_dates(articles: Sequence[Article]) -> list[Figure]:
     and "22h ngày 23/8" (Vietnam time) may be the same moment.
 
     A person's year of birth ("SN 1994", "sinh năm 1985") is an age (unit "tuổi", ``counts``
-    ``BIRTH``) in a dated article: the article's year less the birth year, give or take one
-    (a birthday still to come; the nominal age some papers print), so that it is compared with
+    ``BIRTH``): the article's year (an undated one's: the latest full date it states, a year
+    more allowed) less the birth year, give or take one (a birthday still to come; the nominal
+    age some papers print), so that it is compared with
     another source's age of the same person ("Lê Thị H. (22 tuổi)" / "Lê Thị Hậu, SN 1994" in
     2015) and, exactly, with its year of birth (``claims.verdict``)."""
     import datetime as dt

@@ -167,13 +167,13 @@ def _forms(token: str) -> tuple[str, str]:
     return norm, strip_diacritics(norm)
 
 
+_tuple_new = tuple.__new__  # Token's own __new__ is a Python function: this skips it (same tuple)
+
+
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Tokens of ``text`` with offsets shifted by ``offset`` (for slices of a larger text)."""
     return [_tuple_new(Token, (m.start() + offset, m.end() + offset, *_forms(m.group())))
             for m in TOKEN_RE.finditer(text)]
-
-
-_tuple_new = tuple.__new__  # Token's own __new__ is a Python function: this skips it (same tuple)
 
 
 @lru_cache(maxsize=8192)
