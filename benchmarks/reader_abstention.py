@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from hoidap.engine import Engine  # noqa: E402
-from hoidap.evaluate import exact_match, f1_score, load_squad  # noqa: E402
+from hoidap.evaluate import exact_match, f1_score, load_squad, roc_auc  # noqa: E402
 from hoidap.settings import Settings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "eval" / "viquad2_train_subset_3290.json"
@@ -65,15 +65,7 @@ def scores(path: Path, settings: Settings) -> tuple[float, float, float, float |
                 f1 += max(f1_score(pred or "", g) for g in q["answers"])
                 em += max(exact_match(pred or "", g) for g in q["answers"])
     return (f1 / max(n_answerable, 1), em / max(n_answerable, 1), right / max(n_impossible, 1),
-            auc(sure[False], sure[True]))
-
-
-def auc(higher: list[float], lower: list[float]) -> float | None:
-    """P(a value of ``higher`` > one of ``lower``), ties counting half (ROC AUC); 0.5 is chance."""
-    if not higher or not lower:
-        return None
-    wins = sum((h > x) + 0.5 * (h == x) for h in higher for x in lower)
-    return round(wins / (len(higher) * len(lower)), 4)
+            roc_auc(sure[False], sure[True]))
 
 
 def main() -> int:

@@ -60,7 +60,7 @@ import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-from hoidap.evaluate import exact_match, f1_score, title_fold  # noqa: E402
+from hoidap.evaluate import exact_match, f1_score, roc_auc, title_fold  # noqa: E402
 from hoidap.evaluate import normalize_answer as answer_syllables  # noqa: E402
 from hoidap.qa import pieces  # noqa: E402
 from hoidap.qa.reader import Passage, Reader, best_span  # noqa: E402
@@ -1157,26 +1157,6 @@ class OnnxReader:
         return best.no_answer, context.text[best.start : best.end]
 
 
-def no_answer_auc(unanswerable: Sequence[float], answerable: Sequence[float]) -> float | None:
-    """P(an unanswerable question's no-answer score > an answerable one's), ties counting half
-    (the ROC AUC, Mann-Whitney); None without both kinds."""
-    if not unanswerable or not answerable:
-        return None
-    scores = np.concatenate([np.asarray(unanswerable, dtype=float), np.asarray(answerable, dtype=float)])
-    order = scores.argsort(kind="mergesort")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    i = 0
-    while i < len(scores):  # average ranks over ties
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    n1, n0 = len(unanswerable), len(answerable)
-    return round(float((ranks[:n1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)), 4)
-
-
 def evaluate(args: argparse.Namespace) -> None:
     reader = OnnxReader(Path(args.model), args.threads)
     data = json.loads(Path(args.data).read_text())["data"]
@@ -1227,8 +1207,8 @@ def evaluate(args: argparse.Namespace) -> None:
         # whatever the threshold: 0.5 is chance. The shipped run-2 model, ViQuAD 2.0 slice fold B
         # (never trained on): 0.49 (2026-12-07; its open-collection gate's abstention is then
         # bought with answerable questions, benchmarks/reader_abstention.py).
-        out["no_answer_auc"] = no_answer_auc([na for na, _, golds, _ in results if not golds],
-                                             [na for na, _, golds, _ in results if golds])
+        out["no_answer_auc"] = roc_auc([na for na, _, golds, _ in results if not golds],
+                                       [na for na, _, golds, _ in results if golds])
         if has:
             out["f1_answerable_forced"] = round(float(np.mean([f1_em(p, g)[0] for _, p, g, _ in has])),
                                                 4)

@@ -18,3 +18,12 @@ def test_a_question_stripped_in_part_is_the_same_every_run() -> None:
     assert half == partly_unmarked(Q, 0.5)
     assert half != Q and half != strip_diacritics(Q)
     assert strip_diacritics(half) == strip_diacritics(Q)  # only marks are taken away
+
+
+def test_roc_auc_counts_pairs_ordered_and_ties_half() -> None:
+    from hoidap.evaluate import roc_auc
+
+    assert roc_auc([3.0, 2.0], [1.0, 0.0]) == 1.0
+    assert roc_auc([1.0], [1.0]) == 0.5
+    assert roc_auc([2.0, 0.0], [1.0, 1.0, 3.0]) == round((2 + 0) / 6, 4)
+    assert roc_auc([], [1.0]) is None

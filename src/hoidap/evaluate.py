@@ -21,6 +21,7 @@ import tempfile
 import time
 import unicodedata
 import zlib
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,16 @@ def normalize_answer(text: str) -> list[str]:
     text = unicodedata.normalize("NFC", text).lower()
     text = "".join(" " if c in _PUNCT else c for c in text)
     return _SPACE_RE.sub(" ", text).split()
+
+
+def roc_auc(higher: Sequence[float], lower: Sequence[float]) -> float | None:
+    """P(a value of ``higher`` > one of ``lower``), ties counting half: the ROC AUC of a score
+    meant to be higher for the first kind (Mann-Whitney); 0.5 is chance, None without both."""
+    if not higher or not lower:
+        return None
+    ranked = sorted(lower)
+    wins = sum(bisect_left(ranked, h) + 0.5 * (bisect_right(ranked, h) - bisect_left(ranked, h)) for h in higher)
+    return round(wins / (len(higher) * len(lower)), 4)
 
 
 def exact_match(pred: str, gold: str) -> float:
