@@ -82,12 +82,11 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     by_index = {s.index: s for s in sentences}
     chosen = list(ranked[: max(1, read)])
     groups = _packed(reader, question.text, chosen, by_index, original)
-    passages = [_together(g, by_index, original) for g in groups]
-    spans = [sp for sp in reader.read(question.text, passages) if sp.end > sp.start]
+    spans = [sp for sp in reader.read(question.text, [p for _, p in groups]) if sp.end > sp.start]
     if not spans:
         return None
     best = min(spans, key=lambda sp: (sp.no_answer + RANK_PENALTY * sp.passage, sp.passage))
-    holder = next((s for s in sentences if s.start <= best.start < s.end), groups[best.passage][0])
+    holder = next((s for s in sentences if s.start <= best.start < s.end), groups[best.passage][0][0])
     start, end = _expanded(question, holder, best.start, best.end)
     start, end = tidied(original, start, end, holder.start, holder.end)
     text = original[start:end]
@@ -95,17 +94,20 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
 
 
 def _packed(reader: Reader, question: str, chosen: Sequence[StoredSentence],
-            by_index: Mapping[int, StoredSentence], original: str) -> list[list[StoredSentence]]:
-    """The sentences chosen (best first) in groups each read as one passage: the best that fit
-    the model's window together, then the best of the rest, and so on (a sentence too long for
-    the window alone is read alone, cut at its end)."""
-    groups: list[list[StoredSentence]] = []
+            by_index: Mapping[int, StoredSentence], original: str
+            ) -> list[tuple[list[StoredSentence], Passage]]:
+    """The sentences chosen (best first) in groups each read as one passage, with that passage:
+    the best that fit the model's window together, then the best of the rest, and so on (a
+    sentence too long for the window alone is read alone, cut at its end)."""
+    groups: list[tuple[list[StoredSentence], Passage]] = []
     rest = list(chosen)
     while rest:
         n = len(rest)
-        while n > 1 and not reader.fits(question, _together(rest[:n], by_index, original)):
+        passage = _together(rest[:n], by_index, original)
+        while n > 1 and not reader.fits(question, passage):
             n -= 1
-        groups.append(rest[:n])
+            passage = _together(rest[:n], by_index, original)
+        groups.append((rest[:n], passage))
         rest = rest[n:]
     return groups
 
