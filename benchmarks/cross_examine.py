@@ -78,12 +78,12 @@ def question(c: C.Claim) -> tuple[str | None, tuple[int, int]]:
         return None, (a, b)
     na, nb = a + n.start(), a + n.end()
     before = s[:na]
-    if f.unit == C.DATE_UNIT:
+    if f.counts == C.MONTH_UNIT:  # a month (its unit is a date's: the span of its days)
+        wh = "nào" if re.search(r"tháng\s*$", before) else "tháng nào"
+    elif f.unit == C.DATE_UNIT:
         wh = "nào" if re.search(r"ngày\s*$", before) else "ngày nào"
     elif f.unit == C.CLOCK_UNIT:
         wh = "mấy giờ"
-    elif f.unit == C.MONTH_UNIT:
-        wh = "nào" if re.search(r"tháng\s*$", before) else "tháng nào"
     else:
         wh = "bao nhiêu"
     words = (before + wh + s[nb:]).split()

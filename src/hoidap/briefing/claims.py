@@ -426,7 +426,7 @@ def rounding(fig: Figure) -> float:
     scale's unit, both scaled as the value was.
     """
     m = _NUMBER_RE.search(fig.text)
-    if not m or fig.of is not None or fig.unit in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT):
+    if not m or fig.of is not None or fig.unit in (DATE_UNIT, CLOCK_UNIT):
         return 0.0
     written = m.group()
     decimals = len(written.rsplit(",", 1)[1]) if "," in written else 0
@@ -507,7 +507,7 @@ def _born(f: Figure) -> int | None:
 
 def _adverbial(f: Figure, sentence: str, a: int, b: int) -> bool:
     """A date or time standing in a short clause of its own (see ``ADVERBIAL_WORDS``)."""
-    if f.unit not in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT):
+    if f.unit not in (DATE_UNIT, CLOCK_UNIT):
         return False
     lo, hi = _clause(sentence, a, b, ",;:")
     return len(re.findall(r"\w+", sentence[lo:hi])) <= ADVERBIAL_WORDS
@@ -664,7 +664,7 @@ def _bounds(c: Claim) -> tuple[float, float]:
 
 def _stated_range(f: Figure) -> bool:
     return f.qualifier is None and f.low is not None and f.high is not None and f.low < f.high \
-        and f.unit not in (DATE_UNIT, MONTH_UNIT, CLOCK_UNIT)
+        and f.unit not in (DATE_UNIT, CLOCK_UNIT)
 
 
 def _ranges_differ(a: Figure, b: Figure) -> bool:
