@@ -255,6 +255,29 @@ def test_a_read_span_is_not_grown_into_the_rules_clause(question: str, sentence:
     assert partners[a:b].startswith("224 thị trường")
 
 
+@pytest.mark.parametrize(("question", "sentence", "read", "answer"), [
+    # A bound read as an exact figure: "trên 220" is not 220.
+    ("Việt Nam có quan hệ đối tác với bao nhiêu thị trường?",
+     "Việt Nam đã có quan hệ thương mại với trên 220 đối tác; 71 nước đã công nhận.", "220 đối tác",
+     "trên 220 đối tác"),
+    ("Có bao nhiêu khối u trong não Laura?", "MRI cho thấy ít nhất 6 khối u trong não.", "6 khối u",
+     "ít nhất 6 khối u"),
+    # Words of another sense are not qualifiers: "nhiệt độ", "ngoài" (besides).
+    ("Nhiệt độ nước bao nhiêu là tốt?", "Nhiệt độ 49-60 độ C là tốt.", "49-60 độ C", "49-60 độ C"),
+    ("Bà sinh bao nhiêu người con?", "Ngoài 69 con, ông còn 18 đứa với người vợ sau.", "69 con", "69 con"),
+    # The question states the bound: it asks for the figure under it.
+    ("Thời gian cập nhật tối đa là bao nhiêu tiếng?", "Hồ sơ được cập nhật tối đa 12 giờ sau khám.", "12 giờ",
+     "12 giờ"),
+])
+def test_a_number_read_without_its_qualifier_takes_it(question: str, sentence: str, read: str, answer: str) -> None:
+    """The reader's span often leaves out the qualifier before a number ("220 đối tác" from "trên
+    220 đối tác", the seeds); the answer takes it (``answer.qualified``) unless it is a word of
+    another sense or the question's own."""
+    from hoidap.qa.answer import qualified
+
+    at = sentence.index(read)
+    assert sentence[qualified(sentence, at, 0, question) : at + len(read)] == answer
+
 def test_sentence_windows_hold_one_sentence_or_one_neighbour_more() -> None:
     """``prepare --sentences`` cuts the windows the engine reads (``qa.answer`` reads sentences one
     by one): the answer's sentence, in a quarter of the windows with one neighbour, never more;

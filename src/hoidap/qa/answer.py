@@ -11,6 +11,7 @@ no-answer score, plus ``RANK_PENALTY`` per place down the ranker's order) wins.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from hoidap.models import StoredSentence
 from hoidap.qa.extract import extract
 from hoidap.qa.question import Question
 from hoidap.qa.reader import Passage, Reader
+from hoidap.text.lexicons import fold_phrase, lexicon
 
 # Sentences of the ranker's order read (the default of ``Settings.read_sentences``), their
 # context on each side, and the no-answer score added per place down that order. Chosen on ViNewsQA dev fold A (crc32 of the
@@ -89,6 +91,8 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     holder = next((s for s in sentences if s.start <= best.start < s.end), groups[best.passage][0][0])
     start, end = _expanded(question, holder, best.start, best.end)
     start, end = tidied(original, start, end, holder.start, holder.end)
+    if question.kind in EXPAND_KINDS:
+        start = qualified(original, start, holder.start, question.text)
     text = original[start:end]
     return ReadAnswer(holder, start, end, text, best.no_answer) if text else None
 
@@ -177,6 +181,40 @@ def tidied(original: str, start: int, end: int, lo: int, hi: int) -> tuple[int, 
     while end > start and original[end - 1] in _EDGE:
         end -= 1
     return start, end
+
+
+# The words before a number that say which way it is approximate, read back this far: "trên 220
+# đối tác" is not "220 đối tác" (the facts lexicon's qualifiers, as the claims read them).
+QUALIFIER_WORDS = 3
+# Qualifiers that are also common words of other senses, never taken: "Ngoài 69 con" (besides),
+# "Nhiệt độ 49-60 độ C" (the end of "nhiệt độ"), "chỉ 8%" (only: no bound), "đúng", "quá",
+# "sắp", "suýt", "tầm", "ước", "vượt" (verbs and adverbs). Looked at on ViNewsQA dev fold A.
+QUALIFIER_AMBIGUOUS = frozenset(fold_phrase(w) for w in ("ngoài", "độ", "chỉ", "đúng", "quá", "sắp", "suýt", "tầm", "ước", "vượt"))
+
+
+def qualified(original: str, start: int, lo: int, question: str = "") -> int:
+    """The start of a number's span moved back over the qualifier written just before it ("trên",
+    "hơn", "gần", "khoảng", "ít nhất": ``facts_lexicon.json``), within the sentence from ``lo``.
+    A reader's span often leaves it out ("220 đối tác" for "trên 220 đối tác"), which turns a
+    bound into an exact figure; the rules' typed span keeps it, but grows the reader's only
+    where the two overlap."""
+    if not original[start : start + 1].isdigit():
+        return start
+    before = original[lo:start]
+    words = list(re.finditer(r"\w+", before))
+    if not words or before[words[-1].end() :].strip():
+        return start  # punctuation between: "(2016 - 2021), 35 năm" has no qualifier
+    quals = lexicon().qualifiers
+    for n in range(min(QUALIFIER_WORDS, len(words)), 0, -1):
+        run = words[-n:]
+        if any(before[a.end() : b.start()] != " " for a, b in zip(run, run[1:], strict=False)):
+            continue
+        phrase = fold_phrase(" ".join(m.group() for m in run))
+        if phrase in quals and phrase not in QUALIFIER_AMBIGUOUS:
+            # A qualifier the question states ("tối đa là bao nhiêu tiếng?") is asked, not answered.
+            asked = " " + fold_phrase(" ".join(re.findall(r"\w+", question))) + " "
+            return start if f" {phrase} " in asked else lo + run[0].start()
+    return start
 
 
 def _expanded(question: Question, sentence: StoredSentence, start: int, end: int) -> tuple[int, int]:
