@@ -12,7 +12,9 @@ Data: the bodies, titles and abstracts of ``../shared/eval/vietnews_test.jsonl.x
 articles; words joined by "_" there, read as syllables), less every article that shares a run of
 ``SHINGLE`` syllables with a context of the QA sets the remarking is measured on (ViNewsQA dev,
 ViQuAD 1.0 dev, the ViQuAD 2.0 slice): their articles' wording is never counted. VietNews is no
-QA set and nothing reports on it as such.
+QA set and nothing reports on it as such. Then the questions of the training QA sets
+(``../shared/train``: ViCoQA dev and test, the SQuAD 2.0-format news sample; 6,374 questions),
+each count weighted ``QUESTION_WEIGHT``: questions use words news rarely writes ("thứ mấy").
 
 Counted: syllables (runs of letters) in lower case with their tone mark placed canonically
 (``normalize.fold_token``), within stretches between punctuation marks; unigrams seen at least
@@ -42,6 +44,13 @@ EVAL = REPO.parent / "shared" / "eval"
 CORPUS = EVAL / "vietnews_test.jsonl.xz"
 HELD_OUT = ("vinewsqa_dev.json", "viquad1_dev.json", "viquad2_train_subset_3290.json")
 OUT = REPO / "src" / "hoidap" / "data" / "remark_lm.npz"
+TRAIN = REPO.parent / "shared" / "train"
+# Questions are written unlike news ("thứ mấy", "số mấy", "ở đâu"): the questions of the training
+# QA sets (``../shared/train``: ViCoQA dev and test, the SQuAD 2.0-format news sample; no
+# evaluation set) are counted too, each count weighted this much (6,374 questions against 10.8
+# million syllables of news).
+QUESTION_WEIGHT = 20
+QUESTION_SETS = ("vicoqa_dev.json", "vicoqa_test.json", "squad2_vi_sample.json")
 # An article sharing a run of this many syllables with a held-out context is left out: 1,166 of
 # 22,644 share one (most of them a stock phrase), and dropping them all costs 5% of the counts.
 SHINGLE = 8
@@ -92,15 +101,42 @@ def count(corpus: Path, held_out: set[str]) -> tuple[Counter[str], Counter[tuple
     return uni, bi, kept, dropped
 
 
+def training_questions(train_dir: Path) -> list[str]:
+    """The questions of ``QUESTION_SETS`` (CoQA or SQuAD JSON)."""
+    out: list[str] = []
+    for name in QUESTION_SETS:
+        data = json.loads((train_dir / name).read_text(encoding="utf-8"))["data"]
+        for item in data:
+            if "questions" in item:  # CoQA: a story and its conversation
+                out.extend(q["input_text"] for q in item["questions"])
+            else:
+                out.extend(q["question"] for p in item["paragraphs"] for q in p["qas"])
+    return out
+
+
+def count_questions(questions: list[str], weight: int, uni: Counter[str], bi: Counter[tuple[str, str]]) -> None:
+    for q in questions:
+        for stretch in _BREAK.split(q):
+            toks = [fold_token(s) for s in _SYLLABLE.findall(stretch)]
+            for t in toks:
+                uni[t] += weight
+            for pair in zip(toks, toks[1:], strict=False):
+                bi[pair] += weight
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--eval-dir", type=Path, default=EVAL)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--train-dir", type=Path, default=TRAIN)
+    ap.add_argument("--question-weight", type=int, default=QUESTION_WEIGHT)
     args = ap.parse_args(argv)
     corpus = args.eval_dir / CORPUS.name
     if not corpus.exists():
         raise SystemExit(f"needs {corpus} (../shared/eval)")
     uni, bi, kept, dropped = count(corpus, held_out_shingles(args.eval_dir))
+    questions = training_questions(args.train_dir) if args.question_weight else []
+    count_questions(questions, args.question_weight, uni, bi)
     vocab = sorted(w for w, c in uni.items() if c >= MIN_UNIGRAM)
     index = {w: k for k, w in enumerate(vocab)}
     pairs = sorted((index[a] * len(vocab) + index[b], c) for (a, b), c in bi.items()
@@ -108,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"format": "hoidap-remark-lm", "version": 1, "corpus": CORPUS.name, "articles": kept,
             "left_out": dropped, "left_out_because": f"a run of {SHINGLE} syllables shared with {', '.join(HELD_OUT)}",
             "tokens": sum(uni.values()), "min_unigram": MIN_UNIGRAM, "min_bigram": MIN_BIGRAM,
-            "vocab": len(vocab), "bigrams": len(pairs), "script": "scripts/train_remark.py"}
+            "vocab": len(vocab), "bigrams": len(pairs), "script": "scripts/train_remark.py",
+            **({"questions": len(questions), "question_sets": list(QUESTION_SETS),
+                "question_weight": args.question_weight} if questions else {})}
     np.savez_compressed(args.out, vocab=np.array(vocab), unigrams=np.array([uni[w] for w in vocab], dtype=np.uint32),
                         bigram_keys=np.array([k for k, _ in pairs], dtype=np.int64),
                         bigram_counts=np.array([c for _, c in pairs], dtype=np.uint32),
