@@ -60,3 +60,25 @@ def test_a_term_no_sentence_holds_is_unknown() -> None:
 
     assert unknown_terms(parse_query("Giá vàng hôm nay bao nhiêu?"), doc_freqs) == ("vàng",)
     assert unknown_terms(parse_query("Giá hôm nay bao nhiêu?"), doc_freqs) == ()
+
+
+def test_a_term_the_collection_writes_as_one_word_or_in_a_title_only_is_known() -> None:
+    """"ô tô" of an article writing "ôtô", "truy quét" of one saying it in its headline only:
+    a paraphrase, not a topic the collection lacks (both refused right answers, the reader's
+    confidence falling with an unknown term)."""
+    from hoidap.search.query import parse_query
+
+    sentences = {("acc", "thanh"): 2, ("acc", "niên"): 2, ("acc", "cướp"): 1, ("acc", "ôtô"): 4,
+                 ("acc", "vụ"): 3, ("acc", "truy"): 1}
+    titles = {("acc", "quét"): 1}
+
+    def doc_freqs(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        return {p: sentences.get(p, 0) for p in pairs}
+
+    def title_freqs(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        return {p: titles.get(p, 0) for p in pairs}
+
+    assert unknown_terms(parse_query("Thanh niên cướp ô tô?"), doc_freqs) == ()
+    assert unknown_terms(parse_query("Vụ truy quét?"), doc_freqs) == ("quét",)
+    assert unknown_terms(parse_query("Vụ truy quét?"), doc_freqs, title_freqs) == ()
+    assert unknown_terms(parse_query("Giá vàng?"), doc_freqs, title_freqs) == ("giá", "vàng")

@@ -392,7 +392,9 @@ class Engine:
         if got is None:
             return choice
         # ``dfs``: the frequencies planning read (``Plan.sentence_dfs``); only others are read.
-        unknown = grounding.unknown_terms(q.query, lambda pairs: rank.sentence_dfs(self.index, pairs, dfs))
+        unknown = grounding.unknown_terms(q.query, lambda pairs: rank.sentence_dfs(self.index, pairs, dfs),
+                                          lambda pairs: dict(zip(pairs, self.index.documents.doc_freqs(pairs),
+                                                                 strict=True)))
         conf = model.confidence(choice.confidence, got.no_answer, bool(unknown))
         return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text, no_answer=got.no_answer,
                        confidence=choice.confidence if conf is None else conf, by_reader=conf is not None)
