@@ -189,7 +189,8 @@ QUALIFIER_WORDS = 3
 # Qualifiers that are also common words of other senses, never taken: "Ngoài 69 con" (besides),
 # "Nhiệt độ 49-60 độ C" (the end of "nhiệt độ"), "chỉ 8%" (only: no bound), "đúng", "quá",
 # "sắp", "suýt", "tầm", "ước", "vượt" (verbs and adverbs). Looked at on ViNewsQA dev fold A.
-QUALIFIER_AMBIGUOUS = frozenset(fold_phrase(w) for w in ("ngoài", "độ", "chỉ", "đúng", "quá", "sắp", "suýt", "tầm", "ước", "vượt"))
+QUALIFIER_AMBIGUOUS = frozenset(fold_phrase(w) for w in (
+    "ngoài", "độ", "chỉ", "đúng", "quá", "sắp", "suýt", "tầm", "ước", "vượt"))
 
 
 def qualified(original: str, start: int, lo: int, question: str = "") -> int:

@@ -12,7 +12,8 @@ question is given back its marks before it is read:
    likeliest for the whole question (Viterbi over each syllable's marked forms): "nhung nam
    nao" -> "những năm nào", "mac benh" -> "mắc bệnh". The model's counts (``data/remark_lm.npz``,
    ``scripts/train_remark.py``: 10.8 million syllables of news, and the questions of the training
-   QA sets, weighted 20, for the words questions use and news does not: "thứ mấy", not "thứ máy") are interpolated with the counts
+   QA sets weighted 20, for the words questions use and news does not: "thứ mấy", not "thứ
+   máy") are interpolated with the counts
    of the sentences the question found, weighted ``CACHE_WEIGHT`` (a cache model: Kuhn & De Mori,
    IEEE PAMI 1990), so the collection's names and terms win where it writes them ("Hội đồng Nhân
    quyền"); unseen bigrams back off to the unigram (stupid backoff: Brants et al., EMNLP 2007);
