@@ -32,3 +32,15 @@ def test_offsets_point_into_the_original() -> None:
     spans = split_paragraphs(text, paras)
     assert [text[s.start : s.end] for s in spans] == [
         "Câu thứ nhất khá dài ở đây.", "Câu thứ hai cũng dài vậy.", "Đoạn hai có một câu."]
+
+
+def test_a_lone_syllable_is_grown_to_the_word_it_is_part_of() -> None:
+    """The reader answered "xây" for "xây dựng lực lượng cán bộ ngoại giao" (the seeds): the
+    whole word at least; a word of one syllable stays as it is."""
+    from hoidap.text.segment import word_around
+
+    s = "Trong đó, điều cốt yếu là xây dựng lực lượng cán bộ ngoại giao."
+    at = s.index("xây")
+    assert s[slice(*word_around(s, at, at + 3))] == "xây dựng"
+    at = s.index("là")
+    assert word_around(s, at, at + 2) == (at, at + 2)

@@ -20,6 +20,7 @@ from hoidap.qa.extract import extract
 from hoidap.qa.question import Question
 from hoidap.qa.reader import Passage, Reader
 from hoidap.text.lexicons import fold_phrase, lexicon
+from hoidap.text.segment import word_around
 
 # Sentences of the ranker's order read (the default of ``Settings.read_sentences``), their
 # context on each side, and the no-answer score added per place down that order. Chosen on ViNewsQA dev fold A (crc32 of the
@@ -93,6 +94,12 @@ def read_answer(reader: Reader, question: Question, ranked: Sequence[StoredSente
     start, end = tidied(original, start, end, holder.start, holder.end)
     if question.kind in EXPAND_KINDS:
         start = qualified(original, start, holder.start, question.text)
+    if _lone_syllable(original[start:end]) and holder.start <= start and end <= holder.end:
+        # A lone syllable of a longer word is no answer ("xây" of "xây dựng lực lượng cán bộ"):
+        # the whole word at least. (Every span grown to whole words joined names with the verb
+        # after them, "Bệnh viện Rajaji khám": only a lone syllable is grown.)
+        a, b = word_around(holder.text, start - holder.start, end - holder.start)
+        start, end = holder.start + a, holder.start + b
     text = original[start:end]
     return ReadAnswer(holder, start, end, text, best.no_answer) if text else None
 
@@ -216,6 +223,11 @@ def qualified(original: str, start: int, lo: int, question: str = "") -> int:
             asked = " " + fold_phrase(" ".join(re.findall(r"\w+", question))) + " "
             return start if f" {phrase} " in asked else lo + run[0].start()
     return start
+
+
+def _lone_syllable(text: str) -> bool:
+    """One lower-case syllable of letters: a word of its own, or a piece of a longer one."""
+    return bool(text) and text.isalpha() and text.islower()
 
 
 def _expanded(question: Question, sentence: StoredSentence, start: int, end: int) -> tuple[int, int]:

@@ -101,3 +101,19 @@ def word_end(text: str, end: int) -> int:
     if end + 1 >= len(text) or text[end] != " " or not text[end + 1].islower():
         return end
     return _word_ends(text).get(end, end)
+
+
+def word_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The word of several syllables (underthesea's segmentation) that ``text[start:end]``, one
+    syllable, is part of: "xây" in "xây dựng" -> "xây dựng"; else ``(start, end)``."""
+    pos = 0
+    for w in words(text):
+        at = text.find(w, pos)
+        if at < 0:
+            continue
+        if at <= start and end <= at + len(w):
+            return (at, at + len(w)) if " " in w else (start, end)
+        pos = at + len(w)
+        if pos > end:
+            break
+    return start, end
