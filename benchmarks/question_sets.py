@@ -11,7 +11,12 @@ and every question of ``SET.jsonl`` is asked of the whole collection. A line of 
 ``{"id", "q", "answers": [gold spans; empty when nothing in the collection answers it], "style"
 (optional: "diacritics", "no-diacritics", ...), "from" (optional: "body", "furniture", "none")}``.
 The sets measured in the CHANGELOG were written by helpers who never saw the engine; they quote
-``../shared`` text, so they are kept outside the repository (``/work/pages-bench``).
+``../shared`` text, so they are kept outside the repository (``/work/pages-bench``, then
+``/work/qsets``: scratch, lost between sessions). The 2026-12-07 ones were asked for as: natural
+questions paraphrased in the asker's own words (not a sentence with its answer blanked out), each
+answered by a short span copied verbatim from one body (checked with ``grep -F``), one or more
+acceptable spans; a tenth plausible but unanswered by the pages; about a sixth typed without
+marks; the lines split by the parity of their ids into a design half and a held-out half.
 
 Printed: for the answerable questions EM and F1 (SQuAD's, on syllables, ``hoidap.evaluate``) and
 "right" (the answer holds a gold span and is at most ``RIGHT_EXTRA`` syllables longer: a reader
