@@ -118,9 +118,9 @@ def _answers(collection: list[RawDocument], questions: list[dict[str, Any]], off
             answerable = not q["impossible"] and bool(q["answers"]) and not off_topic
             f1 = max((f1_score(ans.answer or "", a) for a in q["answers"]), default=0.0) if answerable else 0.0
             rules_conf = engine.rules_confidence
-            unknown = bool(grounding.unknown_terms(
-                parse_question(q["question"]).query, partial(rank.sentence_dfs, engine.index),
-                lambda pairs: dict(zip(pairs, engine.index.documents.doc_freqs(pairs), strict=True))))
+            unknown = bool(grounding.unknown_terms(parse_question(q["question"]).query,
+                                                   partial(rank.sentence_dfs, engine.index),
+                                                   partial(rank.document_dfs, engine.index)))
             rows.append({"half": q["half"], "x": list(reader.confidence_features(rules_conf, c.no_answer, unknown)),
                          "f1": f1, "given": ans.answer is not None, "rules_confidence": rules_conf,
                          "support": c.support,

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from hoidap.backends import open_backend
@@ -393,8 +394,7 @@ class Engine:
             return choice
         # ``dfs``: the frequencies planning read (``Plan.sentence_dfs``); only others are read.
         unknown = grounding.unknown_terms(q.query, lambda pairs: rank.sentence_dfs(self.index, pairs, dfs),
-                                          lambda pairs: dict(zip(pairs, self.index.documents.doc_freqs(pairs),
-                                                                 strict=True)))
+                                          partial(rank.document_dfs, self.index))
         conf = model.confidence(choice.confidence, got.no_answer, bool(unknown))
         return replace(choice, hit=rank.hit_of(got.sentence, hits), text=got.text, no_answer=got.no_answer,
                        confidence=choice.confidence if conf is None else conf, by_reader=conf is not None)

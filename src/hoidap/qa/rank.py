@@ -128,6 +128,12 @@ def sentence_dfs(index: KeywordIndex, pairs: Sequence[tuple[str, str]],
     return got
 
 
+def document_dfs(index: KeywordIndex, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Article document frequencies of ``pairs`` (field, term): the articles' own index, titles
+    included (``sentence_dfs``'s twin for whole documents)."""
+    return dict(zip(pairs, index.documents.doc_freqs(list(pairs)), strict=True))
+
+
 def term_coverage(qt: QuestionTerms, norms: set[str], plains: set[str]) -> float:
     """IDF-weighted share of the question's distinct topic terms found in a sentence (0..1).
 

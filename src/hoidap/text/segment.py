@@ -75,19 +75,24 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1024)
-def _word_ends(text: str) -> dict[int, int]:
-    """For each character offset inside a multi-syllable word of ``text``, where the word ends."""
-    ends: dict[int, int] = {}
+def _word_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """The (start, end) of each multi-syllable word of ``text``, by underthesea's segmentation."""
+    spans: list[tuple[int, int]] = []
     pos = 0
     for w in words(text):
         at = text.find(w, pos)
         if at < 0:
             continue
         if " " in w:
-            for k in range(at + 1, at + len(w)):
-                ends[k] = at + len(w)
+            spans.append((at, at + len(w)))
         pos = at + len(w)
-    return ends
+    return tuple(spans)
+
+
+@lru_cache(maxsize=1024)
+def _word_ends(text: str) -> dict[int, int]:
+    """For each character offset inside a multi-syllable word of ``text``, where the word ends."""
+    return {k: b for a, b in _word_spans(text) for k in range(a + 1, b)}
 
 
 def word_end(text: str, end: int) -> int:
@@ -106,14 +111,4 @@ def word_end(text: str, end: int) -> int:
 def word_around(text: str, start: int, end: int) -> tuple[int, int]:
     """The word of several syllables (underthesea's segmentation) that ``text[start:end]``, one
     syllable, is part of: "xây" in "xây dựng" -> "xây dựng"; else ``(start, end)``."""
-    pos = 0
-    for w in words(text):
-        at = text.find(w, pos)
-        if at < 0:
-            continue
-        if at <= start and end <= at + len(w):
-            return (at, at + len(w)) if " " in w else (start, end)
-        pos = at + len(w)
-        if pos > end:
-            break
-    return start, end
+    return next(((a, b) for a, b in _word_spans(text) if a <= start and end <= b), (start, end))
