@@ -224,3 +224,23 @@ def test_an_untitled_document_is_named_by_outlet_and_date_never_by_path(seeded_i
     assert main(["brief", "--index", str(seeded_index), "--max-sentences", "8"]) == 0
     out = capsys.readouterr().out
     assert "../" not in out and ".txt" not in out and "/shared/" not in out
+
+
+def test_a_briefing_follows_one_articles_account_before_a_near_equal_sentence_elsewhere(tmp_path: Path) -> None:
+    """Continuity (``brief.CONTINUITY``): of two sentences about as salient, the one whose article
+    already has a sentence briefed is taken; a clearly better one elsewhere still wins."""
+    from hoidap.briefing import brief
+
+    docs = [RawDocument("a.txt", "Cơn bão số 3 đổ bộ vào Quảng Ninh sáng nay với sức gió mạnh cấp mười hai. "
+                                 "Hàng nghìn hộ dân ven biển đã được sơ tán đến nơi an toàn trước đó một ngày."),
+            RawDocument("b.txt", "Nhiều chuyến bay tới sân bay Vân Đồn bị hủy vì thời tiết xấu kéo dài suốt hai ngày.")]
+    with Engine(tmp_path / "idx") as eng:
+        eng.ingest_documents(docs)
+        articles = sorted((eng.document(d.doc_id) for d in eng.documents()), key=lambda a: a.source)
+    cands = brief._candidates(articles)
+    assert [(c.doc, c.index) for c in cands] == [(0, 0), (0, 1), (1, 0)]
+    near = [1.0, 0.9, 0.95]  # the other article's sentence a little more salient
+    assert brief._select(cands, near, 2, None, continuity=0.0) == [0, 2]
+    assert brief._select(cands, near, 2, None) == [0, 1]
+    clear = [1.0, 0.7, 0.95]  # ... or clearly more
+    assert brief._select(cands, clear, 2, None) == [0, 2]
