@@ -331,3 +331,26 @@ print(json.dumps(index.ranked("mưa vàng xăng điện Huế?")))  # ties: one 
         assert done.returncode == 0, done.stderr
         runs.append(done.stdout)
     assert runs[0] == runs[1] == runs[2] and runs[0].count("[") > 3
+
+
+def test_a_second_reading_averages_each_tokens_logits_at_the_same_characters() -> None:
+    """``Reader.read``'s ``also``: a token's start (end) logit is averaged with the other reading's
+    token starting (ending) at the same character; one the other reading lacks keeps its own."""
+    lg = reader.Logits(((0, 3), (4, 7), (8, 9)), np.array([1.0, 2.0, 3.0]), np.array([0.0, 4.0, 2.0]), 5.0, ())
+    other = reader.Logits(((4, 7), (0, 3)), np.array([0.0, 3.0]), np.array([2.0, 6.0]), 1.0, ())
+    got = reader._averaged(lg, [other])
+    assert got.offsets == lg.offsets
+    assert got.start.tolist() == [2.0, 1.0, 3.0] and got.end.tolist() == [3.0, 3.0, 2.0]
+    assert got.null == 3.0
+    assert reader._averaged(lg, []) is lg
+
+
+def test_a_second_reading_of_the_same_sentences_keeps_spans_in_the_passages_read() -> None:
+    second = TEXT.index("Đến nay")
+    passage = Passage(TEXT, 0, len(TEXT))
+    again = Passage(TEXT, second, len(TEXT), ((0, second - 1),))  # the best sentence first
+    question = "Việt Nam có quan hệ ngoại giao với bao nhiêu quốc gia?"
+    (span,) = _model().read(question, [passage], [again])
+    assert "189" in TEXT[span.start : span.end]
+    (once,) = _model().read(question, [passage])
+    assert (span.start, span.end) == (once.start, once.end)

@@ -27,7 +27,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -82,7 +82,8 @@ class Span:
     passage: int  # index into the passages read
     start: int  # character offsets into the passage's text (the document's)
     end: int
-    score: float  # start + end logit of the span
+    score: float  # start + end logit of the passage's best span as read alone (a second reading
+    # may move the bounds, ``Reader.read``; the no-answer score stays this reading's)
     no_answer: float  # the <s> score minus ``score``: above the model's threshold, no answer
 
 
@@ -130,8 +131,17 @@ class Reader:
         confidence (chosen with the threshold)."""
         return float(self.calibration.get("min_support", 0.0)) if self.calibration else 0.0
 
-    def read(self, question: str, passages: Sequence[Passage]) -> list[Span]:
+    def read(self, question: str, passages: Sequence[Passage], also: Sequence[Passage] = ()) -> list[Span]:
         """The best span of each passage (in order), one call of the model per passage.
+
+        ``also``: the same text read once more another way (other passages over the same
+        sentences, in another order). The span's bounds are then chosen on each token's start and
+        end logits averaged with the other reading's token beginning (ending) at the same character
+        (``_averaged``): a cheap ensemble, the spans one context misleads the model to are seldom
+        the ones the other does. The no-answer score stays the passage's own reading's (its best
+        span against its <s>), as the calibrated confidence was fitted on: averaged, it told
+        unanswerable questions apart less well (refitted on ViQuAD 2.0 fold B1, the gate's
+        abstention there fell from 0.215 to 0.170 at about the same cost).
 
         Not one batched call: a batch pads every row to the longest, and the model's cost is
         linear in the tokens it reads (about 0.14 ms a token on one core, 1.3 ms a call, ONNX
@@ -145,7 +155,17 @@ class Reader:
         if not passages:
             return []
         qids = _stretch(question).ids[: self.max_question]
-        return [self._read_one(qids, i, p) for i, p in enumerate(passages)]
+        views = [self._logits(qids, p) for p in also]
+        spans = []
+        for i, p in enumerate(passages):
+            own = self._logits(qids, p)
+            span = self._best(i, p, own)
+            if views and own.offsets:
+                both = _averaged(own, views)
+                _, s, e = best_span(both.start, both.end, 0, len(own.offsets), self.max_answer, own.breaks)
+                span = replace(span, start=own.offsets[s][0], end=own.offsets[e][1])
+            spans.append(span)
+        return spans
 
     def fits(self, question: str, passage: Passage) -> bool:
         """Whether ``passage`` is read whole: its tokens within the window beside the question's."""
@@ -156,7 +176,8 @@ class Reader:
         """The passage tokens the window holds beside these question tokens and the specials."""
         return self.max_len - len(qids) - SPECIALS
 
-    def _read_one(self, qids: list[int], i: int, p: Passage) -> Span:
+    def _logits(self, qids: list[int], p: Passage) -> Logits:
+        """One call of the model: the passage's tokens (cut at the window's end) and their logits."""
         t = pieces.load_tables()
         budget = self._room(qids)
         all_ids, all_offs, breaks = _encoded(p)
@@ -166,10 +187,47 @@ class Reader:
         start, end = self.session.run(None, {"inputs_embeds": embeds.astype(np.float32),
                                              "attention_mask": np.ones_like(row)})
         p0 = len(qids) + 3
-        score, s, e = best_span(start[0], end[0], p0, p0 + len(offs), self.max_answer, breaks)
-        if not offs:
+        return Logits(tuple(offs), start[0][p0 : p0 + len(offs)], end[0][p0 : p0 + len(offs)],
+                      float(start[0][0] + end[0][0]), tuple(b for b in breaks if b < len(offs)))
+
+    def _best(self, i: int, p: Passage, lg: Logits) -> Span:
+        score, s, e = best_span(lg.start, lg.end, 0, len(lg.offsets), self.max_answer, lg.breaks)
+        if not lg.offsets:
             return Span(i, p.start, p.start, score, float("inf"))
-        return Span(i, offs[s][0], offs[e][1], score, float(start[0][0] + end[0][0]) - score)
+        return Span(i, lg.offsets[s][0], lg.offsets[e][1], score, lg.null - score)
+
+
+@dataclass(frozen=True)
+class Logits:
+    """One passage as the model read it: its tokens' character offsets (the document's), their
+    start and end logits, the <s> start + end logit (the no-answer reading) and where each
+    stretch after the first begins (token positions)."""
+
+    offsets: tuple[tuple[int, int], ...]
+    start: np.ndarray
+    end: np.ndarray
+    null: float
+    breaks: tuple[int, ...]
+
+
+def _averaged(lg: Logits, views: Sequence[Logits]) -> Logits:
+    """``lg`` with each token's logits averaged with those of ``views`` at the same character
+    (a start logit where a token of a view starts there, an end logit where one ends there; a
+    token no view holds keeps its own), and the <s> logits with the views' mean."""
+    if not views:
+        return lg
+    starts: dict[int, list[float]] = {}
+    ends: dict[int, list[float]] = {}
+    for v in views:
+        for (a, b), x, y in zip(v.offsets, v.start, v.end, strict=True):
+            starts.setdefault(a, []).append(float(x))
+            ends.setdefault(b, []).append(float(y))
+    start = np.array([(x + sum(starts.get(a, ()))) / (1 + len(starts.get(a, ())))
+                      for (a, _), x in zip(lg.offsets, lg.start, strict=True)], dtype=np.float64)
+    end = np.array([(y + sum(ends.get(b, ()))) / (1 + len(ends.get(b, ())))
+                    for (_, b), y in zip(lg.offsets, lg.end, strict=True)], dtype=np.float64)
+    null = (lg.null + sum(v.null for v in views)) / (1 + len(views))
+    return Logits(lg.offsets, start, end, null, lg.breaks)
 
 
 def _encoded(p: Passage) -> tuple[list[int], list[tuple[int, int]], tuple[int, ...]]:
