@@ -909,7 +909,10 @@ def _news_page(size: int = 5000) -> str:
 
 
 def test_speed_on_a_5kb_page() -> None:
-    """clean_text is in the ingest hot path: at least 2,000 pages of 5 KB per second.
+    """clean_text is in the ingest hot path: no slower than half its speed on the development
+    machines (2,000 pages of 5 KB a second there; 1,825 on a slower AMD EPYC, where the
+    2,000 of this test failed on unchanged code). A guard against a slow pattern, not a
+    benchmark: ingest speed is measured by ``make bench``.
 
     CPU time, not wall time, so that other jobs on the machine do not fail the test.
     """
@@ -919,7 +922,7 @@ def test_speed_on_a_5kb_page() -> None:
     assert result.outlet == "Tuổi trẻ Thủ đô" and len(result.paragraphs) >= 6
     n = 500
     best = min(_cpu_seconds(page, n) for _ in range(3))
-    assert n / best >= 2000, f"{n / best:.0f} pages/s"
+    assert n / best >= 1000, f"{n / best:.0f} pages/s"
 
 
 def _cpu_seconds(page: str, n: int) -> float:
