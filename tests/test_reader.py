@@ -341,7 +341,7 @@ def test_a_second_reading_averages_each_tokens_logits_at_the_same_characters() -
     got = reader._averaged(lg, [other])
     assert got.offsets == lg.offsets
     assert got.start.tolist() == [2.0, 1.0, 3.0] and got.end.tolist() == [3.0, 3.0, 2.0]
-    assert got.null == 3.0
+    assert got.null == 5.0  # the no-answer reading stays the first reading's
     assert reader._averaged(lg, []) is lg
 
 

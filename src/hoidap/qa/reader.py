@@ -213,7 +213,8 @@ class Logits:
 def _averaged(lg: Logits, views: Sequence[Logits]) -> Logits:
     """``lg`` with each token's logits averaged with those of ``views`` at the same character
     (a start logit where a token of a view starts there, an end logit where one ends there; a
-    token no view holds keeps its own), and the <s> logits with the views' mean."""
+    token no view holds keeps its own). The <s> logits stay ``lg``'s: the no-answer score is the
+    first reading's (``Reader.read``)."""
     if not views:
         return lg
     starts: dict[int, list[float]] = {}
@@ -226,8 +227,7 @@ def _averaged(lg: Logits, views: Sequence[Logits]) -> Logits:
                       for (a, _), x in zip(lg.offsets, lg.start, strict=True)], dtype=np.float64)
     end = np.array([(y + sum(ends.get(b, ()))) / (1 + len(ends.get(b, ())))
                     for (_, b), y in zip(lg.offsets, lg.end, strict=True)], dtype=np.float64)
-    null = (lg.null + sum(v.null for v in views)) / (1 + len(views))
-    return Logits(lg.offsets, start, end, null, lg.breaks)
+    return Logits(lg.offsets, start, end, lg.null, lg.breaks)
 
 
 def _encoded(p: Passage) -> tuple[list[int], list[tuple[int, int]], tuple[int, ...]]:
