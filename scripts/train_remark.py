@@ -94,11 +94,19 @@ def count(corpus: Path, held_out: set[str]) -> tuple[Counter[str], Counter[tuple
                 dropped += 1
                 continue
             kept += 1
-            for stretch in _BREAK.split(text):
-                toks = [fold_token(s) for s in _SYLLABLE.findall(stretch)]
-                uni.update(toks)
-                bi.update(zip(toks, toks[1:], strict=False))
+            count_text(text, 1, uni, bi)
     return uni, bi, kept, dropped
+
+
+def count_text(text: str, weight: int, uni: Counter[str], bi: Counter[tuple[str, str]]) -> None:
+    """Add ``text``'s syllables and the bigrams within each stretch (none across punctuation),
+    each counted ``weight`` times."""
+    for stretch in _BREAK.split(text):
+        toks = [fold_token(s) for s in _SYLLABLE.findall(stretch)]
+        for t in toks:
+            uni[t] += weight
+        for pair in zip(toks, toks[1:], strict=False):
+            bi[pair] += weight
 
 
 def training_questions(train_dir: Path) -> list[str]:
@@ -114,16 +122,6 @@ def training_questions(train_dir: Path) -> list[str]:
     return out
 
 
-def count_questions(questions: list[str], weight: int, uni: Counter[str], bi: Counter[tuple[str, str]]) -> None:
-    for q in questions:
-        for stretch in _BREAK.split(q):
-            toks = [fold_token(s) for s in _SYLLABLE.findall(stretch)]
-            for t in toks:
-                uni[t] += weight
-            for pair in zip(toks, toks[1:], strict=False):
-                bi[pair] += weight
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--eval-dir", type=Path, default=EVAL)
@@ -136,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"needs {corpus} (../shared/eval)")
     uni, bi, kept, dropped = count(corpus, held_out_shingles(args.eval_dir))
     questions = training_questions(args.train_dir) if args.question_weight else []
-    count_questions(questions, args.question_weight, uni, bi)
+    for q in questions:
+        count_text(q, args.question_weight, uni, bi)
     vocab = sorted(w for w, c in uni.items() if c >= MIN_UNIGRAM)
     index = {w: k for k, w in enumerate(vocab)}
     pairs = sorted((index[a] * len(vocab) + index[b], c) for (a, b), c in bi.items()
